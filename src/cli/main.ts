@@ -1,0 +1,42 @@
+// The `imageshare` command: `serve` runs the service; the other commands administer it.
+import { Command } from 'commander';
+import { ConfigError, loadConfig } from '../config.js';
+import { startServer } from '../main.js';
+
+const program = new Command();
+program.name('imageshare').description('Custom machine images and cross-account image sharing');
+
+program
+  .command('serve')
+  .description('start the service (SQLite and ./data by default)')
+  .option('--config <file>', 'JSON config file')
+  .option('--host <host>', 'address to listen on')
+  .option('--port <port>', 'port to listen on')
+  .option('--data-dir <dir>', 'folder for the SQLite file and image data')
+  .option('--database-url <url>', 'postgres:// URL (default: SQLite in the data folder)')
+  .option('--profile <name>', 'preset: "openstack" deletes shared images as Glance does')
+  .action(async (opts: Record<string, string | undefined>) => {
+    const overrides: Record<string, string> = {};
+    if (opts.host) overrides['server.host'] = opts.host;
+    if (opts.port) overrides['server.port'] = opts.port;
+    if (opts.dataDir) overrides['dataDir'] = opts.dataDir;
+    if (opts.databaseUrl) overrides['database.url'] = opts.databaseUrl;
+    const config = loadConfig({ file: opts.config, overrides, profile: opts.profile });
+    const server = await startServer(config);
+    console.log(`imageshare listening on ${server.url}`);
+    const shutdown = (signal: string) => {
+      server.app.log.info({ signal }, 'shutting down');
+      server.close().then(
+        () => process.exit(0),
+        () => process.exit(1),
+      );
+    };
+    process.once('SIGTERM', () => shutdown('SIGTERM'));
+    process.once('SIGINT', () => shutdown('SIGINT'));
+  });
+
+program.parseAsync(process.argv).catch((err: unknown) => {
+  if (err instanceof ConfigError) console.error(`configuration error: ${err.message}`);
+  else console.error(err instanceof Error ? err.message : err);
+  process.exit(1);
+});

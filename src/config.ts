@@ -1,0 +1,236 @@
+// One typed configuration, assembled from (lowest to highest precedence):
+// embedded defaults -> JSON config file -> environment -> command-line overrides.
+// Every setting has a default that needs no set-up: SQLite and a local folder under ./data.
+import { readFileSync, existsSync } from 'node:fs';
+import { resolve } from 'node:path';
+
+export type DeleteSharedPolicy = 'refuse' | 'cancel-shares';
+
+export interface Config {
+  server: {
+    host: string;
+    port: number;
+    /** Base URL clients reach us at (catalog, Location headers). Null: derived from host and port. */
+    publicUrl: string | null;
+    /** Largest JSON/form body accepted on any API (image data has its own limit). */
+    bodyLimitBytes: number;
+  };
+  /** Folder for the SQLite file and local image data. */
+  dataDir: string;
+  database: {
+    /** postgres://... selects PostgreSQL; empty selects SQLite at <dataDir>/imageshare.sqlite. */
+    url: string;
+  };
+  blob: {
+    /** Folder for image data; empty means <dataDir>/images. */
+    dir: string;
+  };
+  /** Region names; the first is the default region (served at the root of the image API). */
+  regions: string[];
+  tokens: { ttlSeconds: number };
+  login: {
+    /** Failed logins allowed per account, and per client address, within the window. */
+    maxFailuresPerAccount: number;
+    maxFailuresPerAddress: number;
+    windowSeconds: number;
+  };
+  sharing: { maxAccountsPerImage: number };
+  images: {
+    /** What deleting a still-shared image does: refuse (the seed's rule) or cancel the shares (Glance). */
+    deleteShared: DeleteSharedPolicy;
+    /** Custom images an account may own in one region. */
+    quotaPerRegion: number;
+    maxUploadBytes: number;
+    maxPropertiesPerImage: number;
+    maxTagsPerImage: number;
+  };
+  /** The first admin, created on first start with an empty database. Empty values are generated. */
+  admin: { id: string; name: string; password: string };
+  tencent: {
+    /** API 3.0 signatures older or newer than this are refused (AuthFailure.SignatureExpire). */
+    maxClockSkewSeconds: number;
+    /** Legacy v2 API: allowed Timestamp skew, and how long a Nonce is remembered. */
+    legacyMaxClockSkewSeconds: number;
+    maxKeysPerAccount: number;
+  };
+  instances: { maxPerAccount: number };
+  log: { level: string };
+  /** Secret used to encrypt API SecretKeys at rest. Empty: generated once into <dataDir>/master.key. */
+  masterKey: string;
+}
+
+export const defaultConfig: Config = {
+  server: { host: '127.0.0.1', port: 9292, publicUrl: null, bodyLimitBytes: 1024 * 1024 },
+  dataDir: './data',
+  database: { url: '' },
+  blob: { dir: '' },
+  regions: ['ap-guangzhou', 'ap-shanghai'],
+  tokens: { ttlSeconds: 3600 },
+  login: { maxFailuresPerAccount: 5, maxFailuresPerAddress: 20, windowSeconds: 300 },
+  sharing: { maxAccountsPerImage: 50 },
+  images: {
+    deleteShared: 'refuse',
+    quotaPerRegion: 500,
+    maxUploadBytes: 1024 ** 4,
+    maxPropertiesPerImage: 128,
+    maxTagsPerImage: 128,
+  },
+  admin: { id: '', name: 'admin', password: '' },
+  tencent: { maxClockSkewSeconds: 300, legacyMaxClockSkewSeconds: 7200, maxKeysPerAccount: 2 },
+  instances: { maxPerAccount: 1000 },
+  log: { level: 'info' },
+  masterKey: '',
+};
+
+/** Named profiles preset a few settings for a purpose. */
+const profiles: Record<string, DeepPartial<Config>> = {
+  // Glance's behaviour where the seed documents and Glance differ: Tempest's clean-up deletes shared images.
+  openstack: { images: { deleteShared: 'cancel-shares' } },
+};
+
+type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+
+/** Short environment names for the settings operators set most; every other setting has IMAGESHARE_A__B form. */
+const envAliases: Record<string, string> = {
+  DATABASE_URL: 'database.url',
+  PORT: 'server.port',
+  HOST: 'server.host',
+  IMAGESHARE_DATABASE_URL: 'database.url',
+  IMAGESHARE_PORT: 'server.port',
+  IMAGESHARE_HOST: 'server.host',
+  IMAGESHARE_PUBLIC_URL: 'server.publicUrl',
+  IMAGESHARE_DATA_DIR: 'dataDir',
+  IMAGESHARE_REGIONS: 'regions',
+  IMAGESHARE_LOG_LEVEL: 'log.level',
+  IMAGESHARE_ADMIN_ID: 'admin.id',
+  IMAGESHARE_ADMIN_PASSWORD: 'admin.password',
+  IMAGESHARE_MASTER_KEY: 'masterKey',
+};
+
+export class ConfigError extends Error {}
+
+/** Maps IMAGESHARE_SHARING__MAX_ACCOUNTS_PER_IMAGE to sharing.maxAccountsPerImage. */
+function envNameToPath(name: string): string | undefined {
+  if (envAliases[name]) return envAliases[name];
+  if (!name.startsWith('IMAGESHARE_') || !name.includes('__')) return undefined;
+  return name
+    .slice('IMAGESHARE_'.length)
+    .split('__')
+    .map((part) => part.toLowerCase().replace(/_([a-z])/g, (_m, c: string) => c.toUpperCase()))
+    .join('.');
+}
+
+/** Sets one dotted path from a string, coerced to the type of the default at that path. */
+export function setConfigValue(config: Config, path: string, raw: string): void {
+  const keys = path.split('.');
+  let target = config as unknown as Record<string, unknown>;
+  let fallback = defaultConfig as unknown as Record<string, unknown>;
+  for (const key of keys.slice(0, -1)) {
+    if (typeof target[key] !== 'object' || target[key] === null) throw new ConfigError(`unknown setting ${path}`);
+    target = target[key] as Record<string, unknown>;
+    fallback = fallback[key] as Record<string, unknown>;
+  }
+  const last = keys[keys.length - 1] as string;
+  if (!(last in fallback)) throw new ConfigError(`unknown setting ${path}`);
+  const example = fallback[last];
+  if (typeof example === 'number') {
+    const n = Number(raw);
+    if (!Number.isFinite(n)) throw new ConfigError(`${path} must be a number, got "${raw}"`);
+    target[last] = n;
+  } else if (typeof example === 'boolean') {
+    target[last] = raw === 'true' || raw === '1';
+  } else if (Array.isArray(example)) {
+    target[last] = raw
+      .split(',')
+      .map((s) => s.trim())
+      .filter(Boolean);
+  } else {
+    target[last] = raw;
+  }
+}
+
+function merge<T>(base: T, over: DeepPartial<T> | undefined): T {
+  if (!over) return base;
+  const out = { ...base } as Record<string, unknown>;
+  for (const [key, value] of Object.entries(over as Record<string, unknown>)) {
+    if (value === undefined) continue;
+    const current = out[key];
+    if (value && typeof value === 'object' && !Array.isArray(value) && current && typeof current === 'object') {
+      out[key] = merge(current, value as DeepPartial<typeof current>);
+    } else {
+      out[key] = value;
+    }
+  }
+  return out as T;
+}
+
+export interface LoadConfigOptions {
+  /** Path of a JSON config file; default: $IMAGESHARE_CONFIG, else ./imageshare.json when present. */
+  file?: string;
+  env?: NodeJS.ProcessEnv;
+  /** Dotted-path overrides from command-line flags, applied last. */
+  overrides?: Record<string, string>;
+  profile?: string;
+}
+
+export function loadConfig(options: LoadConfigOptions = {}): Config {
+  const env = options.env ?? process.env;
+  let config = structuredClone(defaultConfig);
+
+  const profile = options.profile ?? env.IMAGESHARE_PROFILE;
+  if (profile) {
+    if (!profiles[profile]) throw new ConfigError(`unknown profile "${profile}"`);
+    config = merge(config, profiles[profile]);
+  }
+
+  const file = options.file ?? env.IMAGESHARE_CONFIG ?? (existsSync('imageshare.json') ? 'imageshare.json' : '');
+  if (file) {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(readFileSync(file, 'utf8'));
+    } catch (err) {
+      throw new ConfigError(`cannot read config file ${file}: ${(err as Error).message}`);
+    }
+    config = merge(config, parsed as DeepPartial<Config>);
+  }
+
+  for (const [name, value] of Object.entries(env)) {
+    const path = envNameToPath(name);
+    if (path && value !== undefined && value !== '') setConfigValue(config, path, value);
+  }
+  for (const [path, value] of Object.entries(options.overrides ?? {})) setConfigValue(config, path, value);
+
+  validateConfig(config);
+  config.dataDir = resolve(config.dataDir);
+  return config;
+}
+
+function validateConfig(config: Config): void {
+  const problems: string[] = [];
+  if (config.regions.length === 0) problems.push('regions must name at least one region');
+  for (const region of config.regions) {
+    if (!/^[a-z][a-z0-9-]{1,63}$/.test(region)) problems.push(`region name "${region}" is not [a-z0-9-]`);
+  }
+  if (!['refuse', 'cancel-shares'].includes(config.images.deleteShared)) {
+    problems.push('images.deleteShared must be "refuse" or "cancel-shares"');
+  }
+  if (!Number.isInteger(config.sharing.maxAccountsPerImage) || config.sharing.maxAccountsPerImage < 1) {
+    problems.push('sharing.maxAccountsPerImage must be a positive integer');
+  }
+  if (config.tokens.ttlSeconds < 1) problems.push('tokens.ttlSeconds must be positive');
+  if (config.database.url && !/^postgres(ql)?:\/\//.test(config.database.url)) {
+    problems.push('database.url must be a postgres:// URL (or empty for SQLite)');
+  }
+  if (problems.length) throw new ConfigError(problems.join('; '));
+}
+
+export function defaultRegion(config: Config): string {
+  return config.regions[0] as string;
+}
+
+/** The URL clients use to reach this server. */
+export function publicBaseUrl(config: Config): string {
+  if (config.server.publicUrl) return config.server.publicUrl.replace(/\/+$/, '');
+  const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
+  return `http://${host}:${config.server.port}`;
+}

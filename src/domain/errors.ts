@@ -1,0 +1,57 @@
+// The one catalogue of coded errors the services raise. Each HTTP surface maps these codes to its own
+// envelope (Glance status codes, Tencent Response.Error.Code, legacy `code`), in one table per surface.
+// Messages are written for the caller: they never carry internals (SQL, paths, stack traces).
+
+export const errorCodes = [
+  'Unauthenticated', // no or bad credentials
+  'RateLimited', // too many failed logins
+  'InvalidInput', // malformed or out-of-range input
+  'ImageNotFound', // missing, deleted, or not visible to the caller (never "forbidden": no hint it exists)
+  'MemberNotFound',
+  'AccountNotFound',
+  'InstanceNotFound',
+  'RegionNotFound',
+  'NotImageOwner', // the caller may see the image but not change it (a receiver of a share)
+  'SharedImageModifyUnsupported', // a receiver tried to rename or re-describe
+  'Forbidden', // any other refusal by policy (admin-only fields, reserved properties, ...)
+  'ImageNotShareable', // members only on visibility "shared"
+  'ShareWithSelf',
+  'ShareLimitExceeded',
+  'MemberAlreadyExists',
+  'ImageInShared', // cannot delete while shares exist
+  'ImageProtected',
+  'ImageDeactivated',
+  'InvalidImageStatus', // the image's status does not allow the operation
+  'ImageQuotaExceeded',
+  'QuotaExceeded', // other per-image limits: properties, tags
+  'Conflict',
+  'PayloadTooLarge',
+  'ApiKeyLimitExceeded',
+] as const;
+
+export type ErrorCode = (typeof errorCodes)[number];
+
+export class DomainError extends Error {
+  constructor(
+    readonly code: ErrorCode,
+    message: string,
+    /** Optional machine-readable details for surfaces that carry them (e.g. the offending field). */
+    readonly details: Record<string, string | number> = {},
+  ) {
+    super(message);
+    this.name = 'DomainError';
+  }
+}
+
+export function isDomainError(err: unknown): err is DomainError {
+  return err instanceof DomainError;
+}
+
+/** Shorthand used by the services: `throw fail('ImageNotFound', 'No image found with ID x')`. */
+export function fail(code: ErrorCode, message: string, details?: Record<string, string | number>): DomainError {
+  return new DomainError(code, message, details);
+}
+
+export function imageNotFound(id: string): DomainError {
+  return new DomainError('ImageNotFound', `No image found with ID ${id}`, { imageId: id });
+}

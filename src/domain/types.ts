@@ -1,0 +1,84 @@
+// The model every surface shares (see DESIGN.md "The model"). Plain data, no behaviour.
+
+export interface Caller {
+  accountId: string;
+  isAdmin: boolean;
+}
+
+export interface Account {
+  id: string;
+  name: string;
+  isAdmin: boolean;
+  createdAt: string;
+  updatedAt: string;
+  disabledAt: string | null;
+}
+
+export const imageStatuses = [
+  'queued',
+  'saving',
+  'active',
+  'killed',
+  'deleted',
+  'pending_delete',
+  'deactivated',
+  'uploading',
+  'importing',
+] as const;
+export type ImageStatus = (typeof imageStatuses)[number];
+
+export const visibilities = ['public', 'community', 'shared', 'private'] as const;
+export type Visibility = (typeof visibilities)[number];
+
+export const memberStatuses = ['pending', 'accepted', 'rejected'] as const;
+export type MemberStatus = (typeof memberStatuses)[number];
+
+export interface Image {
+  id: string;
+  ownerId: string;
+  region: string;
+  name: string | null;
+  description: string | null;
+  status: ImageStatus;
+  visibility: Visibility;
+  protected: boolean;
+  osHidden: boolean;
+  size: number | null;
+  virtualSize: number | null;
+  checksum: string | null;
+  osHashAlgo: string | null;
+  osHashValue: string | null;
+  diskFormat: string | null;
+  containerFormat: string | null;
+  minDisk: number;
+  minRam: number;
+  blobKey: string | null;
+  sourceImageId: string | null;
+  createdAt: string;
+  updatedAt: string;
+  tags: string[];
+  /** Free-form string properties (Glance "extra properties"). */
+  properties: Record<string, string>;
+}
+
+export interface Member {
+  imageId: string;
+  memberId: string;
+  status: MemberStatus;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export type InstanceState = 'RUNNING' | 'TERMINATED';
+
+export interface Instance {
+  id: string;
+  accountId: string;
+  imageId: string;
+  region: string;
+  name: string;
+  state: InstanceState;
+  createdAt: string;
+  updatedAt: string;
+  terminatedAt: string | null;
+}

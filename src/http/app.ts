@@ -1,0 +1,39 @@
+// Assembles the HTTP surfaces as Fastify plugins on one listener (DESIGN.md "One listener, one URL map").
+// Each surface owns its routes, body parsers, auth hook and error envelope; this file only wires them.
+import { randomUUID } from 'node:crypto';
+import Fastify, { type FastifyInstance } from 'fastify';
+import type { FastifyBaseLogger } from 'fastify';
+import type { Config } from '../config.js';
+import type { Db } from '../repositories/db/database.js';
+import type { Services } from '../services/container.js';
+import { opsRoutes } from './ops/ops.routes.js';
+
+export interface AppDeps {
+  config: Config;
+  db: Db;
+  services: Services;
+  logger: FastifyBaseLogger;
+}
+
+export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: deps.logger,
+    // Glance's request ID format; clients (glanceclient, Tempest) read it back from x-openstack-request-id.
+    genReqId: () => `req-${randomUUID()}`,
+    requestIdLogLabel: 'requestId',
+    bodyLimit: deps.config.server.bodyLimitBytes,
+    trustProxy: false,
+    // Keep `/v2/images/` (trailing slash, empty id) distinct from `/v2/images`: Glance answers 404 there.
+    ignoreTrailingSlash: false,
+    maxParamLength: 500,
+    return503OnClosing: true,
+    forceCloseConnections: 'idle',
+  });
+
+  app.addHook('onRequest', async (request, reply) => {
+    reply.header('x-openstack-request-id', request.id);
+  });
+
+  await app.register(opsRoutes, deps);
+  return app;
+}

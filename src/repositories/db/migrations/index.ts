@@ -1,0 +1,8 @@
+// Versioned migrations, applied in name order on start. A migration, once released, never changes:
+// add a new one instead. The same builder calls produce the same schema on SQLite and PostgreSQL.
+import type { Migration } from 'kysely';
+import { m0001Initial } from './0001-initial.js';
+
+export const migrations: Record<string, Migration> = {
+  '0001-initial': m0001Initial,
+};

@@ -1,0 +1,129 @@
+// Table types for Kysely. Both databases store the same shapes:
+// - timestamps are ISO-8601 UTC strings with milliseconds ("2026-11-25T07:51:58.123Z"), which sort as text;
+// - booleans are integers 0/1 (SQLite has no boolean type);
+// - byte counts are bigint in PostgreSQL, parsed to numbers by database.ts (exact up to 2^53 bytes).
+import type { Insertable, Selectable, Updateable } from 'kysely';
+
+export interface AccountsTable {
+  id: string; // numeric string, e.g. "909619400"
+  name: string; // unique; also the Keystone user and project name
+  password_hash: string;
+  is_admin: number;
+  created_at: string;
+  updated_at: string;
+  disabled_at: string | null;
+}
+
+export interface TokensTable {
+  token_hash: string; // sha256 of the token; the token itself is never stored
+  account_id: string;
+  audit_id: string;
+  methods: string; // comma list
+  issued_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+}
+
+/** Counters of failed logins per key (account:<id> or addr:<ip>) within a fixed window. */
+export interface LoginFailuresTable {
+  key: string;
+  window_start: string;
+  failures: number;
+}
+
+export interface ApiKeysTable {
+  secret_id: string;
+  account_id: string;
+  secret_key_encrypted: string; // AES-256-GCM; HMAC signatures need the secret itself, so it cannot be hashed
+  created_at: string;
+  disabled_at: string | null;
+}
+
+/** Nonces seen on signed Tencent requests, to refuse replays while their timestamp is still acceptable. */
+export interface UsedNoncesTable {
+  secret_id: string;
+  nonce: string;
+  seen_at: string;
+}
+
+export interface ImagesTable {
+  id: string; // img-xxxxxxxx; rows are soft-deleted so an ID is never reused
+  owner_id: string;
+  region: string;
+  name: string | null;
+  description: string | null;
+  status: string;
+  visibility: string;
+  protected: number;
+  os_hidden: number;
+  size: number | null;
+  virtual_size: number | null;
+  checksum: string | null;
+  os_hash_algo: string | null;
+  os_hash_value: string | null;
+  disk_format: string | null;
+  container_format: string | null;
+  min_disk: number;
+  min_ram: number;
+  blob_key: string | null;
+  /** For copies: the image this one was copied from (Tencent SyncImages / CreateImage). */
+  source_image_id: string | null;
+  created_at: string;
+  updated_at: string;
+  deleted_at: string | null;
+}
+
+export interface ImagePropertiesTable {
+  image_id: string;
+  key: string;
+  value: string;
+}
+
+export interface ImageTagsTable {
+  image_id: string;
+  tag: string;
+}
+
+export interface ImageMembersTable {
+  image_id: string;
+  member_id: string;
+  status: string; // pending | accepted | rejected
+  created_at: string;
+  updated_at: string;
+}
+
+export interface InstancesTable {
+  id: string; // ins-xxxxxxxx
+  account_id: string;
+  image_id: string;
+  region: string;
+  name: string;
+  state: string; // RUNNING | TERMINATED
+  created_at: string;
+  updated_at: string;
+  terminated_at: string | null;
+}
+
+export interface Database {
+  accounts: AccountsTable;
+  tokens: TokensTable;
+  login_failures: LoginFailuresTable;
+  api_keys: ApiKeysTable;
+  used_nonces: UsedNoncesTable;
+  images: ImagesTable;
+  image_properties: ImagePropertiesTable;
+  image_tags: ImageTagsTable;
+  image_members: ImageMembersTable;
+  instances: InstancesTable;
+}
+
+export type AccountRow = Selectable<AccountsTable>;
+export type NewAccountRow = Insertable<AccountsTable>;
+export type AccountUpdate = Updateable<AccountsTable>;
+export type ImageRow = Selectable<ImagesTable>;
+export type NewImageRow = Insertable<ImagesTable>;
+export type ImageUpdate = Updateable<ImagesTable>;
+export type MemberRow = Selectable<ImageMembersTable>;
+export type InstanceRow = Selectable<InstancesTable>;
+export type TokenRow = Selectable<TokensTable>;
+export type ApiKeyRow = Selectable<ApiKeysTable>;
