@@ -1,0 +1,87 @@
+// Keystone tokens, stored only as the sha256 of the token. Any node sharing the database can validate them.
+import type { Db } from './database.js';
+
+export interface StoredToken {
+  tokenHash: string;
+  accountId: string;
+  auditId: string;
+  methods: string[];
+  issuedAt: string;
+  expiresAt: string;
+  revokedAt: string | null;
+}
+
+export interface TokenRepository {
+  insert(token: Omit<StoredToken, 'revokedAt'>): Promise<void>;
+  findByHash(tokenHash: string): Promise<StoredToken | null>;
+  /** Marks one token revoked; false when it does not exist or was already revoked. */
+  revoke(tokenHash: string, now: string): Promise<boolean>;
+  revokeAllForAccount(accountId: string, now: string): Promise<number>;
+  /** Removes tokens that expired before `before`; returns how many. */
+  deleteExpired(before: string): Promise<number>;
+}
+
+export class KyselyTokenRepository implements TokenRepository {
+  constructor(private readonly db: Db) {}
+
+  async insert(token: Omit<StoredToken, 'revokedAt'>): Promise<void> {
+    await this.db.kysely
+      .insertInto('tokens')
+      .values({
+        token_hash: token.tokenHash,
+        account_id: token.accountId,
+        audit_id: token.auditId,
+        methods: token.methods.join(','),
+        issued_at: token.issuedAt,
+        expires_at: token.expiresAt,
+        revoked_at: null,
+      })
+      .execute();
+  }
+
+  async findByHash(tokenHash: string): Promise<StoredToken | null> {
+    const row = await this.db.kysely
+      .selectFrom('tokens')
+      .selectAll()
+      .where('token_hash', '=', tokenHash)
+      .executeTakeFirst();
+    if (!row) return null;
+    return {
+      tokenHash: row.token_hash,
+      accountId: row.account_id,
+      auditId: row.audit_id,
+      methods: row.methods.split(',').filter(Boolean),
+      issuedAt: row.issued_at,
+      expiresAt: row.expires_at,
+      revokedAt: row.revoked_at,
+    };
+  }
+
+  async revoke(tokenHash: string, now: string): Promise<boolean> {
+    const result = await this.db.kysely
+      .updateTable('tokens')
+      .set({ revoked_at: now })
+      .where('token_hash', '=', tokenHash)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
+  async revokeAllForAccount(accountId: string, now: string): Promise<number> {
+    const result = await this.db.kysely
+      .updateTable('tokens')
+      .set({ revoked_at: now })
+      .where('account_id', '=', accountId)
+      .where('revoked_at', 'is', null)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows);
+  }
+
+  async deleteExpired(before: string): Promise<number> {
+    const result = await this.db.kysely
+      .deleteFrom('tokens')
+      .where('expires_at', '<', before)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+}

@@ -1,0 +1,220 @@
+// Authentication: password logins that issue tokens, and token checks for every surface.
+// Tokens are 32 random bytes (base64url); only their sha256 is stored, so a database leak yields no usable
+// token. Every failure (wrong password, unknown user, disabled account, expired or revoked token) is the same
+// Unauthenticated error, with no hint which part was wrong.
+import { createHash, randomBytes } from 'node:crypto';
+import { fail } from '../domain/errors.js';
+import { isAccountId } from '../domain/ids.js';
+import type { Account, Caller } from '../domain/types.js';
+import type { AccountRecord, AccountRepository } from '../repositories/db/account.repository.js';
+import type { LoginFailureRepository } from '../repositories/db/login-failure.repository.js';
+import type { TokenRepository } from '../repositories/db/token.repository.js';
+import { MAX_PASSWORD_LENGTH, dummyPasswordHash, verifyPassword } from './passwords.js';
+
+/** Longest token string we even look at (ours are 43 characters). */
+const MAX_TOKEN_LENGTH = 512;
+const MAX_REFERENCE_LENGTH = 255;
+
+export interface AuthSettings {
+  tokenTtlSeconds: number;
+  maxFailuresPerAccount: number;
+  maxFailuresPerAddress: number;
+  windowSeconds: number;
+}
+
+/** A domain reference as Keystone clients send it: `{"id":"default"}` or `{"name":"Default"}`. */
+export interface DomainRef {
+  id?: string;
+  name?: string;
+}
+
+export interface PasswordLogin {
+  user: { id?: string; name?: string; domain?: DomainRef };
+  password: string;
+  /** Project scope; absent means unscoped, which is scoped to the account's own project. */
+  project?: { id?: string; name?: string; domain?: DomainRef };
+  /** The client's address, for the per-address failure limit. */
+  clientAddress: string;
+}
+
+export interface TokenInfo {
+  account: Account;
+  auditId: string;
+  methods: string[];
+  issuedAt: string;
+  expiresAt: string;
+}
+
+export interface IssuedToken extends TokenInfo {
+  token: string;
+}
+
+/** The one domain there is. Accounts live in it; its ID is `default` and its name `Default`. */
+export const DEFAULT_DOMAIN = { id: 'default', name: 'Default' } as const;
+
+export function isDefaultDomain(ref: DomainRef | undefined): boolean {
+  if (!ref) return true;
+  if (ref.id !== undefined) return ref.id === DEFAULT_DOMAIN.id;
+  if (ref.name !== undefined) return ref.name === DEFAULT_DOMAIN.name;
+  return false;
+}
+
+export function hashToken(token: string): string {
+  return createHash('sha256').update(token, 'utf8').digest('hex');
+}
+
+function unauthenticated(): Error {
+  return fail('Unauthenticated', 'The request you have made requires authentication.');
+}
+
+function publicAccount(record: AccountRecord): Account {
+  const { passwordHash: _omit, ...account } = record;
+  return account;
+}
+
+export class AuthService {
+  constructor(
+    private readonly accounts: AccountRepository,
+    private readonly tokens: TokenRepository,
+    private readonly failures: LoginFailureRepository,
+    private readonly settings: AuthSettings,
+    private readonly clock: () => number = Date.now,
+  ) {}
+
+  /**
+   * The check every authenticated request makes: the token must exist, be neither expired nor revoked,
+   * and belong to an account that is not disabled. Throws DomainError('Unauthenticated') otherwise.
+   */
+  async authenticate(token: string | undefined): Promise<Caller> {
+    const info = await this.lookup(token);
+    if (!info) throw unauthenticated();
+    return { accountId: info.account.id, isAdmin: info.account.isAdmin };
+  }
+
+  /** The token's details, or null when it is unknown, expired, revoked or its account disabled. */
+  async lookup(token: string | undefined): Promise<TokenInfo | null> {
+    if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) return null;
+    const stored = await this.tokens.findByHash(hashToken(token));
+    if (!stored || stored.revokedAt !== null) return null;
+    if (Date.parse(stored.expiresAt) <= this.clock()) return null;
+    const record = await this.accounts.findById(stored.accountId);
+    if (!record || record.disabledAt !== null) return null;
+    return {
+      account: publicAccount(record),
+      auditId: stored.auditId,
+      methods: stored.methods,
+      issuedAt: stored.issuedAt,
+      expiresAt: stored.expiresAt,
+    };
+  }
+
+  /**
+   * Password login. Failed attempts are limited per account (or per unknown user reference) and per client
+   * address in a fixed window; an attempt counts before the password is checked, so parallel guesses cannot
+   * slip past the limit, and is taken back when it succeeds. While limited, even a right password is refused
+   * with RateLimited (details.retryAfterSeconds).
+   */
+  async login(input: PasswordLogin): Promise<IssuedToken> {
+    const password = input.password;
+    if (typeof password !== 'string' || password.length > MAX_PASSWORD_LENGTH) throw unauthenticated();
+
+    const record = await this.findUser(input.user);
+    const accountKey = record
+      ? `account:${record.id}`
+      : `user:${hashToken(JSON.stringify([input.user.id ?? null, input.user.name ?? null]))}`;
+    const addressKey = `addr:${String(input.clientAddress).slice(0, 100)}`;
+
+    const nowMs = this.clock();
+    const now = new Date(nowMs).toISOString();
+    const cutoff = new Date(nowMs - this.settings.windowSeconds * 1000).toISOString();
+    const [byAccount, byAddress] = [
+      await this.failures.hit(accountKey, now, cutoff),
+      await this.failures.hit(addressKey, now, cutoff),
+    ];
+    const limited =
+      byAccount.failures > this.settings.maxFailuresPerAccount ||
+      byAddress.failures > this.settings.maxFailuresPerAddress;
+    if (limited) {
+      const ends = [byAccount, byAddress]
+        .filter(
+          (c, i) =>
+            c.failures >
+            (i === 0 ? this.settings.maxFailuresPerAccount : this.settings.maxFailuresPerAddress),
+        )
+        .map((c) => Date.parse(c.windowStart) + this.settings.windowSeconds * 1000);
+      const retryAfterSeconds = Math.max(1, Math.ceil((Math.max(...ends) - nowMs) / 1000));
+      throw fail('RateLimited', 'Too many failed login attempts; try again later.', { retryAfterSeconds });
+    }
+
+    // Verify even when there is no such user, against a dummy hash, so timing tells nothing.
+    const ok = await verifyPassword(password, record?.passwordHash ?? (await dummyPasswordHash()));
+    if (!record || !ok || record.disabledAt !== null || !this.projectMatches(record, input.project)) {
+      throw unauthenticated();
+    }
+
+    await this.failures.clear(accountKey);
+    await this.failures.undo(addressKey);
+    return this.issue(record, ['password']);
+  }
+
+  /** Revokes a token. Returns false when the token is unknown, expired or already revoked. */
+  async revoke(token: string): Promise<boolean> {
+    if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) return false;
+    const info = await this.lookup(token);
+    if (!info) return false;
+    return this.tokens.revoke(hashToken(token), new Date(this.clock()).toISOString());
+  }
+
+  /** Deletes expired tokens and finished failure counters; safe to run from any node at any time. */
+  async purgeExpired(): Promise<{ tokens: number; counters: number }> {
+    const nowMs = this.clock();
+    const tokens = await this.tokens.deleteExpired(new Date(nowMs).toISOString());
+    const counters = await this.failures.deleteStale(
+      new Date(nowMs - this.settings.windowSeconds * 1000).toISOString(),
+    );
+    return { tokens, counters };
+  }
+
+  private async findUser(user: PasswordLogin['user']): Promise<AccountRecord | null> {
+    if (!user || !isDefaultDomainForUser(user)) return null;
+    if (typeof user.id === 'string') {
+      return isAccountId(user.id) ? this.accounts.findById(user.id) : null;
+    }
+    if (typeof user.name === 'string' && user.name.length > 0 && user.name.length <= MAX_REFERENCE_LENGTH) {
+      return this.accounts.findByName(user.name);
+    }
+    return null;
+  }
+
+  /** The only project an account may scope to is its own (same ID and name). */
+  private projectMatches(record: AccountRecord, project: PasswordLogin['project']): boolean {
+    if (!project) return true;
+    if (typeof project.id === 'string') return project.id === record.id;
+    if (typeof project.name === 'string')
+      return project.name === record.name && isDefaultDomain(project.domain);
+    return false;
+  }
+
+  private async issue(record: AccountRecord, methods: string[]): Promise<IssuedToken> {
+    const token = randomBytes(32).toString('base64url');
+    const nowMs = this.clock();
+    const issuedAt = new Date(nowMs).toISOString();
+    const expiresAt = new Date(nowMs + this.settings.tokenTtlSeconds * 1000).toISOString();
+    const auditId = randomBytes(16).toString('base64url');
+    await this.tokens.insert({
+      tokenHash: hashToken(token),
+      accountId: record.id,
+      auditId,
+      methods,
+      issuedAt,
+      expiresAt,
+    });
+    return { token, account: publicAccount(record), auditId, methods, issuedAt, expiresAt };
+  }
+}
+
+/** A user given by ID needs no domain; one given by name must be in the Default domain. */
+function isDefaultDomainForUser(user: PasswordLogin['user']): boolean {
+  if (typeof user.id === 'string') return user.domain === undefined || isDefaultDomain(user.domain);
+  return user.domain !== undefined && isDefaultDomain(user.domain);
+}
