@@ -1,0 +1,159 @@
+// API key pairs for the Tencent-style APIs: SecretId `AKID` + 32 alphanumerics, SecretKey 32 alphanumerics,
+// both from a CSPRNG. The SecretKey is shown once (by create) and stored sealed (secret-box.ts); the signature
+// verifiers get it back through resolve(). Nonces of signed requests are remembered here to refuse replays.
+import { randomBytes } from 'node:crypto';
+import type { Config } from '../config.js';
+import { fail } from '../domain/errors.js';
+import { isAccountId, nowIso } from '../domain/ids.js';
+import type { ApiKeyRepository } from '../repositories/db/api-key.repository.js';
+import type { NonceRepository } from '../repositories/db/nonce.repository.js';
+import type { SecretBox } from './secret-box.js';
+
+const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
+export const SECRET_ID_PATTERN = /^AKID[A-Za-z0-9]{32}$/;
+
+/** `length` characters of [A-Za-z0-9], each equally likely (bytes >= 248 are rejected: 248 = 4 * 62). */
+export function randomAlphanumeric(length: number): string {
+  let out = '';
+  while (out.length < length) {
+    for (const b of randomBytes(length * 2)) {
+      if (b < 248 && out.length < length) out += ALPHANUMERIC[b % 62];
+    }
+  }
+  return out;
+}
+
+export interface CreatedApiKey {
+  secretId: string;
+  /** Shown once; never returned again. */
+  secretKey: string;
+  createdAt: string;
+}
+
+export interface ApiKeyInfo {
+  secretId: string;
+  accountId: string;
+  status: 'enabled' | 'disabled';
+  createdAt: string;
+  disabledAt: string | null;
+}
+
+export interface ResolvedApiKey {
+  accountId: string;
+  isAdmin: boolean;
+  secretKey: string;
+}
+
+export interface ApiKeyServiceDeps {
+  config: Config;
+  keys: ApiKeyRepository;
+  nonces: NonceRepository;
+  box: SecretBox;
+}
+
+/** How often (at most) one process sweeps expired nonces out of the table. */
+const PURGE_INTERVAL_MS = 60_000;
+
+export class ApiKeyService {
+  private lastPurge = 0;
+
+  constructor(private readonly deps: ApiKeyServiceDeps) {}
+
+  async create(accountId: string): Promise<CreatedApiKey> {
+    if (!isAccountId(accountId)) throw fail('AccountNotFound', `No account found with ID ${accountId}`);
+    const secretId = `AKID${randomAlphanumeric(32)}`;
+    const secretKey = randomAlphanumeric(32);
+    const createdAt = nowIso();
+    const max = this.deps.config.tencent.maxKeysPerAccount;
+    const outcome = await this.deps.keys.insertWithinLimit(
+      {
+        secret_id: secretId,
+        account_id: accountId,
+        secret_key_encrypted: this.deps.box.seal(secretKey, secretId),
+        created_at: createdAt,
+        disabled_at: null,
+      },
+      max,
+    );
+    if (outcome === 'account-not-found')
+      throw fail('AccountNotFound', `No account found with ID ${accountId}`);
+    if (outcome === 'limit') {
+      throw fail(
+        'ApiKeyLimitExceeded',
+        `Account ${accountId} already has ${max} API keys; delete one first`,
+        {
+          limit: max,
+        },
+      );
+    }
+    return { secretId, secretKey, createdAt };
+  }
+
+  async list(accountId: string): Promise<ApiKeyInfo[]> {
+    if (!(await this.deps.keys.accountExists(accountId))) {
+      throw fail('AccountNotFound', `No account found with ID ${accountId}`);
+    }
+    const rows = await this.deps.keys.listByAccount(accountId);
+    return rows.map((r) => ({
+      secretId: r.secret_id,
+      accountId: r.account_id,
+      status: r.disabled_at ? 'disabled' : 'enabled',
+      createdAt: r.created_at,
+      disabledAt: r.disabled_at,
+    }));
+  }
+
+  /** Disabling is idempotent; a key of another account is "not found". */
+  async disable(accountId: string, secretId: string): Promise<void> {
+    if (!(await this.deps.keys.disable(accountId, secretId, nowIso())))
+      throw keyNotFound(accountId, secretId);
+  }
+
+  async delete(accountId: string, secretId: string): Promise<void> {
+    if (!(await this.deps.keys.delete(accountId, secretId))) throw keyNotFound(accountId, secretId);
+  }
+
+  /** The secret of an enabled key of an enabled account; null otherwise (unknown, disabled, deleted). */
+  async resolve(secretId: string): Promise<ResolvedApiKey | null> {
+    if (!SECRET_ID_PATTERN.test(secretId)) return null;
+    const key = await this.deps.keys.findActive(secretId);
+    if (!key) return null;
+    return {
+      accountId: key.accountId,
+      isAdmin: key.isAdmin,
+      secretKey: this.deps.box.open(key.secretKeyEncrypted, secretId),
+    };
+  }
+
+  /**
+   * Remembers a request's Nonce for `ttlSeconds`; false means it was seen within that time (a replay).
+   * Atomic across nodes (a primary-key insert). Expired nonces are swept at most once a minute per process.
+   */
+  async rememberNonce(secretId: string, nonce: string, ttlSeconds: number): Promise<boolean> {
+    if (nonce.length === 0 || nonce.length > 64)
+      throw fail('InvalidInput', 'Nonce must be 1 to 64 characters');
+    const now = Date.now();
+    if (now - this.lastPurge > PURGE_INTERVAL_MS) {
+      this.lastPurge = now;
+      await this.deps.nonces.purgeSeenBefore(
+        new Date(now - this.longestNonceTtlSeconds(ttlSeconds) * 1000).toISOString(),
+      );
+    }
+    return this.deps.nonces.remember(
+      secretId,
+      nonce,
+      new Date(now).toISOString(),
+      new Date(now - ttlSeconds * 1000).toISOString(),
+    );
+  }
+
+  /** A nonce must outlive every signature window it can be replayed in: twice the largest allowed skew. */
+  private longestNonceTtlSeconds(requested: number): number {
+    const t = this.deps.config.tencent;
+    return Math.max(requested, 2 * t.maxClockSkewSeconds, 2 * t.legacyMaxClockSkewSeconds);
+  }
+}
+
+function keyNotFound(accountId: string, secretId: string) {
+  return fail('InvalidInput', `Account ${accountId} has no API key ${secretId}`, { secretId });
+}
