@@ -20,6 +20,8 @@ export interface Config {
   database: {
     /** postgres://... selects PostgreSQL; empty selects SQLite at <dataDir>/imageshare.sqlite. */
     url: string;
+    /** PostgreSQL only: the schema to work in (created if missing); empty uses the server's search_path. */
+    schema: string;
   };
   blob: {
     /** Folder for image data; empty means <dataDir>/images. */
@@ -62,7 +64,7 @@ export interface Config {
 export const defaultConfig: Config = {
   server: { host: '127.0.0.1', port: 9292, publicUrl: null, bodyLimitBytes: 1024 * 1024 },
   dataDir: './data',
-  database: { url: '' },
+  database: { url: '', schema: '' },
   blob: { dir: '' },
   regions: ['ap-guangzhou', 'ap-shanghai'],
   tokens: { ttlSeconds: 3600 },
@@ -88,7 +90,9 @@ const profiles: Record<string, DeepPartial<Config>> = {
   openstack: { images: { deleteShared: 'cancel-shares' } },
 };
 
-type DeepPartial<T> = { [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K] };
+type DeepPartial<T> = {
+  [K in keyof T]?: T[K] extends object ? (T[K] extends unknown[] ? T[K] : DeepPartial<T[K]>) : T[K];
+};
 
 /** Short environment names for the settings operators set most; every other setting has IMAGESHARE_A__B form. */
 const envAliases: Record<string, string> = {
@@ -96,6 +100,7 @@ const envAliases: Record<string, string> = {
   PORT: 'server.port',
   HOST: 'server.host',
   IMAGESHARE_DATABASE_URL: 'database.url',
+  IMAGESHARE_DATABASE_SCHEMA: 'database.schema',
   IMAGESHARE_PORT: 'server.port',
   IMAGESHARE_HOST: 'server.host',
   IMAGESHARE_PUBLIC_URL: 'server.publicUrl',
@@ -126,7 +131,8 @@ export function setConfigValue(config: Config, path: string, raw: string): void 
   let target = config as unknown as Record<string, unknown>;
   let fallback = defaultConfig as unknown as Record<string, unknown>;
   for (const key of keys.slice(0, -1)) {
-    if (typeof target[key] !== 'object' || target[key] === null) throw new ConfigError(`unknown setting ${path}`);
+    if (typeof target[key] !== 'object' || target[key] === null)
+      throw new ConfigError(`unknown setting ${path}`);
     target = target[key] as Record<string, unknown>;
     fallback = fallback[key] as Record<string, unknown>;
   }
@@ -155,7 +161,13 @@ function merge<T>(base: T, over: DeepPartial<T> | undefined): T {
   for (const [key, value] of Object.entries(over as Record<string, unknown>)) {
     if (value === undefined) continue;
     const current = out[key];
-    if (value && typeof value === 'object' && !Array.isArray(value) && current && typeof current === 'object') {
+    if (
+      value &&
+      typeof value === 'object' &&
+      !Array.isArray(value) &&
+      current &&
+      typeof current === 'object'
+    ) {
       out[key] = merge(current, value as DeepPartial<typeof current>);
     } else {
       out[key] = value;
@@ -183,7 +195,8 @@ export function loadConfig(options: LoadConfigOptions = {}): Config {
     config = merge(config, profiles[profile]);
   }
 
-  const file = options.file ?? env.IMAGESHARE_CONFIG ?? (existsSync('imageshare.json') ? 'imageshare.json' : '');
+  const file =
+    options.file ?? env.IMAGESHARE_CONFIG ?? (existsSync('imageshare.json') ? 'imageshare.json' : '');
   if (file) {
     let parsed: unknown;
     try {
@@ -221,6 +234,9 @@ function validateConfig(config: Config): void {
   if (config.database.url && !/^postgres(ql)?:\/\//.test(config.database.url)) {
     problems.push('database.url must be a postgres:// URL (or empty for SQLite)');
   }
+  if (config.database.schema && !/^[a-z_][a-z0-9_]{0,62}$/.test(config.database.schema)) {
+    problems.push('database.schema must be a lower-case SQL identifier');
+  }
   if (problems.length) throw new ConfigError(problems.join('; '));
 }
 
@@ -231,6 +247,7 @@ export function defaultRegion(config: Config): string {
 /** The URL clients use to reach this server. */
 export function publicBaseUrl(config: Config): string {
   if (config.server.publicUrl) return config.server.publicUrl.replace(/\/+$/, '');
-  const host = config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
+  const host =
+    config.server.host === '0.0.0.0' || config.server.host === '::' ? '127.0.0.1' : config.server.host;
   return `http://${host}:${config.server.port}`;
 }

@@ -15,13 +15,24 @@ export interface RunningServer {
   config: Config;
   /** The base URL the server listens on, e.g. http://127.0.0.1:9292 */
   url: string;
+  /** Set when this start created the first admin account. */
+  admin: BootstrappedAdmin | null;
   close(): Promise<void>;
 }
 
 export interface StartOptions {
   logger?: Logger;
-  /** PostgreSQL schema to use (tests isolate themselves this way). */
+  /** PostgreSQL schema to use (tests isolate themselves this way); default: config.database.schema. */
   databaseSchema?: string;
+  /** Where the one-time first-start notice (the new admin's credentials) goes; default: stdout. */
+  announce?: (line: string) => void;
+}
+
+/** The admin account created on first start with an empty database (password only when generated). */
+export interface BootstrappedAdmin {
+  id: string;
+  name: string;
+  generatedPassword: string | null;
 }
 
 export function databaseUrl(config: Config): string {
@@ -30,11 +41,17 @@ export function databaseUrl(config: Config): string {
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: config.log.level });
-  const db = openDatabase({ url: databaseUrl(config), schema: options.databaseSchema });
-  await migrateToLatest(db, options.databaseSchema);
-  const blobs = new LocalBlobStore(config.blob.dir || join(config.dataDir, 'images'));
+  const { db, services, blobs } = await openServices(config, options);
   await blobs.init();
-  const services = createServices({ config, db, blobs });
+  const created = await services.accounts.bootstrapAdmin(config.admin);
+  const admin: BootstrappedAdmin | null = created
+    ? { id: created.account.id, name: created.account.name, generatedPassword: created.generatedPassword }
+    : null;
+  if (admin) {
+    const announce = options.announce ?? ((line: string) => console.log(line));
+    const password = admin.generatedPassword ? ` password=${admin.generatedPassword}` : '';
+    announce(`admin account: id=${admin.id} name=${admin.name}${password}`);
+  }
 
   const app = await buildApp({ config, db, services, logger });
   await app.listen({ host: config.server.host, port: config.server.port });
@@ -50,5 +67,27 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await app.close();
       await db.close();
     })());
-  return { app, db, services, config, url, close };
+  return { app, db, services, config, url, admin, close };
+}
+
+/**
+ * Opens the configured database, brings its schema up to date and builds the services over it: what both
+ * `serve` and the administrative CLI commands need. The blob store is not initialised here (its init clears
+ * temporary files, which only a starting server may do).
+ */
+export async function openServices(
+  config: Config,
+  options: Pick<StartOptions, 'databaseSchema'> = {},
+): Promise<{ db: Db; services: Services; blobs: LocalBlobStore }> {
+  const schema = options.databaseSchema ?? (config.database.schema || undefined);
+  const db = openDatabase({ url: databaseUrl(config), schema });
+  try {
+    await migrateToLatest(db, schema);
+  } catch (err) {
+    await db.close();
+    throw err;
+  }
+  const blobs = new LocalBlobStore(config.blob.dir || join(config.dataDir, 'images'));
+  const services = createServices({ config, db, blobs });
+  return { db, services, blobs };
 }

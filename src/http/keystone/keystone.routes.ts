@@ -1,0 +1,284 @@
+// The Keystone v3 subset, mounted under /identity (the root belongs to the image API): version discovery,
+// password tokens (issue, validate, revoke), and read-only views of the caller's own project and user.
+// One account = one user + one project with the same ID and name, in the one domain "Default".
+// Unscoped password logins are scoped to the account's own project (clients then need no project setting).
+import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
+import { publicBaseUrl } from '../../config.js';
+import type { Account, Caller } from '../../domain/types.js';
+import { DEFAULT_DOMAIN, isDefaultDomain, type PasswordLogin } from '../../services/auth.service.js';
+import { MAX_PASSWORD_LENGTH } from '../../services/passwords.js';
+import type { AppDeps } from '../app.js';
+import { KeystoneHttpError, keystoneErrorHandler, sendKeystoneError } from './errors.js';
+import { catalog, domainObject, projectObject, tokenBody, userObject, versionObject } from './documents.js';
+
+const domainRefSchema = {
+  type: 'object',
+  properties: { id: { type: 'string', maxLength: 255 }, name: { type: 'string', maxLength: 255 } },
+} as const;
+
+const authBodySchema = {
+  type: 'object',
+  required: ['auth'],
+  properties: {
+    auth: {
+      type: 'object',
+      required: ['identity'],
+      properties: {
+        identity: {
+          type: 'object',
+          required: ['methods'],
+          properties: {
+            methods: { type: 'array', minItems: 1, maxItems: 8, items: { type: 'string', maxLength: 64 } },
+            password: {
+              type: 'object',
+              required: ['user'],
+              properties: {
+                user: {
+                  type: 'object',
+                  required: ['password'],
+                  properties: {
+                    id: { type: 'string', maxLength: 255 },
+                    name: { type: 'string', maxLength: 255 },
+                    password: { type: 'string', maxLength: MAX_PASSWORD_LENGTH },
+                    domain: domainRefSchema,
+                  },
+                },
+              },
+            },
+          },
+        },
+        scope: {
+          anyOf: [
+            { type: 'string', maxLength: 64 },
+            {
+              type: 'object',
+              properties: {
+                project: {
+                  type: 'object',
+                  properties: {
+                    id: { type: 'string', maxLength: 255 },
+                    name: { type: 'string', maxLength: 255 },
+                    domain: domainRefSchema,
+                  },
+                },
+                domain: domainRefSchema,
+                system: { type: 'object' },
+              },
+            },
+          ],
+        },
+      },
+    },
+  },
+} as const;
+
+interface DomainRefBody {
+  id?: string;
+  name?: string;
+}
+
+interface AuthBody {
+  auth: {
+    identity: {
+      methods: string[];
+      password?: { user: { id?: string; name?: string; password: string; domain?: DomainRefBody } };
+    };
+    scope?:
+      | string
+      | {
+          project?: { id?: string; name?: string; domain?: DomainRefBody };
+          domain?: unknown;
+          system?: unknown;
+        };
+  };
+}
+
+function header(request: FastifyRequest, name: string): string | undefined {
+  const value = request.headers[name];
+  return typeof value === 'string' ? value : undefined;
+}
+
+function wantsCatalog(request: FastifyRequest): boolean {
+  return !Object.prototype.hasOwnProperty.call(request.query ?? {}, 'nocatalog');
+}
+
+function notFound(message: string): KeystoneHttpError {
+  return new KeystoneHttpError(404, message);
+}
+
+function forbidden(action: string): KeystoneHttpError {
+  return new KeystoneHttpError(403, `You are not authorized to perform the requested action: ${action}.`);
+}
+
+export const keystoneRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => {
+  const { config, services } = deps;
+  const baseUrl = () => publicBaseUrl(config);
+
+  app.setErrorHandler(keystoneErrorHandler(baseUrl));
+  app.setNotFoundHandler((request, reply) =>
+    sendKeystoneError(reply, 404, 'The resource could not be found.', baseUrl()),
+  );
+
+  const authenticate = (request: FastifyRequest): Promise<Caller> =>
+    services.auth.authenticate(header(request, 'x-auth-token'));
+
+  // --- version discovery (no token) ---
+  app.get('/', async (_request, reply) => {
+    const base = baseUrl();
+    return reply
+      .code(300)
+      .header('location', `${base}/identity/v3/`)
+      .send({ versions: { values: [versionObject(base)] } });
+  });
+  const v3 = async () => ({ version: versionObject(baseUrl()) });
+  app.get('/v3', v3);
+  app.get('/v3/', v3);
+
+  // --- tokens ---
+  app.post<{ Body: AuthBody }>(
+    '/v3/auth/tokens',
+    { schema: { body: authBodySchema } },
+    async (request, reply) => {
+      const { identity, scope } = request.body.auth;
+      // Only the password method; anything else (token, totp, application credentials) is refused alike.
+      if (!identity.methods.includes('password') || !identity.password) {
+        throw new KeystoneHttpError(401, 'The request you have made requires authentication.');
+      }
+      if (
+        typeof scope === 'object' &&
+        scope !== null &&
+        (scope.domain !== undefined || scope.system !== undefined)
+      ) {
+        throw new KeystoneHttpError(401, 'The request you have made requires authentication.');
+      }
+      const user = identity.password.user;
+      const project = typeof scope === 'object' && scope !== null ? scope.project : undefined;
+      const login: PasswordLogin = {
+        user: { id: user.id, name: user.name, domain: user.domain },
+        password: user.password,
+        clientAddress: request.ip,
+        ...(project ? { project: { id: project.id, name: project.name, domain: project.domain } } : {}),
+      };
+      const issued = await services.auth.login(login);
+      return reply
+        .code(201)
+        .header('x-subject-token', issued.token)
+        .send(tokenBody(issued, config, baseUrl(), wantsCatalog(request)));
+    },
+  );
+
+  /** The subject token's details, for its own account or an admin; 404 otherwise (no hint it exists). */
+  const subjectToken = async (request: FastifyRequest) => {
+    const caller = await authenticate(request);
+    const subject = header(request, 'x-subject-token');
+    const info = subject ? await services.auth.lookup(subject) : null;
+    if (!subject || !info || (!caller.isAdmin && info.account.id !== caller.accountId)) {
+      throw notFound('Could not find token.');
+    }
+    return { subject, info };
+  };
+
+  app.get('/v3/auth/tokens', async (request, reply) => {
+    const { subject, info } = await subjectToken(request);
+    return reply
+      .header('x-subject-token', subject)
+      .send(tokenBody(info, config, baseUrl(), wantsCatalog(request)));
+  });
+
+  app.delete('/v3/auth/tokens', async (request, reply) => {
+    const { subject } = await subjectToken(request);
+    await services.auth.revoke(subject);
+    return reply.code(204).send();
+  });
+
+  // The catalog and scopes of the current token (keystoneauth and OSC use these for listings).
+  app.get('/v3/auth/catalog', async (request) => {
+    await authenticate(request);
+    return { catalog: catalog(config, baseUrl()), links: { self: `${baseUrl()}/identity/v3/auth/catalog` } };
+  });
+  app.get('/v3/auth/projects', async (request) => {
+    const caller = await authenticate(request);
+    const own = await ownAccount(caller);
+    return {
+      projects: [projectObject(own, baseUrl())],
+      links: { self: `${baseUrl()}/identity/v3/auth/projects` },
+    };
+  });
+
+  const ownAccount = async (caller: Caller): Promise<Account> => {
+    const account = await services.accounts.get(caller.accountId);
+    if (!account) throw new KeystoneHttpError(401, 'The request you have made requires authentication.');
+    return account;
+  };
+
+  // --- projects: a non-admin sees only its own; other IDs are 403 (openstackclient then uses the ID as given) ---
+  app.get<{ Params: { id: string } }>('/v3/projects/:id', async (request) => {
+    const caller = await authenticate(request);
+    const id = request.params.id;
+    if (id === caller.accountId) return { project: projectObject(await ownAccount(caller), baseUrl()) };
+    if (!caller.isAdmin) throw forbidden('identity:get_project');
+    const account = await services.accounts.get(id);
+    if (!account) throw notFound(`Could not find project: ${id.slice(0, 64)}.`);
+    return { project: projectObject(account, baseUrl()) };
+  });
+
+  app.get<{ Querystring: { name?: string; domain_id?: string } }>('/v3/projects', async (request) => {
+    const caller = await authenticate(request);
+    const { name, domain_id: domainId } = request.query;
+    const self = { self: `${baseUrl()}/identity/v3/projects`, next: null, previous: null };
+    if (domainId !== undefined && domainId !== DEFAULT_DOMAIN.id) return { projects: [], links: self };
+    let accounts: Account[];
+    if (caller.isAdmin) {
+      if (typeof name === 'string') {
+        const found = await services.accounts.getByName(name);
+        accounts = found ? [found] : [];
+      } else {
+        accounts = await services.accounts.list({ includeDisabled: true });
+      }
+    } else {
+      const own = await ownAccount(caller);
+      accounts = typeof name !== 'string' || name === own.name ? [own] : [];
+    }
+    return { projects: accounts.map((a) => projectObject(a, baseUrl())), links: self };
+  });
+
+  // --- users: self (admins: any) ---
+  app.get<{ Params: { id: string } }>('/v3/users/:id', async (request) => {
+    const caller = await authenticate(request);
+    const id = request.params.id;
+    if (id === caller.accountId) return { user: userObject(await ownAccount(caller), baseUrl()) };
+    if (!caller.isAdmin) throw forbidden('identity:get_user');
+    const account = await services.accounts.get(id);
+    if (!account) throw notFound(`Could not find user: ${id.slice(0, 64)}.`);
+    return { user: userObject(account, baseUrl()) };
+  });
+
+  app.get<{ Params: { id: string } }>('/v3/users/:id/projects', async (request) => {
+    const caller = await authenticate(request);
+    if (request.params.id !== caller.accountId && !caller.isAdmin)
+      throw forbidden('identity:list_user_projects');
+    const account = await services.accounts.get(request.params.id);
+    if (!account) throw notFound(`Could not find user: ${request.params.id.slice(0, 64)}.`);
+    return {
+      projects: [projectObject(account, baseUrl())],
+      links: { self: null, next: null, previous: null },
+    };
+  });
+
+  // --- the one domain ---
+  app.get<{ Params: { id: string } }>('/v3/domains/:id', async (request) => {
+    await authenticate(request);
+    if (request.params.id !== DEFAULT_DOMAIN.id)
+      throw notFound(`Could not find domain: ${request.params.id.slice(0, 64)}.`);
+    return { domain: domainObject(baseUrl()) };
+  });
+  app.get<{ Querystring: { name?: string } }>('/v3/domains', async (request) => {
+    await authenticate(request);
+    const name = request.query.name;
+    const match = name === undefined || isDefaultDomain({ name });
+    return {
+      domains: match ? [domainObject(baseUrl())] : [],
+      links: { self: `${baseUrl()}/identity/v3/domains` },
+    };
+  });
+};
