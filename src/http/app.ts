@@ -7,6 +7,7 @@ import type { Config } from '../config.js';
 import type { Db } from '../repositories/db/database.js';
 import type { Services } from '../services/container.js';
 import { opsRoutes } from './ops/ops.routes.js';
+import { keystoneRoutes } from './keystone/keystone.routes.js';
 
 export interface AppDeps {
   config: Config;
@@ -35,5 +36,6 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   await app.register(opsRoutes, deps);
+  await app.register(keystoneRoutes, { ...deps, prefix: '/identity' });
   return app;
 }
