@@ -48,7 +48,8 @@ export interface ApiKeyServiceDeps {
   config: Config;
   keys: ApiKeyRepository;
   nonces: NonceRepository;
-  box: SecretBox;
+  /** The box, or a factory called on first use (so services that never touch keys never read the key file). */
+  box: SecretBox | (() => SecretBox);
 }
 
 /** How often (at most) one process sweeps expired nonces out of the table. */
@@ -56,8 +57,14 @@ const PURGE_INTERVAL_MS = 60_000;
 
 export class ApiKeyService {
   private lastPurge = 0;
+  private sealer: SecretBox | undefined;
 
   constructor(private readonly deps: ApiKeyServiceDeps) {}
+
+  private get box(): SecretBox {
+    this.sealer ??= typeof this.deps.box === 'function' ? this.deps.box() : this.deps.box;
+    return this.sealer;
+  }
 
   async create(accountId: string): Promise<CreatedApiKey> {
     if (!isAccountId(accountId)) throw fail('AccountNotFound', `No account found with ID ${accountId}`);
@@ -69,7 +76,7 @@ export class ApiKeyService {
       {
         secret_id: secretId,
         account_id: accountId,
-        secret_key_encrypted: this.deps.box.seal(secretKey, secretId),
+        secret_key_encrypted: this.box.seal(secretKey, secretId),
         created_at: createdAt,
         disabled_at: null,
       },
@@ -121,7 +128,7 @@ export class ApiKeyService {
     return {
       accountId: key.accountId,
       isAdmin: key.isAdmin,
-      secretKey: this.deps.box.open(key.secretKeyEncrypted, secretId),
+      secretKey: this.box.open(key.secretKeyEncrypted, secretId),
     };
   }
 

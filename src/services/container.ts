@@ -8,10 +8,15 @@ import { KyselyTokenRepository } from '../repositories/db/token.repository.js';
 import { KyselyLoginFailureRepository } from '../repositories/db/login-failure.repository.js';
 import { AccountService } from './account.service.js';
 import { AuthService } from './auth.service.js';
+import { ApiKeyRepository } from '../repositories/db/api-key.repository.js';
+import { NonceRepository } from '../repositories/db/nonce.repository.js';
+import { ApiKeyService } from './api-key.service.js';
+import { SecretBox, loadMasterKey } from './secret-box.js';
 
 export interface Services {
   accounts: AccountService;
   auth: AuthService;
+  apiKeys: ApiKeyService;
 }
 
 export interface ServiceDeps {
@@ -35,8 +40,16 @@ export function createServices(deps: ServiceDeps): Services {
       windowSeconds: deps.config.login.windowSeconds,
     },
   );
+  // Tencent API keys: SecretKeys are sealed with the master key (config.masterKey or <dataDir>/master.key).
+  const apiKeys = new ApiKeyService({
+    config: deps.config,
+    keys: new ApiKeyRepository(deps.db),
+    nonces: new NonceRepository(deps.db),
+    box: () => new SecretBox(loadMasterKey(deps.config.masterKey, deps.config.dataDir)),
+  });
   return {
     accounts,
     auth,
+    apiKeys,
   };
 }

@@ -85,7 +85,11 @@ describe('HmacSHA1/HmacSHA256 parameter signature: test vectors', () => {
 
 describe('verifyParamsSignature', () => {
   const now = Number(docParams.Timestamp) + 5;
-  const signed = (params: Record<string, string>, host = 'cvm.api.qcloud.com', method = 'GET') => ({
+  const signed = (
+    params: Record<string, string>,
+    host = 'cvm.api.qcloud.com',
+    method = 'GET',
+  ): { method: string; host: string; path: string; params: Record<string, string> } => ({
     method,
     host,
     path: '/v2/index.php',
