@@ -10,6 +10,7 @@ export const errorCodes = [
   'MemberNotFound',
   'AccountNotFound',
   'InstanceNotFound',
+  'TagNotFound',
   'RegionNotFound',
   'NotImageOwner', // the caller may see the image but not change it (a receiver of a share)
   'SharedImageModifyUnsupported', // a receiver tried to rename or re-describe
@@ -26,6 +27,7 @@ export const errorCodes = [
   'QuotaExceeded', // other per-image limits: properties, tags
   'Conflict',
   'PayloadTooLarge',
+  'RangeNotSatisfiable',
   'ApiKeyLimitExceeded',
 ] as const;
 
@@ -48,7 +50,11 @@ export function isDomainError(err: unknown): err is DomainError {
 }
 
 /** Shorthand used by the services: `throw fail('ImageNotFound', 'No image found with ID x')`. */
-export function fail(code: ErrorCode, message: string, details?: Record<string, string | number>): DomainError {
+export function fail(
+  code: ErrorCode,
+  message: string,
+  details?: Record<string, string | number>,
+): DomainError {
   return new DomainError(code, message, details);
 }
 

@@ -12,11 +12,17 @@ import { ApiKeyRepository } from '../repositories/db/api-key.repository.js';
 import { NonceRepository } from '../repositories/db/nonce.repository.js';
 import { ApiKeyService } from './api-key.service.js';
 import { SecretBox, loadMasterKey } from './secret-box.js';
+import { ImageService } from './image.service.js';
+import { ShareService } from './share.service.js';
+import { InstanceService } from './instance.service.js';
 
 export interface Services {
   accounts: AccountService;
   auth: AuthService;
   apiKeys: ApiKeyService;
+  images: ImageService;
+  shares: ShareService;
+  instances: InstanceService;
 }
 
 export interface ServiceDeps {
@@ -51,5 +57,8 @@ export function createServices(deps: ServiceDeps): Services {
     accounts,
     auth,
     apiKeys,
+    images: new ImageService(deps.db, deps.blobs, deps.config),
+    shares: new ShareService(deps.db, accounts, deps.config),
+    instances: new InstanceService(deps.db, deps.config),
   };
 }

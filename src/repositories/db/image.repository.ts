@@ -1,0 +1,443 @@
+// Images, their tags and properties. Rows are never removed: deleting sets deleted_at, so an image ID is
+// never handed out twice. Every read takes the region: an image exists only in its own region.
+import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
+import type { Image, ImageStatus, MemberStatus, Visibility } from '../../domain/types.js';
+import type { DialectName } from './database.js';
+import type { Database, ImageRow, NewImageRow } from './schema.js';
+
+export type SortKey =
+  'name' | 'status' | 'container_format' | 'disk_format' | 'size' | 'id' | 'created_at' | 'updated_at';
+export type SortDir = 'asc' | 'desc';
+export type CompareOp = 'eq' | 'neq' | 'gt' | 'gte' | 'lt' | 'lte';
+
+export interface ImageFilters {
+  ids?: string[];
+  names?: string[];
+  statuses?: string[];
+  containerFormats?: string[];
+  diskFormats?: string[];
+  owner?: string;
+  /** All of these tags (AND). */
+  tags?: string[];
+  sizeMin?: number;
+  sizeMax?: number;
+  createdAt?: Array<{ op: CompareOp; value: string }>;
+  updatedAt?: Array<{ op: CompareOp; value: string }>;
+  protected?: boolean;
+  osHidden?: boolean;
+  checksum?: string;
+  osHashValue?: string;
+  minRam?: number;
+  minDisk?: number;
+  size?: number;
+  /** Extra-property equality. */
+  properties?: Record<string, string>;
+}
+
+/** Which images a caller may list: the union of DESIGN.md (own, public, community, shared with me). */
+export interface ListScope {
+  accountId: string;
+  isAdmin: boolean;
+  region: string;
+  /** Glance's visibility parameter; undefined hides others' community images. */
+  visibility?: Visibility | 'all';
+  /** Which of my memberships count, for images shared with me. */
+  memberStatuses: MemberStatus[];
+  /** Include own images / public+community images / images shared with me. */
+  include: { own: boolean; public: boolean; shared: boolean };
+}
+
+export interface KeysetPage {
+  sort: Array<{ key: SortKey; dir: SortDir }>;
+  limit: number;
+  /** The last row of the previous page. */
+  after?: ImageRow;
+}
+
+type Executor = Kysely<Database>;
+type Eb = ExpressionBuilder<Database, 'images'>;
+
+const NULL_TEXT = '';
+const NULL_NUMBER = -1;
+
+function sortValue(row: ImageRow, key: SortKey): string | number {
+  const value = row[key];
+  if (value === null || value === undefined) return key === 'size' ? NULL_NUMBER : NULL_TEXT;
+  return value;
+}
+
+/** The full ordering: requested keys, then created_at and id as tie-breakers (each once). */
+export function fullSort(sort: Array<{ key: SortKey; dir: SortDir }>): Array<{ key: SortKey; dir: SortDir }> {
+  const out = [...sort];
+  const lastDir = sort.length ? (sort[sort.length - 1] as { dir: SortDir }).dir : 'desc';
+  if (!out.some((s) => s.key === 'created_at')) out.push({ key: 'created_at', dir: lastDir });
+  if (!out.some((s) => s.key === 'id')) out.push({ key: 'id', dir: lastDir });
+  return out;
+}
+
+export class ImageRepository {
+  constructor(
+    private readonly db: Executor,
+    private readonly dialect: DialectName,
+  ) {}
+
+  async insert(row: NewImageRow): Promise<void> {
+    await this.db.insertInto('images').values(row).execute();
+  }
+
+  async idExists(id: string): Promise<boolean> {
+    const row = await this.db.selectFrom('images').select('id').where('id', '=', id).executeTakeFirst();
+    return row !== undefined;
+  }
+
+  /** A live (not deleted) image in the region, or undefined. */
+  async find(id: string, region: string): Promise<ImageRow | undefined> {
+    return this.db
+      .selectFrom('images')
+      .selectAll()
+      .where('id', '=', id)
+      .where('region', '=', region)
+      .where('deleted_at', 'is', null)
+      .executeTakeFirst();
+  }
+
+  /**
+   * Reads the image and locks its row until the transaction ends (PostgreSQL). Rules spanning rows (the
+   * share limit, delete versus share) are checked under this lock so concurrent requests on any node
+   * serialize. SQLite serializes whole transactions already (one writer), so a plain read suffices there.
+   */
+  async findForUpdate(id: string, region: string): Promise<ImageRow | undefined> {
+    let query = this.db
+      .selectFrom('images')
+      .selectAll()
+      .where('id', '=', id)
+      .where('region', '=', region)
+      .where('deleted_at', 'is', null);
+    if (this.dialect === 'postgres') query = query.forUpdate();
+    return query.executeTakeFirst();
+  }
+
+  async update(id: string, changes: Partial<Omit<ImageRow, 'id'>>): Promise<void> {
+    await this.db.updateTable('images').set(changes).where('id', '=', id).execute();
+  }
+
+  /** Images an account owns in a region that count against its quota. */
+  async countOwned(ownerId: string, region: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('images')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('owner_id', '=', ownerId)
+      .where('region', '=', region)
+      .where('deleted_at', 'is', null)
+      .where('status', '!=', 'killed')
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async tagsOf(ids: string[]): Promise<Map<string, string[]>> {
+    const out = new Map<string, string[]>();
+    if (ids.length === 0) return out;
+    const rows = await this.db
+      .selectFrom('image_tags')
+      .select(['image_id', 'tag'])
+      .where('image_id', 'in', ids)
+      .orderBy('tag')
+      .execute();
+    for (const row of rows) {
+      const list = out.get(row.image_id) ?? [];
+      list.push(row.tag);
+      out.set(row.image_id, list);
+    }
+    return out;
+  }
+
+  async propertiesOf(ids: string[]): Promise<Map<string, Record<string, string>>> {
+    const out = new Map<string, Record<string, string>>();
+    if (ids.length === 0) return out;
+    const rows = await this.db
+      .selectFrom('image_properties')
+      .select(['image_id', 'key', 'value'])
+      .where('image_id', 'in', ids)
+      .orderBy('key')
+      .execute();
+    for (const row of rows) {
+      const props = out.get(row.image_id) ?? {};
+      props[row.key] = row.value;
+      out.set(row.image_id, props);
+    }
+    return out;
+  }
+
+  async replaceTags(id: string, tags: string[]): Promise<void> {
+    await this.db.deleteFrom('image_tags').where('image_id', '=', id).execute();
+    if (tags.length) {
+      await this.db
+        .insertInto('image_tags')
+        .values(tags.map((tag) => ({ image_id: id, tag })))
+        .execute();
+    }
+  }
+
+  async addTag(id: string, tag: string): Promise<void> {
+    await this.db
+      .insertInto('image_tags')
+      .values({ image_id: id, tag })
+      .onConflict((oc) => oc.columns(['image_id', 'tag']).doNothing())
+      .execute();
+  }
+
+  async removeTag(id: string, tag: string): Promise<boolean> {
+    const result = await this.db
+      .deleteFrom('image_tags')
+      .where('image_id', '=', id)
+      .where('tag', '=', tag)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) > 0;
+  }
+
+  async setProperties(id: string, props: Record<string, string>): Promise<void> {
+    for (const [key, value] of Object.entries(props)) {
+      await this.db
+        .insertInto('image_properties')
+        .values({ image_id: id, key, value })
+        .onConflict((oc) => oc.columns(['image_id', 'key']).doUpdateSet({ value }))
+        .execute();
+    }
+  }
+
+  async removeProperties(id: string, keys: string[]): Promise<void> {
+    if (keys.length === 0) return;
+    await this.db
+      .deleteFrom('image_properties')
+      .where('image_id', '=', id)
+      .where('key', 'in', keys)
+      .execute();
+  }
+
+  /** Turns rows into domain images, loading tags and properties for the whole batch in two queries. */
+  async hydrate(rows: ImageRow[]): Promise<Image[]> {
+    const ids = rows.map((r) => r.id);
+    const [tags, props] = await Promise.all([this.tagsOf(ids), this.propertiesOf(ids)]);
+    return rows.map((row) => toImage(row, tags.get(row.id) ?? [], props.get(row.id) ?? {}));
+  }
+
+  /**
+   * One page of the images a caller may list, ordered by the requested keys with keyset pagination.
+   * The union is built from disjoint branches (own; others' public/community; shared with me), each of which
+   * an index serves, so a page costs time in proportion to the page and the caller's own rows, not to the
+   * number of images in the database.
+   */
+  async listPage(scope: ListScope, filters: ImageFilters, page: KeysetPage): Promise<ImageRow[]> {
+    const sort = fullSort(page.sort);
+    const queries = this.branchQueries(scope, filters).map((base) => {
+      let q = base.selectAll('images');
+      if (page.after) {
+        const after = page.after;
+        q = q.where((eb) => this.keysetCondition(eb, sort, after));
+      }
+      for (const s of sort) q = q.orderBy((eb) => this.sortExpression(eb, s.key), s.dir);
+      return q.limit(page.limit);
+    });
+    if (queries.length === 0) return [];
+    if (queries.length === 1) return (queries[0] as (typeof queries)[number]).execute();
+    // Each branch is already ordered and limited; merge them and cut to the page here, which keeps each
+    // branch on its own index (a UNION with an outer ORDER BY would not let SQLite do that). Text compares
+    // bytewise on both sides (SQLite BINARY, PostgreSQL "C"), so the merge agrees with the database's order.
+    const results = (await Promise.all(queries.map((q) => q.execute()))).flat();
+    results.sort((a, b) => compareRows(a, b, sort));
+    return results.slice(0, page.limit);
+  }
+
+  /** How many images `listPage` would walk through in all (Tencent's TotalCount). */
+  async count(scope: ListScope, filters: ImageFilters): Promise<number> {
+    const counts = await Promise.all(
+      this.branchQueries(scope, filters).map((base) =>
+        base.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow(),
+      ),
+    );
+    return counts.reduce((sum, row) => sum + Number(row.n), 0);
+  }
+
+  /**
+   * The union of what a caller may list, as disjoint branches (own; others' public/community; shared with
+   * me), each served by an index, so a page costs time in proportion to the page and the caller's own rows,
+   * not to the number of images in the database.
+   */
+  private branchQueries(scope: ListScope, filters: ImageFilters) {
+    const branches: Array<(eb: Eb) => Expression<SqlBool>> = [];
+    const { accountId } = scope;
+    if (scope.isAdmin) {
+      branches.push((eb) => eb.lit(true).$castTo<SqlBool>());
+    } else {
+      if (scope.include.own) branches.push((eb) => eb('images.owner_id', '=', accountId));
+      if (scope.include.public) {
+        branches.push((eb) =>
+          eb.and([
+            eb('images.visibility', 'in', ['public', 'community']),
+            eb('images.owner_id', '!=', accountId),
+          ]),
+        );
+      }
+      if (scope.include.shared && scope.memberStatuses.length) {
+        branches.push((eb) =>
+          eb.and([
+            eb('images.visibility', '=', 'shared'),
+            eb('images.owner_id', '!=', accountId),
+            eb.exists(
+              eb
+                .selectFrom('image_members')
+                .select('image_members.image_id')
+                .whereRef('image_members.image_id', '=', 'images.id')
+                .where('image_members.member_id', '=', accountId)
+                .where('image_members.status', 'in', scope.memberStatuses),
+            ),
+          ]),
+        );
+      }
+    }
+    return branches.map((branch) =>
+      this.db
+        .selectFrom('images')
+        .where('images.region', '=', scope.region)
+        .where('images.deleted_at', 'is', null)
+        .where('images.status', '!=', 'killed')
+        .where(branch)
+        .where((eb) => this.filterConditions(eb, scope, filters)),
+    );
+  }
+
+  // Nullable sort keys are compared through COALESCE so that NULLs order consistently in the keyset
+  // condition; text uses bytewise collation so every database orders as compareRows does.
+  private sortExpression(eb: Eb, key: SortKey): Expression<unknown> {
+    const collate = this.dialect === 'postgres' ? sql.raw(' collate "C"') : sql.raw('');
+    if (key === 'size') return eb.fn.coalesce('images.size', sql.lit(NULL_NUMBER));
+    if (key === 'name' || key === 'container_format' || key === 'disk_format') {
+      return sql`(${eb.fn.coalesce(`images.${key}`, sql.lit(NULL_TEXT))})${collate}`;
+    }
+    return sql`${eb.ref(`images.${key}`)}${collate}`;
+  }
+
+  /** Rows strictly after `after` in the given order: (k1 > v1) or (k1 = v1 and k2 > v2) or ... */
+  private keysetCondition(
+    eb: Eb,
+    sort: Array<{ key: SortKey; dir: SortDir }>,
+    after: ImageRow,
+  ): Expression<SqlBool> {
+    const ors: Expression<SqlBool>[] = [];
+    for (let i = 0; i < sort.length; i++) {
+      const ands: Expression<SqlBool>[] = [];
+      for (let j = 0; j < i; j++) {
+        const s = sort[j] as { key: SortKey; dir: SortDir };
+        ands.push(eb(this.sortExpression(eb, s.key), '=', sortValue(after, s.key)));
+      }
+      const s = sort[i] as { key: SortKey; dir: SortDir };
+      ands.push(eb(this.sortExpression(eb, s.key), s.dir === 'asc' ? '>' : '<', sortValue(after, s.key)));
+      ors.push(eb.and(ands));
+    }
+    return eb.or(ors);
+  }
+
+  private filterConditions(eb: Eb, scope: ListScope, f: ImageFilters): Expression<SqlBool> {
+    const conds: Expression<SqlBool>[] = [];
+    if (scope.visibility && scope.visibility !== 'all') {
+      conds.push(eb('images.visibility', '=', scope.visibility));
+    } else if (!scope.visibility) {
+      // Without a visibility filter, other owners' community images stay out of the list (Glance).
+      conds.push(
+        eb.or([eb('images.visibility', '!=', 'community'), eb('images.owner_id', '=', scope.accountId)]),
+      );
+    }
+    if (f.ids) conds.push(eb('images.id', 'in', f.ids));
+    if (f.names) conds.push(eb('images.name', 'in', f.names));
+    if (f.statuses) conds.push(eb('images.status', 'in', f.statuses));
+    if (f.containerFormats) conds.push(eb('images.container_format', 'in', f.containerFormats));
+    if (f.diskFormats) conds.push(eb('images.disk_format', 'in', f.diskFormats));
+    if (f.owner !== undefined) conds.push(eb('images.owner_id', '=', f.owner));
+    if (f.sizeMin !== undefined) conds.push(eb('images.size', '>=', f.sizeMin));
+    if (f.sizeMax !== undefined) conds.push(eb('images.size', '<=', f.sizeMax));
+    if (f.size !== undefined) conds.push(eb('images.size', '=', f.size));
+    if (f.minRam !== undefined) conds.push(eb('images.min_ram', '=', f.minRam));
+    if (f.minDisk !== undefined) conds.push(eb('images.min_disk', '=', f.minDisk));
+    if (f.protected !== undefined) conds.push(eb('images.protected', '=', f.protected ? 1 : 0));
+    if (f.osHidden !== undefined) conds.push(eb('images.os_hidden', '=', f.osHidden ? 1 : 0));
+    if (f.checksum !== undefined) conds.push(eb('images.checksum', '=', f.checksum));
+    if (f.osHashValue !== undefined) conds.push(eb('images.os_hash_value', '=', f.osHashValue));
+    for (const [column, list] of [
+      ['created_at', f.createdAt],
+      ['updated_at', f.updatedAt],
+    ] as const) {
+      for (const { op, value } of list ?? []) conds.push(eb(`images.${column}`, sqlOp(op), value));
+    }
+    for (const tag of f.tags ?? []) {
+      conds.push(
+        eb.exists(
+          eb
+            .selectFrom('image_tags')
+            .select('image_tags.image_id')
+            .whereRef('image_tags.image_id', '=', 'images.id')
+            .where('image_tags.tag', '=', tag),
+        ),
+      );
+    }
+    for (const [key, value] of Object.entries(f.properties ?? {})) {
+      conds.push(
+        eb.exists(
+          eb
+            .selectFrom('image_properties')
+            .select('image_properties.image_id')
+            .whereRef('image_properties.image_id', '=', 'images.id')
+            .where('image_properties.key', '=', key)
+            .where('image_properties.value', '=', value),
+        ),
+      );
+    }
+    return eb.and(conds);
+  }
+}
+
+function sqlOp(op: CompareOp): '=' | '!=' | '>' | '>=' | '<' | '<=' {
+  return ({ eq: '=', neq: '!=', gt: '>', gte: '>=', lt: '<', lte: '<=' } as const)[op];
+}
+
+function compareRows(a: ImageRow, b: ImageRow, sort: Array<{ key: SortKey; dir: SortDir }>): number {
+  for (const s of sort) {
+    const x = sortValue(a, s.key);
+    const y = sortValue(b, s.key);
+    if (x === y) continue;
+    const order =
+      typeof x === 'number' && typeof y === 'number'
+        ? x - y
+        : Buffer.compare(Buffer.from(String(x)), Buffer.from(String(y)));
+    if (order !== 0) return Math.sign(order) * (s.dir === 'asc' ? 1 : -1);
+  }
+  return 0;
+}
+
+export function toImage(row: ImageRow, tags: string[], properties: Record<string, string>): Image {
+  return {
+    id: row.id,
+    ownerId: row.owner_id,
+    region: row.region,
+    name: row.name,
+    description: row.description,
+    status: row.status as ImageStatus,
+    visibility: row.visibility as Visibility,
+    protected: row.protected === 1,
+    osHidden: row.os_hidden === 1,
+    size: row.size === null ? null : Number(row.size),
+    virtualSize: row.virtual_size === null ? null : Number(row.virtual_size),
+    checksum: row.checksum,
+    osHashAlgo: row.os_hash_algo,
+    osHashValue: row.os_hash_value,
+    diskFormat: row.disk_format,
+    containerFormat: row.container_format,
+    minDisk: row.min_disk,
+    minRam: row.min_ram,
+    blobKey: row.blob_key,
+    sourceImageId: row.source_image_id,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+    tags,
+    properties,
+  };
+}

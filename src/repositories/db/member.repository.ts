@@ -1,0 +1,85 @@
+// Image members: the shares of an image with other accounts. One row per (image, account).
+import type { Kysely } from 'kysely';
+import type { Member, MemberStatus } from '../../domain/types.js';
+import type { Database, MemberRow } from './schema.js';
+
+export class MemberRepository {
+  constructor(private readonly db: Kysely<Database>) {}
+
+  async find(imageId: string, memberId: string): Promise<Member | undefined> {
+    const row = await this.db
+      .selectFrom('image_members')
+      .selectAll()
+      .where('image_id', '=', imageId)
+      .where('member_id', '=', memberId)
+      .executeTakeFirst();
+    return row && toMember(row);
+  }
+
+  /** Members in the order they were added (Tencent returns shares in insertion order). */
+  async listForImage(imageId: string): Promise<Member[]> {
+    const rows = await this.db
+      .selectFrom('image_members')
+      .selectAll()
+      .where('image_id', '=', imageId)
+      .orderBy('created_at')
+      .orderBy('member_id')
+      .execute();
+    return rows.map(toMember);
+  }
+
+  async countForImage(imageId: string): Promise<number> {
+    const row = await this.db
+      .selectFrom('image_members')
+      .select((eb) => eb.fn.countAll<number | string>().as('n'))
+      .where('image_id', '=', imageId)
+      .executeTakeFirstOrThrow();
+    return Number(row.n);
+  }
+
+  async insert(member: Member): Promise<void> {
+    await this.db
+      .insertInto('image_members')
+      .values({
+        image_id: member.imageId,
+        member_id: member.memberId,
+        status: member.status,
+        created_at: member.createdAt,
+        updated_at: member.updatedAt,
+      })
+      .execute();
+  }
+
+  async setStatus(imageId: string, memberId: string, status: MemberStatus, updatedAt: string): Promise<void> {
+    await this.db
+      .updateTable('image_members')
+      .set({ status, updated_at: updatedAt })
+      .where('image_id', '=', imageId)
+      .where('member_id', '=', memberId)
+      .execute();
+  }
+
+  async delete(imageId: string, memberIds: string[]): Promise<number> {
+    if (memberIds.length === 0) return 0;
+    const result = await this.db
+      .deleteFrom('image_members')
+      .where('image_id', '=', imageId)
+      .where('member_id', 'in', memberIds)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
+  }
+
+  async deleteAllForImage(imageId: string): Promise<void> {
+    await this.db.deleteFrom('image_members').where('image_id', '=', imageId).execute();
+  }
+}
+
+function toMember(row: MemberRow): Member {
+  return {
+    imageId: row.image_id,
+    memberId: row.member_id,
+    status: row.status as MemberStatus,
+    createdAt: row.created_at,
+    updatedAt: row.updated_at,
+  };
+}

@@ -1,0 +1,13 @@
+import type { Caller } from '../domain/types.js';
+
+/** Who is asking, and through which region's endpoint. Every service method takes one first. */
+export interface RequestContext {
+  caller: Caller;
+  region: string;
+}
+
+/** What the sharing rules need to know about accounts (implemented by the account service). */
+export interface AccountLookup {
+  /** True for an existing account that is not disabled. */
+  exists(accountId: string): Promise<boolean>;
+}

@@ -1,0 +1,111 @@
+// Instances: the one thing a receiver may do with a shared image. They are records of who launched what
+// from which image, not virtual machines.
+import type { Config } from '../config.js';
+import { authorize } from '../domain/access.js';
+import { fail, imageNotFound } from '../domain/errors.js';
+import { isImageId, newInstanceId, nowIso } from '../domain/ids.js';
+import { assertUsable } from '../domain/sharing.js';
+import type { Image, Instance, Visibility } from '../domain/types.js';
+import type { Db } from '../repositories/db/database.js';
+import { imageRepositories, inTransaction } from '../repositories/db/transaction.js';
+import type { RequestContext } from './context.js';
+
+export const MAX_INSTANCES_PER_CALL = 100;
+export const MAX_INSTANCE_NAME_LENGTH = 128;
+
+export class InstanceService {
+  constructor(
+    private readonly db: Db,
+    private readonly config: Config,
+  ) {}
+
+  async launch(
+    ctx: RequestContext,
+    imageId: string,
+    options: { count?: number; name?: string } = {},
+  ): Promise<Instance[]> {
+    const count = options.count ?? 1;
+    if (!Number.isInteger(count) || count < 1 || count > MAX_INSTANCES_PER_CALL) {
+      throw fail('InvalidInput', `InstanceCount must be an integer from 1 to ${MAX_INSTANCES_PER_CALL}.`, {
+        field: 'InstanceCount',
+      });
+    }
+    const name = options.name ?? 'Unnamed';
+    if (name.length === 0 || name.length > MAX_INSTANCE_NAME_LENGTH) {
+      throw fail('InvalidInput', `InstanceName must be 1 to ${MAX_INSTANCE_NAME_LENGTH} characters.`, {
+        field: 'InstanceName',
+      });
+    }
+    if (!isImageId(imageId)) throw imageNotFound(imageId);
+
+    return inTransaction(this.db, async (repos) => {
+      const row = await repos.images.find(imageId, ctx.region);
+      if (!row) throw imageNotFound(imageId);
+      const membership =
+        row.owner_id === ctx.caller.accountId
+          ? null
+          : ((await repos.members.find(imageId, ctx.caller.accountId))?.status ?? null);
+      authorize('launch', {
+        caller: ctx.caller,
+        image: {
+          id: row.id,
+          ownerId: row.owner_id,
+          region: row.region,
+          visibility: row.visibility as Visibility,
+          status: row.status as Image['status'],
+        },
+        membership,
+        region: ctx.region,
+      });
+      assertUsable({ id: imageId, status: row.status as Image['status'] });
+
+      const running = await repos.instances.countActive(ctx.caller.accountId);
+      if (running + count > this.config.instances.maxPerAccount) {
+        throw fail('QuotaExceeded', `At most ${this.config.instances.maxPerAccount} instances per account.`);
+      }
+      const now = nowIso();
+      const instances: Instance[] = [];
+      for (let i = 0; i < count; i++) {
+        let id = newInstanceId();
+        while (await repos.instances.idExists(id)) id = newInstanceId();
+        instances.push({
+          id,
+          accountId: ctx.caller.accountId,
+          imageId,
+          region: ctx.region,
+          name: count > 1 ? `${name}-${i + 1}` : name,
+          state: 'RUNNING',
+          createdAt: now,
+          updatedAt: now,
+          terminatedAt: null,
+        });
+      }
+      await repos.instances.insertMany(instances);
+      return instances;
+    });
+  }
+
+  async list(
+    ctx: RequestContext,
+    options: { ids?: string[]; offset?: number; limit?: number } = {},
+  ): Promise<{ instances: Instance[]; total: number }> {
+    const repos = imageRepositories(this.db.kysely, this.db.dialect);
+    return repos.instances.list(ctx.caller.accountId, ctx.region, {
+      ids: options.ids,
+      offset: options.offset ?? 0,
+      limit: options.limit ?? 20,
+    });
+  }
+
+  /** Terminates all of the given instances, or none when any of them is not the caller's. */
+  async terminate(ctx: RequestContext, ids: string[]): Promise<void> {
+    const unique = [...new Set(ids)];
+    await inTransaction(this.db, async (repos) => {
+      for (const id of unique) {
+        const instance = await repos.instances.find(id, ctx.caller.accountId, ctx.region);
+        if (!instance) throw fail('InstanceNotFound', `Instance ${id} does not exist.`, { instanceId: id });
+      }
+      await repos.instances.setState(unique, 'TERMINATED', nowIso());
+    });
+  }
+}

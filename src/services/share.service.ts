@@ -1,0 +1,178 @@
+// Sharing use cases: image members (Glance) and share permissions (Tencent) are one thing, kept here.
+// Each method loads the image under a row lock, checks access, then the sharing rules, then writes.
+import type { Config } from '../config.js';
+import { authorize } from '../domain/access.js';
+import { fail, imageNotFound } from '../domain/errors.js';
+import { isAccountId, isImageId, nowIso } from '../domain/ids.js';
+import {
+  assertImageTakesMembers,
+  assertMaySetMemberStatus,
+  assertValidShareTarget,
+  assertWithinShareLimit,
+} from '../domain/sharing.js';
+import type { Member, MemberStatus, Visibility } from '../domain/types.js';
+import type { Db } from '../repositories/db/database.js';
+import type { ImageRow } from '../repositories/db/schema.js';
+import { imageRepositories, inTransaction, type ImageRepositories } from '../repositories/db/transaction.js';
+import type { AccountLookup, RequestContext } from './context.js';
+import type { ImageAction } from '../domain/access.js';
+
+export class ShareService {
+  constructor(
+    private readonly db: Db,
+    private readonly accounts: AccountLookup,
+    private readonly config: Config,
+  ) {}
+
+  private async load(
+    repos: ImageRepositories,
+    ctx: RequestContext,
+    imageId: string,
+    action: ImageAction,
+    lock = false,
+  ): Promise<{ row: ImageRow; membership: MemberStatus | null }> {
+    if (!isImageId(imageId)) throw imageNotFound(imageId);
+    const row = lock
+      ? await repos.images.findForUpdate(imageId, ctx.region)
+      : await repos.images.find(imageId, ctx.region);
+    if (!row) throw imageNotFound(imageId);
+    const own = row.owner_id === ctx.caller.accountId;
+    const membership = own
+      ? null
+      : ((await repos.members.find(imageId, ctx.caller.accountId))?.status ?? null);
+    authorize(action, {
+      caller: ctx.caller,
+      image: {
+        id: row.id,
+        ownerId: row.owner_id,
+        region: row.region,
+        visibility: row.visibility as Visibility,
+        status: row.status as never,
+      },
+      membership,
+      region: ctx.region,
+    });
+    return { row, membership };
+  }
+
+  /** Glance POST /members: one account, 409 when it is a member already. */
+  async addMember(ctx: RequestContext, imageId: string, memberId: string): Promise<Member> {
+    const added = await this.share(ctx, imageId, [memberId], { duplicate: 'fail' });
+    return added[0] as Member;
+  }
+
+  /**
+   * Tencent SHARE: several accounts at once, all or nothing. Accounts that already have the image are
+   * left as they are, so repeating a call is harmless. Returns the members added now.
+   */
+  async shareWith(ctx: RequestContext, imageId: string, accountIds: string[]): Promise<Member[]> {
+    return this.share(ctx, imageId, accountIds, { duplicate: 'skip' });
+  }
+
+  private async share(
+    ctx: RequestContext,
+    imageId: string,
+    accountIds: string[],
+    options: { duplicate: 'fail' | 'skip' },
+  ): Promise<Member[]> {
+    const targets = [...new Set(accountIds)];
+    // Account existence is read before the transaction (accounts are never deleted, only disabled).
+    const exists = new Map<string, boolean>();
+    for (const id of targets) exists.set(id, isAccountId(id) && (await this.accounts.exists(id)));
+
+    return inTransaction(this.db, async (repos) => {
+      const { row } = await this.load(repos, ctx, imageId, 'manageMembers', true);
+      assertImageTakesMembers({ id: row.id, visibility: row.visibility as Visibility });
+      for (const id of targets)
+        assertValidShareTarget({ ownerId: row.owner_id }, id, exists.get(id) ?? false);
+
+      const current = await repos.members.listForImage(imageId);
+      const currentIds = new Set(current.map((m) => m.memberId));
+      const fresh = targets.filter((id) => !currentIds.has(id));
+      // The limit is checked before duplicates, as Glance does, under the image's row lock.
+      assertWithinShareLimit(imageId, current.length, fresh.length, this.config.sharing.maxAccountsPerImage);
+      if (options.duplicate === 'fail' && fresh.length < targets.length) {
+        throw fail(
+          'MemberAlreadyExists',
+          `Member ${targets.find((id) => currentIds.has(id))} is duplicated for image ${imageId}`,
+        );
+      }
+      const now = nowIso();
+      const added: Member[] = fresh.map((memberId) => ({
+        imageId,
+        memberId,
+        status: 'pending',
+        createdAt: now,
+        updatedAt: now,
+      }));
+      for (const member of added) await repos.members.insert(member);
+      return added;
+    });
+  }
+
+  /** Owner and admins see every member; a member sees only its own row. */
+  async listMembers(ctx: RequestContext, imageId: string): Promise<Member[]> {
+    const repos = imageRepositories(this.db.kysely, this.db.dialect);
+    const { row } = await this.load(repos, ctx, imageId, 'readMembers');
+    assertImageTakesMembers({ id: row.id, visibility: row.visibility as Visibility });
+    const members = await repos.members.listForImage(imageId);
+    if (row.owner_id === ctx.caller.accountId || ctx.caller.isAdmin) return members;
+    return members.filter((m) => m.memberId === ctx.caller.accountId);
+  }
+
+  async getMember(ctx: RequestContext, imageId: string, memberId: string): Promise<Member> {
+    const repos = imageRepositories(this.db.kysely, this.db.dialect);
+    const { row } = await this.load(repos, ctx, imageId, 'read');
+    const mayRead =
+      row.owner_id === ctx.caller.accountId || ctx.caller.isAdmin || memberId === ctx.caller.accountId;
+    const member =
+      row.visibility === 'shared' && mayRead ? await repos.members.find(imageId, memberId) : undefined;
+    if (!member) throw memberNotFound(imageId, memberId);
+    return member;
+  }
+
+  /** Only the member itself (or an admin) accepts, rejects or resets its share. */
+  async setMemberStatus(
+    ctx: RequestContext,
+    imageId: string,
+    memberId: string,
+    status: MemberStatus,
+  ): Promise<Member> {
+    return inTransaction(this.db, async (repos) => {
+      const { row } = await this.load(repos, ctx, imageId, 'read', true);
+      const isOwner = row.owner_id === ctx.caller.accountId;
+      // Someone else's membership is invisible to a member: 404, as for any row it may not see.
+      if (!isOwner && !ctx.caller.isAdmin && memberId !== ctx.caller.accountId)
+        throw memberNotFound(imageId, memberId);
+      assertImageTakesMembers({ id: row.id, visibility: row.visibility as Visibility });
+      assertMaySetMemberStatus(ctx.caller, imageId, memberId);
+      const member = await repos.members.find(imageId, memberId);
+      if (!member) throw memberNotFound(imageId, memberId);
+      const now = nowIso();
+      await repos.members.setStatus(imageId, memberId, status, now);
+      return { ...member, status, updatedAt: now };
+    });
+  }
+
+  /** Glance DELETE /members/{id}: the owner cancels one share. */
+  async removeMember(ctx: RequestContext, imageId: string, memberId: string): Promise<void> {
+    await inTransaction(this.db, async (repos) => {
+      const { row } = await this.load(repos, ctx, imageId, 'manageMembers', true);
+      assertImageTakesMembers({ id: row.id, visibility: row.visibility as Visibility });
+      if ((await repos.members.delete(imageId, [memberId])) === 0) throw memberNotFound(imageId, memberId);
+    });
+  }
+
+  /** Tencent CANCEL: several accounts at once; accounts that do not have the image are ignored. */
+  async cancelShares(ctx: RequestContext, imageId: string, accountIds: string[]): Promise<number> {
+    return inTransaction(this.db, async (repos) => {
+      const { row } = await this.load(repos, ctx, imageId, 'manageMembers', true);
+      assertImageTakesMembers({ id: row.id, visibility: row.visibility as Visibility });
+      return repos.members.delete(imageId, [...new Set(accountIds)]);
+    });
+  }
+}
+
+function memberNotFound(imageId: string, memberId: string) {
+  return fail('MemberNotFound', `Member ${memberId} not found for image ${imageId}.`, { imageId, memberId });
+}
