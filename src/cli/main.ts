@@ -2,6 +2,8 @@
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.js';
 import { startServer } from '../main.js';
+import { registerAccountCommands } from './account.commands.js';
+import { registerApiKeyCommands } from './apikey.commands.js';
 
 const program = new Command();
 program.name('imageshare').description('Custom machine images and cross-account image sharing');
@@ -14,6 +16,7 @@ program
   .option('--port <port>', 'port to listen on')
   .option('--data-dir <dir>', 'folder for the SQLite file and image data')
   .option('--database-url <url>', 'postgres:// URL (default: SQLite in the data folder)')
+  .option('--database-schema <name>', 'PostgreSQL schema (created if missing)')
   .option('--profile <name>', 'preset: "openstack" deletes shared images as Glance does')
   .action(async (opts: Record<string, string | undefined>) => {
     const overrides: Record<string, string> = {};
@@ -21,6 +24,7 @@ program
     if (opts.port) overrides['server.port'] = opts.port;
     if (opts.dataDir) overrides['dataDir'] = opts.dataDir;
     if (opts.databaseUrl) overrides['database.url'] = opts.databaseUrl;
+    if (opts.databaseSchema) overrides['database.schema'] = opts.databaseSchema;
     const config = loadConfig({ file: opts.config, overrides, profile: opts.profile });
     const server = await startServer(config);
     console.log(`imageshare listening on ${server.url}`);
@@ -34,6 +38,9 @@ program
     process.once('SIGTERM', () => shutdown('SIGTERM'));
     process.once('SIGINT', () => shutdown('SIGINT'));
   });
+
+registerAccountCommands(program);
+registerApiKeyCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) console.error(`configuration error: ${err.message}`);
