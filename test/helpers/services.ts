@@ -1,0 +1,66 @@
+// Services over a real test database and a temporary blob folder, for service-level suites.
+import { mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { Readable } from 'node:stream';
+import { loadConfig, type Config } from '../../src/config.js';
+import { LocalBlobStore } from '../../src/repositories/blob/local-blob-store.js';
+import { createServices, type Services } from '../../src/services/container.js';
+import type { RequestContext } from '../../src/services/context.js';
+import type { DatabaseTarget, TestDatabase } from './databases.js';
+
+export interface ServiceHarness {
+  services: Services;
+  config: Config;
+  database: TestDatabase;
+  blobDir: string;
+  /** A new enabled account; returns its request context in the given region (default region by default). */
+  account(options?: { admin?: boolean; region?: string }): Promise<RequestContext>;
+  close(): Promise<void>;
+}
+
+let counter = 0;
+
+export async function serviceHarness(
+  target: DatabaseTarget,
+  overrides: Record<string, string> = {},
+): Promise<ServiceHarness> {
+  const database = await target.create();
+  const dataDir = mkdtempSync(join(tmpdir(), 'imageshare-svc-'));
+  const config = loadConfig({ env: {}, file: '', overrides: { dataDir, ...overrides } });
+  const blobDir = join(dataDir, 'images');
+  const blobs = new LocalBlobStore(blobDir);
+  await blobs.init();
+  const services = createServices({ config, db: database.db, blobs });
+  return {
+    services,
+    config,
+    database,
+    blobDir,
+    async account(options = {}) {
+      counter += 1;
+      const { account } = await services.accounts.create({
+        name: `user${process.pid}x${counter}`,
+        password: 'correct horse battery',
+        isAdmin: options.admin ?? false,
+      });
+      return {
+        caller: { accountId: account.id, isAdmin: account.isAdmin },
+        region: options.region ?? (config.regions[0] as string),
+      };
+    },
+    async close() {
+      await database.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export function bytes(text: string): Readable {
+  return Readable.from([Buffer.from(text)]);
+}
+
+/** The same caller seen through another region's endpoint. */
+export function inRegion(ctx: RequestContext, region: string): RequestContext {
+  return { ...ctx, region };
+}
