@@ -6,7 +6,12 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { sql } from 'kysely';
-import { migrateToLatest, openDatabase, type Db, type DialectName } from '../../src/repositories/db/database.js';
+import {
+  migrateToLatest,
+  openDatabase,
+  type Db,
+  type DialectName,
+} from '../../src/repositories/db/database.js';
 
 export interface TestDatabase {
   db: Db;
