@@ -8,6 +8,7 @@ import type { Db } from '../repositories/db/database.js';
 import type { Services } from '../services/container.js';
 import { opsRoutes } from './ops/ops.routes.js';
 import { keystoneRoutes } from './keystone/keystone.routes.js';
+import { tencentApi3Plugin } from './tencent/api3/plugin.js';
 
 export interface AppDeps {
   config: Config;
@@ -37,5 +38,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(opsRoutes, deps);
   await app.register(keystoneRoutes, { ...deps, prefix: '/identity' });
+  // Tencent API 3.0 shares the root path with the image API: it owns `POST /`, and its `GET /` route carries
+  // the `tencentApi` constraint (an X-TC-Action header or an Action query parameter), so plain `GET /` still
+  // reaches the image API's version discovery. See tencent/api3/plugin.ts.
+  await app.register(tencentApi3Plugin, { config: deps.config, services: deps.services });
   return app;
 }

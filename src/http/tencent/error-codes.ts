@@ -1,0 +1,100 @@
+// The one table from the domain's coded errors (src/domain/errors.ts) to Tencent's error codes, shared by
+// API 3.0 (`Response.Error.Code`) and the legacy v2 API (numeric `code` + `codeDesc`, spec §1.6).
+// A few codes depend on the action (a receiver deleting a shared image is told so, not "not yours"); those
+// overrides live here too, so this file is the whole story.
+import type { DomainError, ErrorCode } from '../../domain/errors.js';
+
+/** An error answered in Tencent's envelope with this exact code. */
+export class TencentError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+  ) {
+    super(message);
+    this.name = 'TencentError';
+  }
+}
+
+// Partial on purpose: a code added to the domain catalogue must not break the build of every surface at once.
+// error-codes.test.ts fails until the new code has its row here; meanwhile it answers `FailedOperation`.
+export const domainToTencent: Partial<Record<ErrorCode, string>> = {
+  Unauthenticated: 'AuthFailure.UnauthorizedOperation',
+  RateLimited: 'RequestLimitExceeded',
+  InvalidInput: 'InvalidParameterValue',
+  ImageNotFound: 'InvalidImageId.NotFound',
+  MemberNotFound: 'InvalidAccountId.NotFound',
+  AccountNotFound: 'InvalidAccountId.NotFound',
+  InstanceNotFound: 'InvalidInstanceId.NotFound',
+  TagNotFound: 'ResourceNotFound',
+  RegionNotFound: 'InvalidRegion.NotFound',
+  NotImageOwner: 'UnauthorizedOperation.ImageNotBelongToAccount',
+  SharedImageModifyUnsupported: 'UnsupportedOperation.SharedImageModifyUnsupported',
+  Forbidden: 'UnauthorizedOperation.PermissionDenied',
+  ImageNotShareable: 'InvalidParameterValue.InvalidImageId',
+  ShareWithSelf: 'InvalidAccountIs.YourSelf',
+  ShareLimitExceeded: 'OverQuota',
+  MemberAlreadyExists: 'FailedOperation.AccountAlreadyExists',
+  ImageInShared: 'InvalidImageId.InShared',
+  ImageProtected: 'InvalidImageId.IncorrectState',
+  ImageDeactivated: 'InvalidImageId.IncorrectState',
+  InvalidImageStatus: 'InvalidParameterValue.InvalidImageState',
+  ImageQuotaExceeded: 'ImageQuotaLimitExceeded',
+  QuotaExceeded: 'LimitExceeded',
+  Conflict: 'ResourceInUse',
+  PayloadTooLarge: 'RequestSizeLimitExceeded',
+  ApiKeyLimitExceeded: 'LimitExceeded',
+  RangeNotSatisfiable: 'InvalidParameterValue',
+};
+
+/** Per-action exceptions to the table above (API 3.0 action names; legacy actions map to these first). */
+export const actionOverrides: Record<string, Partial<Record<ErrorCode, string>>> = {
+  DeleteImages: {
+    NotImageOwner: 'InvalidParameterValue.InvalidImageIdIsShared',
+    InvalidImageStatus: 'InvalidImageId.IncorrectState',
+  },
+  ModifyImageAttribute: { NotImageOwner: 'UnsupportedOperation.SharedImageModifyUnsupported' },
+  SyncImages: { InvalidImageStatus: 'InvalidImageId.IncorrectState' },
+};
+
+export function tencentCodeFor(err: DomainError, action?: string): string {
+  return (action && actionOverrides[action]?.[err.code]) || domainToTencent[err.code] || 'FailedOperation';
+}
+
+export interface LegacyCode {
+  code: number;
+  codeDesc: string;
+}
+
+/** Legacy numeric `code` for an API 3.0 code (spec §1.6); `codeDesc` carries the API 3.0 code itself. */
+export function legacyCodeFor(tencentCode: string): LegacyCode {
+  const family = tencentCode.split('.')[0] as string;
+  let code: number;
+  if (tencentCode === 'AuthFailure.SecretIdNotFound' || tencentCode === 'AuthFailure.InvalidSecretId')
+    code = 4104;
+  else if (tencentCode === 'AuthFailure.SignatureExpire' || tencentCode === 'AuthFailure.ReplayAttack')
+    code = 4500;
+  else if (family === 'AuthFailure') code = 4100;
+  else if (family === 'UnauthorizedOperation') code = 4110;
+  else if (family === 'RequestLimitExceeded') code = 4400;
+  else if (family === 'UnsupportedProtocol') code = 4600;
+  else if (tencentCode.endsWith('.NotFound')) code = 5000;
+  else if (
+    [
+      'InvalidParameter',
+      'InvalidParameterValue',
+      'MissingParameter',
+      'UnknownParameter',
+      'InvalidFilter',
+      'InvalidFilterValue',
+      'InvalidAction',
+      'NoSuchVersion',
+      'InvalidRegion',
+      'InvalidAccountIs',
+      'InvalidImageName',
+      'RequestSizeLimitExceeded',
+    ].includes(family)
+  )
+    code = 4000;
+  else code = 5100;
+  return { code, codeDesc: tencentCode };
+}
