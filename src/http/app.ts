@@ -8,6 +8,7 @@ import type { Db } from '../repositories/db/database.js';
 import type { Services } from '../services/container.js';
 import { opsRoutes } from './ops/ops.routes.js';
 import { keystoneRoutes } from './keystone/keystone.routes.js';
+import { glancePlugin } from './glance/plugin.js';
 import { tencentApi3Plugin } from './tencent/api3/plugin.js';
 
 export interface AppDeps {
@@ -38,6 +39,11 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
 
   await app.register(opsRoutes, deps);
   await app.register(keystoneRoutes, { ...deps, prefix: '/identity' });
+  // OpenStack Image API v2: the default region at the root, every region under /regions/<name>.
+  await app.register(glancePlugin, { ...deps, region: deps.config.regions[0] as string });
+  for (const region of deps.config.regions) {
+    await app.register(glancePlugin, { ...deps, region, prefix: `/regions/${region}` });
+  }
   // Tencent API 3.0 shares the root path with the image API: it owns `POST /`, and its `GET /` route carries
   // the `tencentApi` constraint (an X-TC-Action header or an Action query parameter), so plain `GET /` still
   // reaches the image API's version discovery. See tencent/api3/plugin.ts.

@@ -1,0 +1,283 @@
+// GET /v2/images query parameters (spec §1.6) -> ImageListQuery, and the `first`/`next` links.
+// Links start with /v2/: clients join them onto the endpoint they called (glanceclient onto the unversioned
+// endpoint, openstacksdk after stripping /v2/), which for another region already holds /regions/<r>.
+import type { MemberStatus, Visibility } from '../../domain/types.js';
+import type { CompareOp, ImageFilters, SortDir, SortKey } from '../../repositories/db/image.repository.js';
+import type { ImageListQuery } from '../../services/image.service.js';
+import { badRequest } from './errors.js';
+
+export const DEFAULT_LIMIT = 25;
+export const MAX_LIMIT = 1000;
+
+const SORT_KEYS: readonly SortKey[] = [
+  'name',
+  'status',
+  'container_format',
+  'disk_format',
+  'size',
+  'id',
+  'created_at',
+  'updated_at',
+];
+const VISIBILITIES = ['community', 'public', 'private', 'shared', 'all'];
+const MEMBER_STATUSES = ['pending', 'accepted', 'rejected', 'all'];
+const COMPARE_OPS: readonly CompareOp[] = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte'];
+const KNOWN_OPS = [...COMPARE_OPS, 'in'];
+const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$/i;
+
+const CONTROL_KEYS = new Set([
+  'limit',
+  'marker',
+  'sort_key',
+  'sort_dir',
+  'sort',
+  'visibility',
+  'member_status',
+]);
+
+function single(params: URLSearchParams, key: string): string | undefined {
+  const all = params.getAll(key);
+  return all.length ? all[all.length - 1] : undefined;
+}
+
+function parseInteger(value: string, name: string, min = 0): number {
+  if (!/^-?\d+$/.test(value.trim())) throw badRequest(`${name} param must be an integer`);
+  const n = Number(value);
+  if (n < min) throw badRequest(`${name} param must be positive`);
+  return n;
+}
+
+function parseBoolean(value: string, name: string): boolean {
+  const v = value.toLowerCase();
+  if (v === 'true') return true;
+  if (v === 'false') return false;
+  throw badRequest(`Invalid value '${value}' for '${name}' filter. Valid values are 'true' or 'false'.`);
+}
+
+/** Glance's split_filter_op: "op:value", unless the whole value is an ISO-8601 date. */
+function splitOp(value: string): { op: string; value: string } {
+  if (ISO_DATE.test(value)) return { op: 'eq', value };
+  const i = value.indexOf(':');
+  if (i < 0) return { op: 'eq', value };
+  const op = value.slice(0, i);
+  if (!KNOWN_OPS.includes(op)) throw badRequest(`Unable to filter by unknown operator '${op}'.`);
+  return { op, value: value.slice(i + 1) };
+}
+
+/** The list of an `in:` filter: comma separated, values with commas double-quoted. */
+export function splitInList(value: string): string[] {
+  const out: string[] = [];
+  let current = '';
+  let quoted = false;
+  let wasQuoted = false;
+  for (let i = 0; i < value.length; i++) {
+    const c = value[i] as string;
+    if (c === '"') {
+      quoted = !quoted;
+      wasQuoted = true;
+    } else if (c === ',' && !quoted) {
+      out.push(wasQuoted ? current : current.trim());
+      current = '';
+      wasQuoted = false;
+    } else current += c;
+  }
+  if (quoted) throw badRequest('Invalid filter value: the quotes are not closed.');
+  out.push(wasQuoted ? current : current.trim());
+  return out;
+}
+
+function listFilter(value: string): string[] {
+  const { op, value: v } = splitOp(value);
+  if (op === 'in') return splitInList(v);
+  if (op === 'eq') return [v];
+  throw badRequest(`Unable to filter using the specified operator '${op}'.`);
+}
+
+/** A timestamp in our stored form (ISO with milliseconds, UTC), from an ISO-8601 client value. */
+function parseDate(value: string, name: string): Date {
+  if (!ISO_DATE.test(value)) throw badRequest(`Invalid date format for ${name}: '${value}'.`);
+  const hasZone = /(Z|[+-]\d{2}:?\d{2})$/i.test(value) && value.includes('T');
+  const date = new Date(hasZone || !value.includes('T') ? value : `${value}Z`);
+  if (Number.isNaN(date.getTime())) throw badRequest(`Invalid date format for ${name}: '${value}'.`);
+  return date;
+}
+
+/**
+ * created_at/updated_at filters. Images show times to the second, so comparisons are to the second:
+ * eq:T matches anything within T's second, gt:T starts after it, lte:T includes it.
+ */
+function timeFilter(value: string, name: string): Array<{ op: CompareOp; value: string }> {
+  const { op, value: v } = splitOp(value);
+  if (!COMPARE_OPS.includes(op as CompareOp)) {
+    throw badRequest(`Unable to filter using the specified operator '${op}'.`);
+  }
+  const start = parseDate(v, name);
+  start.setUTCMilliseconds(0);
+  const next = new Date(start.getTime() + 1000);
+  const s = start.toISOString();
+  const n = next.toISOString();
+  switch (op as CompareOp) {
+    case 'eq':
+      return [
+        { op: 'gte', value: s },
+        { op: 'lt', value: n },
+      ];
+    case 'neq':
+      return [{ op: 'neq', value: s }];
+    case 'gt':
+      return [{ op: 'gte', value: n }];
+    case 'gte':
+      return [{ op: 'gte', value: s }];
+    case 'lt':
+      return [{ op: 'lt', value: s }];
+    case 'lte':
+      return [{ op: 'lt', value: n }];
+  }
+}
+
+function parseSort(params: URLSearchParams): Array<{ key: SortKey; dir: SortDir }> {
+  const sortKeys = params.getAll('sort_key');
+  const sortDirs = params.getAll('sort_dir');
+  const sort = params.getAll('sort');
+  const checkKey = (key: string): SortKey => {
+    if (!(SORT_KEYS as readonly string[]).includes(key)) throw badRequest(`Invalid sort key: ${key}.`);
+    return key as SortKey;
+  };
+  const checkDir = (dir: string): SortDir => {
+    if (dir !== 'asc' && dir !== 'desc') {
+      throw badRequest(`Invalid sort direction: ${dir}. It must be one of: asc, desc`);
+    }
+    return dir;
+  };
+  if (sort.length) {
+    if (sortKeys.length || sortDirs.length) {
+      throw badRequest('The "sort" parameter cannot be combined with "sort_key" or "sort_dir".');
+    }
+    return sort
+      .join(',')
+      .split(',')
+      .filter((s) => s.trim() !== '')
+      .map((part) => {
+        const [key, dir, extra] = part.trim().split(':');
+        if (extra !== undefined) throw badRequest(`Invalid sort value: ${part}`);
+        return { key: checkKey(key as string), dir: dir === undefined ? 'desc' : checkDir(dir) };
+      });
+  }
+  if (sortDirs.length > 1 && sortDirs.length !== sortKeys.length) {
+    throw badRequest('Number of sort dirs does not match the number of sort keys');
+  }
+  const dirs = sortDirs.map(checkDir);
+  if (!sortKeys.length) return [{ key: 'created_at', dir: dirs[0] ?? 'desc' }];
+  return sortKeys.map((key, i) => ({
+    key: checkKey(key),
+    dir: (dirs.length === 1 ? dirs[0] : dirs[i]) ?? 'desc',
+  }));
+}
+
+export function parseListQuery(params: URLSearchParams): ImageListQuery {
+  const limitParam = single(params, 'limit');
+  const limit = Math.min(
+    limitParam === undefined ? DEFAULT_LIMIT : parseInteger(limitParam, 'limit'),
+    MAX_LIMIT,
+  );
+  const marker = single(params, 'marker');
+
+  const visibility = single(params, 'visibility');
+  if (visibility !== undefined && !VISIBILITIES.includes(visibility)) {
+    throw badRequest(`Invalid visibility value: ${visibility}`);
+  }
+  const memberStatus = single(params, 'member_status') ?? 'accepted';
+  if (!MEMBER_STATUSES.includes(memberStatus)) throw badRequest(`Invalid status value: ${memberStatus}`);
+
+  const filters: ImageFilters = { osHidden: false };
+  const seen = new Set<string>();
+  for (const key of params.keys()) {
+    if (CONTROL_KEYS.has(key) || seen.has(key)) continue;
+    seen.add(key);
+    const value = single(params, key) as string;
+    switch (key) {
+      case 'changes-since':
+        throw badRequest('The "changes-since" filter is no longer available on v2.');
+      case 'tag':
+        filters.tags = params.getAll('tag');
+        break;
+      case 'id':
+        filters.ids = listFilter(value);
+        break;
+      case 'name':
+        filters.names = listFilter(value);
+        break;
+      case 'status':
+        filters.statuses = listFilter(value);
+        break;
+      case 'container_format':
+        filters.containerFormats = listFilter(value);
+        break;
+      case 'disk_format':
+        filters.diskFormats = listFilter(value);
+        break;
+      case 'size_min':
+        filters.sizeMin = parseInteger(value, 'size_min');
+        break;
+      case 'size_max':
+        filters.sizeMax = parseInteger(value, 'size_max');
+        break;
+      case 'size':
+        filters.size = parseInteger(value, 'size');
+        break;
+      case 'min_ram':
+        filters.minRam = parseInteger(value, 'min_ram');
+        break;
+      case 'min_disk':
+        filters.minDisk = parseInteger(value, 'min_disk');
+        break;
+      case 'created_at':
+        filters.createdAt = params.getAll(key).flatMap((v) => timeFilter(v, key));
+        break;
+      case 'updated_at':
+        filters.updatedAt = params.getAll(key).flatMap((v) => timeFilter(v, key));
+        break;
+      case 'protected':
+        filters.protected = parseBoolean(value, 'protected');
+        break;
+      case 'os_hidden':
+        filters.osHidden = parseBoolean(value, 'os_hidden');
+        break;
+      case 'owner':
+        filters.owner = value;
+        break;
+      case 'checksum':
+        filters.checksum = value;
+        break;
+      case 'os_hash_value':
+        filters.osHashValue = value;
+        break;
+      default:
+        // Any other key filters on an extra property's value.
+        filters.properties = { ...(filters.properties ?? {}), [key]: value };
+    }
+  }
+
+  return {
+    limit,
+    ...(marker !== undefined ? { marker } : {}),
+    sort: parseSort(params),
+    ...(visibility !== undefined ? { visibility: visibility as Visibility | 'all' } : {}),
+    memberStatus: memberStatus as MemberStatus | 'all',
+    filters,
+  };
+}
+
+/** `first`: the request's own query without its marker; `next`: the same with the page's last ID. */
+export function pageLinks(
+  params: URLSearchParams,
+  lastId: string | undefined,
+): { first: string; next?: string } {
+  const base = new URLSearchParams(params);
+  base.delete('marker');
+  const q = base.toString();
+  const first = `/v2/images${q ? `?${q}` : ''}`;
+  if (lastId === undefined) return { first };
+  base.append('marker', lastId);
+  return { first, next: `/v2/images?${base.toString()}` };
+}

@@ -1,0 +1,229 @@
+// PATCH /v2/images/{id}: the two JSON-patch media types Glance speaks (spec §1.4), translated into one
+// ImagePatch for the image service. Wire rules live here (which paths exist, which are read-only or
+// reserved, draft-4 versus draft-10 `add`, missing properties); the image rules stay in the service.
+import type { Image, Visibility } from '../../domain/types.js';
+import { isReservedProperty } from '../../domain/image-fields.js';
+import type { ImagePatch } from '../../services/image.service.js';
+import { GlanceHttpError, badRequest } from './errors.js';
+
+export const PATCH_V21 = 'application/openstack-images-v2.1-json-patch';
+export const PATCH_V20 = 'application/openstack-images-v2.0-json-patch';
+export const ACCEPT_PATCH = `${PATCH_V20}, ${PATCH_V21}`;
+
+type Op = 'add' | 'remove' | 'replace';
+
+interface Operation {
+  op: Op;
+  name: string;
+  value?: unknown;
+  draft: 4 | 10;
+}
+
+const READ_ONLY = new Set([
+  'id',
+  'status',
+  'checksum',
+  'os_hash_algo',
+  'os_hash_value',
+  'size',
+  'virtual_size',
+  'created_at',
+  'updated_at',
+  'direct_url',
+  'self',
+  'file',
+  'schema',
+  'stores',
+]);
+
+/** Base (non-removable) attributes that may be written. */
+const WRITABLE_BASE = new Set([
+  'name',
+  'visibility',
+  'protected',
+  'os_hidden',
+  'container_format',
+  'disk_format',
+  'min_disk',
+  'min_ram',
+  'owner',
+  'tags',
+]);
+
+const forbidden = (message: string) => new GlanceHttpError(403, message);
+const conflict = (message: string) => new GlanceHttpError(409, message);
+
+/** Media type essence of a Content-Type header, lower-cased. */
+export function mediaType(header: string | undefined): string {
+  return (header ?? '').split(';')[0]?.trim().toLowerCase() ?? '';
+}
+
+function decodePointer(pointer: unknown): string {
+  if (typeof pointer !== 'string' || !pointer.startsWith('/')) {
+    throw badRequest(`Pointer \`${String(pointer)}\` does not start with "/".`);
+  }
+  const parts = pointer.slice(1).split('/');
+  if (parts[0] === 'locations') {
+    throw forbidden("It's not allowed to add, replace or remove locations: image locations are not exposed.");
+  }
+  if (parts.length !== 1 || parts[0] === '') {
+    throw badRequest(`Invalid JSON pointer for this resource: '${pointer}'`);
+  }
+  const raw = parts[0] as string;
+  if (/~[^01]|~$/.test(raw)) throw badRequest(`Invalid JSON pointer for this resource: '${pointer}'`);
+  return raw.replace(/~1/g, '/').replace(/~0/g, '~');
+}
+
+function parseOperations(media: string, body: unknown): Operation[] {
+  if (!Array.isArray(body)) {
+    throw badRequest('Request body must be a JSON array of operation objects.');
+  }
+  return body.map((raw: unknown) => {
+    if (typeof raw !== 'object' || raw === null || Array.isArray(raw)) {
+      throw badRequest('Operations must be JSON objects.');
+    }
+    const obj = raw as Record<string, unknown>;
+    let op: string;
+    let path: unknown;
+    if (media === PATCH_V21) {
+      if (typeof obj.op !== 'string')
+        throw badRequest('Operation objects must contain exactly one of "add", "remove", "replace".');
+      op = obj.op;
+      path = obj.path;
+      if (path === undefined) throw badRequest("Unable to find 'path' in JSON Schema change");
+    } else {
+      const keys = (['add', 'remove', 'replace'] as const).filter((k) => k in obj);
+      if (keys.length !== 1) {
+        throw badRequest('Operation objects must contain exactly one of "add", "remove", "replace".');
+      }
+      op = keys[0] as string;
+      path = obj[op];
+    }
+    if (op !== 'add' && op !== 'remove' && op !== 'replace') {
+      throw badRequest(`Invalid operation: \`${op}\`.`);
+    }
+    const name = decodePointer(path);
+    if ((op === 'add' || op === 'replace') && !('value' in obj)) {
+      throw badRequest(`Operation "${op}" requires a member named "value".`);
+    }
+    return { op, name, value: obj.value, draft: media === PATCH_V21 ? 10 : 4 };
+  });
+}
+
+function invalid(name: string, expected: string): GlanceHttpError {
+  return badRequest(`Invalid value for '${name}': expected ${expected}.`);
+}
+
+function checkBaseValue(name: string, value: unknown): void {
+  switch (name) {
+    case 'name':
+    case 'container_format':
+    case 'disk_format':
+      if (value !== null && typeof value !== 'string') throw invalid(name, 'a string or null');
+      return;
+    case 'owner':
+    case 'visibility':
+      if (typeof value !== 'string') throw invalid(name, 'a string');
+      return;
+    case 'protected':
+    case 'os_hidden':
+      if (typeof value !== 'boolean') throw invalid(name, 'a boolean');
+      return;
+    case 'min_disk':
+    case 'min_ram':
+      if (typeof value !== 'number' || !Number.isInteger(value)) throw invalid(name, 'an integer');
+      return;
+    case 'tags':
+      if (!Array.isArray(value) || value.some((t) => typeof t !== 'string')) {
+        throw invalid(name, 'an array of strings');
+      }
+      return;
+  }
+}
+
+/**
+ * Applies the operations to a copy of `image`, in order, and returns the difference as an ImagePatch.
+ * `description` is a column here but an extra property in Glance, so it follows extra-property rules.
+ */
+export function translatePatch(media: string, body: unknown, image: Image): ImagePatch {
+  const ops = parseOperations(media, body);
+  const patch: ImagePatch = {};
+  const props: Record<string, string> = { ...image.properties };
+  if (image.description !== null) props.description = image.description;
+
+  for (const { op, name, value, draft } of ops) {
+    if (READ_ONLY.has(name)) throw forbidden(`Attribute '${name}' is read-only.`);
+    if (isReservedProperty(name)) throw forbidden(`Attribute '${name}' is reserved.`);
+    if (WRITABLE_BASE.has(name)) {
+      if (op === 'remove') throw forbidden(`Property ${name} may not be removed.`);
+      if (op === 'add' && draft === 4) throw conflict(`Property ${name} already present.`);
+      checkBaseValue(name, value);
+      setBase(patch, name, value);
+      continue;
+    }
+    // An extra property.
+    const exists = Object.hasOwn(props, name);
+    if (op === 'remove') {
+      if (!exists) throw conflict(`Property ${name} does not exist.`);
+      delete props[name];
+      continue;
+    }
+    if (op === 'replace' && !exists) throw conflict(`Property ${name} does not exist.`);
+    if (op === 'add' && draft === 4 && exists) throw conflict(`Property ${name} already present.`);
+    if (typeof value !== 'string') throw invalid(name, 'a string');
+    if (name.length > 255) throw badRequest('Custom property should not be greater than 255 characters.');
+    props[name] = value;
+  }
+
+  // The difference between the original properties and the result.
+  const before: Record<string, string> = { ...image.properties };
+  if (image.description !== null) before.description = image.description;
+  const set: Record<string, string> = {};
+  const removed: string[] = [];
+  for (const [key, value] of Object.entries(props)) if (before[key] !== value) set[key] = value;
+  for (const key of Object.keys(before)) if (!Object.hasOwn(props, key)) removed.push(key);
+  if ('description' in set) {
+    patch.description = set.description as string;
+    delete set.description;
+  }
+  if (removed.includes('description')) patch.description = null;
+  const removeProperties = removed.filter((k) => k !== 'description');
+  if (Object.keys(set).length) patch.setProperties = set;
+  if (removeProperties.length) patch.removeProperties = removeProperties;
+  return patch;
+}
+
+function setBase(patch: ImagePatch, name: string, value: unknown): void {
+  switch (name) {
+    case 'name':
+      patch.name = value as string | null;
+      return;
+    case 'visibility':
+      patch.visibility = value as Visibility;
+      return;
+    case 'protected':
+      patch.protected = value as boolean;
+      return;
+    case 'os_hidden':
+      patch.osHidden = value as boolean;
+      return;
+    case 'container_format':
+      patch.containerFormat = value as string | null;
+      return;
+    case 'disk_format':
+      patch.diskFormat = value as string | null;
+      return;
+    case 'min_disk':
+      patch.minDisk = value as number;
+      return;
+    case 'min_ram':
+      patch.minRam = value as number;
+      return;
+    case 'owner':
+      patch.ownerId = value as string;
+      return;
+    case 'tags':
+      patch.tags = value as string[];
+      return;
+  }
+}

@@ -1,0 +1,111 @@
+// Small routing helpers shared by the Glance route modules: one path with its methods (every other method
+// answers 405 with Allow, as Glance's RejectMethodController does), Glance's body_reject, and JSON bodies.
+import type { Readable } from 'node:stream';
+import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
+import { GlanceHttpError, badRequest } from './errors.js';
+
+type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
+const METHODS: Method[] = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+export interface RouteSpec {
+  handler: RouteHandlerMethod;
+  /** Glance's body_reject: a request body is a 400. */
+  rejectBody?: boolean;
+  /** No token needed (version discovery). */
+  public?: boolean;
+}
+
+export function hasBody(request: FastifyRequest): boolean {
+  const length = request.headers['content-length'];
+  if (length !== undefined && length !== '0') return true;
+  return request.headers['transfer-encoding'] !== undefined;
+}
+
+async function rejectBodyHook(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+  if (hasBody(request)) throw badRequest('A body is not expected with this request.');
+}
+
+/** Registers `path` with the given methods; the others (HEAD too, when there is no GET) answer 405. */
+export function route(app: FastifyInstance, path: string, specs: Partial<Record<Method, RouteSpec>>): void {
+  const allowed = METHODS.filter((m) => specs[m]);
+  const allow = allowed.join(', ');
+  for (const method of METHODS) {
+    const spec = specs[method];
+    if (spec) {
+      app.route({
+        method,
+        url: path,
+        config: { public: spec.public ?? false },
+        ...(spec.rejectBody ? { preValidation: rejectBodyHook } : {}),
+        handler: spec.handler,
+      });
+    }
+  }
+  const rejected: Array<Method | 'HEAD'> = METHODS.filter((m) => !specs[m]);
+  if (!specs.GET) rejected.push('HEAD');
+  app.route({
+    method: rejected,
+    url: path,
+    config: { public: specs.GET?.public ?? false },
+    handler: async (request) => {
+      throw new GlanceHttpError(405, `The method ${request.method} is not allowed for this resource.`, {
+        allow,
+      });
+    },
+  });
+}
+
+/** Reads a body that the catch-all parser left as a stream (an unexpected Content-Type), up to `limit`. */
+async function readStream(stream: Readable, limit: number): Promise<string> {
+  const chunks: Buffer[] = [];
+  let size = 0;
+  for await (const chunk of stream) {
+    size += (chunk as Buffer).length;
+    if (size > limit) throw new GlanceHttpError(413, 'Request body is too large.');
+    chunks.push(chunk as Buffer);
+  }
+  return Buffer.concat(chunks).toString('utf8');
+}
+
+export function parseJson(text: string): unknown {
+  try {
+    return JSON.parse(text);
+  } catch {
+    throw badRequest('Malformed JSON in request body.');
+  }
+}
+
+function isStream(value: unknown): value is Readable {
+  return typeof value === 'object' && value !== null && typeof (value as Readable).pipe === 'function';
+}
+
+/**
+ * The request's JSON body as an object. Glance parses the body as JSON whatever its Content-Type, so a body
+ * the catch-all parser passed through as a stream is read here; a missing body or a non-object is a 400.
+ */
+export async function jsonObjectBody(
+  request: FastifyRequest,
+  limit: number,
+): Promise<Record<string, unknown>> {
+  let body: unknown = request.body;
+  if (isStream(body)) {
+    const text = await readStream(body, limit);
+    body = text.trim() === '' ? undefined : parseJson(text);
+  }
+  if (body === undefined) throw badRequest('Body expected in request.');
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw badRequest('Body must be a JSON object.');
+  }
+  return body as Record<string, unknown>;
+}
+
+/** The same for PATCH bodies, which are JSON arrays. */
+export async function jsonBody(request: FastifyRequest, limit: number): Promise<unknown> {
+  let body: unknown = request.body;
+  if (isStream(body)) {
+    const text = await readStream(body, limit);
+    body = text.trim() === '' ? undefined : parseJson(text);
+  }
+  if (body === undefined) throw badRequest('Body expected in request.');
+  return body;
+}

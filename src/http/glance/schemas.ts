@@ -1,0 +1,240 @@
+// JSON schemas served at /v2/schemas/... (spec §1.7). glanceclient builds its models from `image` and
+// `member` and validates what it sends and what it reads back, so the image schema describes every field
+// imageshare emits, with our ID pattern, formats and enums. The metadefs schemas are static documents
+// (Tempest reads their names); imageshare has no metadefs API.
+import {
+  CONTAINER_FORMATS,
+  DISK_FORMATS,
+  MAX_NAME_LENGTH,
+  MAX_TAG_LENGTH,
+} from '../../domain/image-fields.js';
+import { IMAGE_ID_PATTERN } from '../../domain/ids.js';
+import { imageStatuses, memberStatuses, visibilities } from '../../domain/types.js';
+
+const nullableString = (description: string, extra: Record<string, unknown> = {}) => ({
+  type: ['null', 'string'],
+  description,
+  ...extra,
+});
+
+const imageProperties = {
+  id: { type: 'string', description: 'An identifier for the image', pattern: IMAGE_ID_PATTERN.source },
+  name: nullableString('Descriptive name for the image', { maxLength: MAX_NAME_LENGTH }),
+  status: {
+    type: 'string',
+    readOnly: true,
+    description: 'Status of the image',
+    enum: [...imageStatuses],
+  },
+  visibility: { type: 'string', description: 'Scope of image accessibility', enum: [...visibilities] },
+  protected: { type: 'boolean', description: 'If true, image will not be deletable.' },
+  os_hidden: {
+    type: 'boolean',
+    description: 'If true, image will not appear in default image list response.',
+  },
+  checksum: nullableString('md5 hash of image contents.', { readOnly: true, maxLength: 32 }),
+  os_hash_algo: nullableString('Algorithm to calculate the os_hash_value', { readOnly: true, maxLength: 64 }),
+  os_hash_value: nullableString(
+    'Hexdigest of the image contents using the algorithm specified by the os_hash_algo',
+    { readOnly: true, maxLength: 128 },
+  ),
+  owner: nullableString('Owner of the image', { maxLength: 255 }),
+  size: { type: ['null', 'integer'], readOnly: true, description: 'Size of image file in bytes' },
+  virtual_size: { type: ['null', 'integer'], readOnly: true, description: 'Virtual size of image in bytes' },
+  container_format: nullableString('Format of the container', { enum: [null, ...CONTAINER_FORMATS] }),
+  disk_format: nullableString('Format of the disk', { enum: [null, ...DISK_FORMATS] }),
+  created_at: { type: 'string', readOnly: true, description: 'Date and time of image registration' },
+  updated_at: { type: 'string', readOnly: true, description: 'Date and time of the last image modification' },
+  tags: {
+    type: 'array',
+    description: 'List of strings related to the image',
+    items: { type: 'string', maxLength: MAX_TAG_LENGTH },
+  },
+  min_ram: { type: 'integer', description: 'Amount of ram (in MB) required to boot image.' },
+  min_disk: { type: 'integer', description: 'Amount of disk space (in GB) required to boot image.' },
+  self: { type: 'string', readOnly: true, description: 'An image self url' },
+  file: { type: 'string', readOnly: true, description: 'An image file url' },
+  schema: { type: 'string', readOnly: true, description: 'An image schema url' },
+  // Custom properties Glance ships in schema-image.json (not base: clients may remove them).
+  description: { type: 'string', description: 'A human-readable description of the image', is_base: false },
+  kernel_id: nullableString('ID of image stored in Glance that should be used as the kernel', {
+    is_base: false,
+  }),
+  ramdisk_id: nullableString('ID of image stored in Glance that should be used as the ramdisk', {
+    is_base: false,
+  }),
+  instance_uuid: {
+    type: 'string',
+    description: 'Metadata which can be used to record which instance this image is associated with.',
+    is_base: false,
+  },
+  architecture: {
+    type: 'string',
+    description: 'Operating system architecture as specified in https://docs.openstack.org/',
+    is_base: false,
+  },
+  os_distro: {
+    type: 'string',
+    description: 'Common name of operating system distribution',
+    is_base: false,
+  },
+  os_version: {
+    type: 'string',
+    description: 'Operating system version as specified by the distributor',
+    is_base: false,
+  },
+};
+
+export const imageSchema = {
+  name: 'image',
+  properties: imageProperties,
+  additionalProperties: { type: 'string' },
+  links: [
+    { rel: 'self', href: '{self}' },
+    { rel: 'enclosure', href: '{file}' },
+    { rel: 'describedby', href: '{schema}' },
+  ],
+};
+
+export const imagesSchema = {
+  name: 'images',
+  properties: {
+    images: { type: 'array', items: imageSchema },
+    first: { type: 'string' },
+    next: { type: 'string' },
+    schema: { type: 'string' },
+  },
+  links: [
+    { rel: 'first', href: '{first}' },
+    { rel: 'next', href: '{next}' },
+    { rel: 'describedby', href: '{schema}' },
+  ],
+};
+
+export const memberSchema = {
+  name: 'member',
+  properties: {
+    member_id: { type: 'string', description: 'An identifier for the image member (tenantId)' },
+    image_id: {
+      type: 'string',
+      description: 'An identifier for the image',
+      pattern: IMAGE_ID_PATTERN.source,
+    },
+    created_at: { type: 'string', description: 'Date and time of image member creation' },
+    updated_at: { type: 'string', description: 'Date and time of last modification of image member' },
+    status: { type: 'string', description: 'The status of this image member', enum: [...memberStatuses] },
+    schema: { readOnly: true, type: 'string' },
+  },
+};
+
+export const membersSchema = {
+  name: 'members',
+  properties: {
+    members: { type: 'array', items: memberSchema },
+    schema: { type: 'string' },
+  },
+  links: [{ rel: 'describedby', href: '{schema}' }],
+};
+
+const str = (maxLength?: number) => ({ type: 'string', ...(maxLength ? { maxLength } : {}) });
+const stamp = { type: 'string', format: 'date-time', readOnly: true };
+
+const metadefNamespace = {
+  name: 'namespace',
+  properties: {
+    namespace: str(80),
+    display_name: str(80),
+    description: str(500),
+    visibility: { type: 'string', enum: ['public', 'private'] },
+    protected: { type: 'boolean' },
+    owner: str(255),
+    created_at: stamp,
+    updated_at: stamp,
+    schema: { type: 'string', readOnly: true },
+    self: { type: 'string', readOnly: true },
+  },
+  required: ['namespace'],
+  additionalProperties: false,
+};
+const metadefResourceType = {
+  name: 'resource_type_association',
+  properties: {
+    name: str(80),
+    prefix: str(80),
+    properties_target: str(80),
+    created_at: stamp,
+    updated_at: stamp,
+  },
+  required: ['name'],
+  additionalProperties: false,
+};
+const metadefObject = {
+  name: 'object',
+  properties: {
+    name: str(80),
+    description: { type: 'string' },
+    required: { type: 'array', items: { type: 'string' } },
+    properties: { type: 'object' },
+    schema: { type: 'string', readOnly: true },
+    self: { type: 'string', readOnly: true },
+    created_at: stamp,
+    updated_at: stamp,
+  },
+  required: ['name'],
+  additionalProperties: false,
+};
+const metadefProperty = {
+  name: 'property',
+  properties: {
+    name: str(80),
+    title: { type: 'string' },
+    description: { type: 'string' },
+    type: { type: 'string', enum: ['array', 'boolean', 'integer', 'number', 'object', 'string', null] },
+  },
+  required: ['type', 'title'],
+  additionalProperties: false,
+};
+const metadefTag = {
+  name: 'tag',
+  properties: { name: str(80), created_at: stamp, updated_at: stamp },
+  required: ['name'],
+  additionalProperties: false,
+};
+const collection = (name: string, key: string, item: object) => ({
+  name,
+  properties: {
+    [key]: { type: 'array', items: item },
+    first: { type: 'string' },
+    next: { type: 'string' },
+    schema: { type: 'string' },
+  },
+  links: [
+    { rel: 'first', href: '{first}' },
+    { rel: 'next', href: '{next}' },
+    { rel: 'describedby', href: '{schema}' },
+  ],
+});
+
+export const schemas: Record<string, object> = {
+  image: imageSchema,
+  images: imagesSchema,
+  member: memberSchema,
+  members: membersSchema,
+  'metadefs/namespace': metadefNamespace,
+  'metadefs/namespaces': collection('namespaces', 'namespaces', metadefNamespace),
+  'metadefs/resource_type': metadefResourceType,
+  'metadefs/resource_types': collection(
+    'resource_type_associations',
+    'resource_type_associations',
+    metadefResourceType,
+  ),
+  'metadefs/object': metadefObject,
+  'metadefs/objects': collection('objects', 'objects', metadefObject),
+  'metadefs/property': metadefProperty,
+  'metadefs/properties': {
+    name: 'properties',
+    properties: { properties: { type: 'object', additionalProperties: metadefProperty } },
+  },
+  'metadefs/tag': metadefTag,
+  'metadefs/tags': collection('tags', 'tags', metadefTag),
+};
