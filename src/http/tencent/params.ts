@@ -14,12 +14,23 @@ export type Field =
       pattern?: RegExp;
       /** Shown in the error message when `pattern` does not match. */
       patternHint?: string;
+      /** The error code when `pattern` does not match (default InvalidParameterValue). */
+      patternCode?: string;
       enum?: readonly string[];
     }
-  | { type: 'integer'; required?: boolean; min?: number; max?: number }
+  | {
+      type: 'integer';
+      required?: boolean;
+      min?: number;
+      max?: number;
+      /** The error code for an out-of-range value (default InvalidParameterValue). */
+      rangeCode?: string;
+    }
   | { type: 'boolean'; required?: boolean }
   | { type: 'array'; required?: boolean; items: Field; minItems?: number; maxItems?: number }
-  | { type: 'object'; required?: boolean; fields: Record<string, Field> };
+  | { type: 'object'; required?: boolean; fields: Record<string, Field> }
+  /** Accepted and not interpreted: Tencent parameters that have no meaning here (RunInstances' Placement, ...). */
+  | { type: 'ignored'; required?: boolean };
 
 export type Schema = Record<string, Field>;
 
@@ -35,7 +46,9 @@ type InferField<F> = F extends { type: 'string'; enum: readonly (infer E)[] }
           ? InferField<I>[]
           : F extends { type: 'object'; fields: infer O }
             ? Infer<O>
-            : never;
+            : F extends { type: 'ignored' }
+              ? unknown
+              : never;
 
 /** The parsed parameters of a schema: required fields present, others optional. */
 export type Infer<S> = { [K in keyof S as S[K] extends { required: true } ? K : never]: InferField<S[K]> } & {
@@ -142,7 +155,7 @@ function checkField(field: Field, value: unknown, path: string, source: Source):
       }
       if (field.pattern && !field.pattern.test(value)) {
         throw new TencentError(
-          'InvalidParameterValue',
+          field.patternCode ?? 'InvalidParameterValue',
           `The parameter ${path} is malformed${field.patternHint ? `: ${field.patternHint}` : ''}.`,
         );
       }
@@ -155,7 +168,7 @@ function checkField(field: Field, value: unknown, path: string, source: Source):
       else throw new TencentError('InvalidParameter', `The parameter ${path} must be an integer.`);
       if ((field.min !== undefined && n < field.min) || (field.max !== undefined && n > field.max)) {
         throw new TencentError(
-          'InvalidParameterValue',
+          field.rangeCode ?? 'InvalidParameterValue',
           `The parameter ${path} must be between ${field.min ?? '-∞'} and ${field.max ?? '∞'}.`,
         );
       }
@@ -187,6 +200,8 @@ function checkField(field: Field, value: unknown, path: string, source: Source):
       }
       return value.map((item, i) => checkField(field.items, item, `${path}.${i}`, source));
     }
+    case 'ignored':
+      return value;
     case 'object': {
       if (typeof value !== 'object' || value === null || Array.isArray(value)) {
         throw new TencentError(

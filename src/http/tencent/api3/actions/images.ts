@@ -1,0 +1,259 @@
+// Image actions: DescribeImages, ModifyImageAttribute, DeleteImages, SyncImages, CreateImage, DescribeImageQuota.
+import { fail } from '../../../../domain/errors.js';
+import type { ImageFilters } from '../../../../repositories/db/image.repository.js';
+import type { ImageKind } from '../../../../services/image.service.js';
+import { TencentError } from '../../error-codes.js';
+import type { Field } from '../../params.js';
+import { imageIdField, imageShape, instanceIdField, statusesForState } from '../../shapes.js';
+import { defineAction } from '../types.js';
+
+const optionalImageIds = (maxItems: number) =>
+  ({
+    type: 'array',
+    items: { ...imageIdField, required: false },
+    minItems: 1,
+    maxItems,
+  }) as const satisfies Field;
+const requiredImageIds = (maxItems: number) => ({ ...optionalImageIds(maxItems), required: true }) as const;
+
+const filtersField = {
+  type: 'array',
+  items: {
+    type: 'object',
+    fields: {
+      Name: { type: 'string', required: true, maxLength: 64 },
+      Values: { type: 'array', required: true, items: { type: 'string', maxLength: 255 }, minItems: 1 },
+    },
+  },
+} as const satisfies Field;
+
+const IMAGE_TYPES: Record<string, ImageKind> = {
+  PRIVATE_IMAGE: 'own',
+  PUBLIC_IMAGE: 'public',
+  SHARED_IMAGE: 'shared',
+};
+
+export const describeImages = defineAction({
+  region: 'required',
+  params: {
+    ImageIds: optionalImageIds(100),
+    Filters: filtersField,
+    Offset: { type: 'integer', min: 0 },
+    Limit: {
+      type: 'integer',
+      min: 0,
+      max: 100,
+      rangeCode: 'InvalidParameterValue.InvalidParameterValueLimit',
+    },
+    // Accepted for compatibility: every image runs on every (imaginary) instance type here.
+    InstanceType: { type: 'string', maxLength: 64 },
+  },
+  async handler(params, { ctx, services }) {
+    if (params.ImageIds && params.Filters) {
+      throw new TencentError(
+        'InvalidParameter.InvalidParameterCoexistImageIdsFilters',
+        'ImageIds and Filters cannot be specified at the same time.',
+      );
+    }
+    const filters: ImageFilters = {};
+    let kinds: ImageKind[] = ['own', 'shared', 'public'];
+    if (params.ImageIds) filters.ids = [...new Set(params.ImageIds)];
+    const given = params.Filters ?? [];
+    if (given.length > 10)
+      throw new TencentError('InvalidParameterValue.LimitExceeded', 'At most 10 Filters.');
+    const seen = new Set<string>();
+    for (const filter of given) {
+      if (filter.Values.length > 5) {
+        throw new TencentError(
+          'InvalidFilterValue.LimitExceeded',
+          `Filter ${filter.Name} takes at most 5 values.`,
+        );
+      }
+      if (seen.has(filter.Name))
+        throw new TencentError('InvalidFilter', `Filter ${filter.Name} is given twice.`);
+      seen.add(filter.Name);
+      switch (filter.Name) {
+        case 'image-id':
+          filters.ids = filter.Values;
+          break;
+        case 'image-name':
+          filters.names = filter.Values;
+          break;
+        case 'image-type':
+          kinds = filter.Values.map((v) => {
+            const kind = IMAGE_TYPES[v];
+            if (!kind)
+              throw new TencentError(
+                'InvalidFilter',
+                `image-type takes ${Object.keys(IMAGE_TYPES).join(', ')}.`,
+              );
+            return kind;
+          });
+          break;
+        case 'image-state':
+          filters.statuses = filter.Values.flatMap((v) => {
+            const statuses = statusesForState(v);
+            if (!statuses) throw new TencentError('InvalidFilter', `image-state does not take ${v}.`);
+            return statuses;
+          });
+          break;
+        default:
+          throw new TencentError(
+            'InvalidFilter',
+            `Filter ${filter.Name} is not supported (image-id, image-type, image-name, image-state).`,
+          );
+      }
+    }
+    const { images, total } = await services.images.describe(ctx, {
+      kinds: [...new Set(kinds)],
+      filters,
+      offset: params.Offset ?? 0,
+      limit: params.Limit ?? 20,
+    });
+    return { ImageSet: images.map((image) => imageShape(image, ctx.caller)), TotalCount: total };
+  },
+});
+
+export const modifyImageAttribute = defineAction({
+  region: 'required',
+  params: {
+    ImageId: imageIdField,
+    ImageName: { type: 'string', minLength: 1, maxLength: 60 },
+    ImageDescription: { type: 'string', maxLength: 256 },
+  },
+  async handler(params, { ctx, services }) {
+    const patch: { name?: string; description?: string } = {};
+    if (params.ImageName !== undefined) patch.name = params.ImageName;
+    if (params.ImageDescription !== undefined) patch.description = params.ImageDescription;
+    if (Object.keys(patch).length === 0) {
+      throw new TencentError('MissingParameter', 'Give ImageName or ImageDescription (or both).');
+    }
+    await services.images.update(ctx, params.ImageId, patch);
+    return {};
+  },
+});
+
+export const deleteImages = defineAction({
+  region: 'required',
+  params: {
+    ImageIds: requiredImageIds(100),
+    DeleteBindedSnap: { type: 'boolean' },
+    DryRun: { type: 'boolean' },
+  },
+  async handler(params, { ctx, services, config }) {
+    const ids = [...new Set(params.ImageIds)];
+    // All or nothing: every image is checked (visible, owned, not shared) before any is deleted.
+    for (const id of ids) {
+      const image = await services.images.get(ctx, id);
+      if (image.ownerId !== ctx.caller.accountId && !ctx.caller.isAdmin) {
+        throw fail('NotImageOwner', `Image ${id} was shared with you: only its owner may delete it.`);
+      }
+      if (config.images.deleteShared === 'refuse' && image.visibility === 'shared') {
+        const members = await services.shares.listMembers(ctx, id);
+        if (members.length > 0) {
+          throw fail(
+            'ImageInShared',
+            `Image ${id} is shared with ${members.length} account(s): cancel its shares first.`,
+          );
+        }
+      }
+    }
+    if (params.DryRun) return {};
+    for (const id of ids) await services.images.delete(ctx, id);
+    return {};
+  },
+});
+
+export const syncImages = defineAction({
+  region: 'required',
+  params: {
+    ImageIds: requiredImageIds(10),
+    DestinationRegions: {
+      type: 'array',
+      required: true,
+      items: { type: 'string', maxLength: 64 },
+      minItems: 1,
+      maxItems: 20,
+    },
+    DryRun: { type: 'boolean' },
+    ImageName: { type: 'string', minLength: 1, maxLength: 60 },
+    ImageSetRequired: { type: 'boolean' },
+    Encrypt: { type: 'boolean' },
+  },
+  async handler(params, { ctx, services, config }) {
+    if (params.Encrypt) {
+      throw new TencentError(
+        'UnsupportedOperation.SyncEncryptImageNotSupport',
+        'Encrypted copies are not supported.',
+      );
+    }
+    const regions = [...new Set(params.DestinationRegions)];
+    for (const region of regions) {
+      if (!config.regions.includes(region)) {
+        throw new TencentError('InvalidRegion.NotFound', `The destination region ${region} does not exist.`);
+      }
+    }
+    const ids = [...new Set(params.ImageIds)];
+    // Check every (image, region) pair before copying anything.
+    for (const id of ids) {
+      const image = await services.images.get(ctx, id);
+      for (const region of regions) {
+        const own = image.ownerId === ctx.caller.accountId;
+        if (own && region === image.region) {
+          throw new TencentError(
+            'InvalidParameterValue.InvalidRegion',
+            `Image ${id} is already in ${region}: a custom image is copied to other regions.`,
+          );
+        }
+        if (!own && region !== image.region) {
+          throw new TencentError(
+            'InvalidParameterValue.InvalidRegion',
+            `Image ${id} was shared with you: it can be copied into your own image in ${image.region} only.`,
+          );
+        }
+      }
+    }
+    if (params.DryRun) return { ImageSet: [] };
+    const created: Array<{ ImageId: string; Region: string }> = [];
+    for (const id of ids) {
+      for (const region of regions) {
+        const copy = await services.images.copy(
+          ctx,
+          id,
+          region,
+          params.ImageName ? { name: params.ImageName } : {},
+        );
+        created.push({ ImageId: copy.id, Region: region });
+      }
+    }
+    return { ImageSet: params.ImageSetRequired ? created : [] };
+  },
+});
+
+export const createImage = defineAction({
+  region: 'required',
+  params: {
+    ImageName: { type: 'string', required: true, minLength: 1, maxLength: 60 },
+    InstanceId: { ...instanceIdField, required: true },
+    ImageDescription: { type: 'string', maxLength: 256 },
+    // Accepted for compatibility; an instance here is a record, not a machine to power off or sysprep.
+    ForcePoweroff: { type: 'string', enum: ['true', 'false'] },
+    Sysprep: { type: 'string', enum: ['true', 'false'] },
+  },
+  async handler(params, { ctx, services }) {
+    const image = await services.images.createFromInstance(ctx, params.InstanceId, {
+      name: params.ImageName,
+      ...(params.ImageDescription !== undefined ? { description: params.ImageDescription } : {}),
+    });
+    return { ImageId: image.id };
+  },
+});
+
+export const describeImageQuota = defineAction({
+  region: 'optional',
+  params: {},
+  async handler(_params, { ctx, services }) {
+    const { quota } = await services.images.quota(ctx);
+    return { ImageNumQuota: quota };
+  },
+});

@@ -1,0 +1,60 @@
+// ModifyImageSharePermission (SHARE / CANCEL, many accounts per call, all or nothing) and
+// DescribeImageSharePermission. The shares are the image members Glance shows at /v2/images/{id}/members.
+import { isDomainError } from '../../../../domain/errors.js';
+import type { Member } from '../../../../domain/types.js';
+import { TencentError } from '../../error-codes.js';
+import { accountIdField, imageIdField, tencentTime } from '../../shapes.js';
+import { defineAction } from '../types.js';
+
+/** At most this many account IDs in one call (Tencent's current per-image limit). */
+export const MAX_ACCOUNTS_PER_CALL = 500;
+
+export const modifyImageSharePermission = defineAction({
+  // Tencent's docs say the region is not required here: the default region is used when absent.
+  region: 'optional',
+  params: {
+    ImageId: imageIdField,
+    AccountIds: {
+      type: 'array',
+      required: true,
+      items: accountIdField,
+      minItems: 1,
+      maxItems: MAX_ACCOUNTS_PER_CALL,
+    },
+    Permission: { type: 'string', required: true, enum: ['SHARE', 'CANCEL'] },
+  },
+  async handler(params, { ctx, services, config }) {
+    const max = config.sharing.maxAccountsPerImage;
+    if (new Set(params.AccountIds).size > max) {
+      throw new TencentError(
+        'InvalidParameterValue.LimitExceeded',
+        `AccountIds takes at most ${max} accounts (an image is shared with at most ${max}).`,
+      );
+    }
+    if (params.Permission === 'SHARE')
+      await services.shares.shareWith(ctx, params.ImageId, params.AccountIds);
+    else await services.shares.cancelShares(ctx, params.ImageId, params.AccountIds);
+    return {};
+  },
+});
+
+export const describeImageSharePermission = defineAction({
+  region: 'optional',
+  params: { ImageId: imageIdField },
+  async handler(params, { ctx, services }) {
+    let members: Member[];
+    try {
+      members = await services.shares.listMembers(ctx, params.ImageId);
+    } catch (err) {
+      // A private or public image the caller may see simply has no shares.
+      if (isDomainError(err) && err.code === 'ImageNotShareable') members = [];
+      else throw err;
+    }
+    return {
+      SharePermissionSet: members.map((m) => ({
+        CreatedTime: tencentTime(m.createdAt),
+        AccountId: m.memberId,
+      })),
+    };
+  },
+});

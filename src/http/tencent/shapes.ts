@@ -1,0 +1,96 @@
+// How our model looks in Tencent's APIs: image types and states, times, field formats. Shared by API 3.0 and
+// the legacy v2 actions.
+import type { Caller, Image, ImageStatus } from '../../domain/types.js';
+import type { Field } from './params.js';
+
+/** Tencent image IDs are `img-` + lowercase letters and digits; ours have 8, Tencent's examples up to 9. */
+export const imageIdField = {
+  type: 'string',
+  required: true,
+  pattern: /^img-[a-z0-9]{1,32}$/,
+  patternHint: 'expected img- followed by lowercase letters and digits',
+  patternCode: 'InvalidImageId.Malformed',
+} as const satisfies Field;
+
+export const accountIdField = {
+  type: 'string',
+  pattern: /^[1-9][0-9]{4,19}$/,
+  patternHint: 'account IDs are numeric',
+  patternCode: 'InvalidParameterValue.InvalidAppIdFormat',
+} as const satisfies Field;
+
+export const instanceIdField = {
+  type: 'string',
+  pattern: /^ins-[a-z0-9]{1,32}$/,
+  patternHint: 'expected ins- followed by lowercase letters and digits',
+  patternCode: 'InvalidInstanceId.Malformed',
+} as const satisfies Field;
+
+export type TencentImageType = 'PRIVATE_IMAGE' | 'PUBLIC_IMAGE' | 'SHARED_IMAGE';
+
+export function imageTypeFor(image: Image, caller: Caller): TencentImageType {
+  if (image.ownerId === caller.accountId) return 'PRIVATE_IMAGE';
+  if (image.visibility === 'public' || image.visibility === 'community') return 'PUBLIC_IMAGE';
+  return 'SHARED_IMAGE';
+}
+
+/** Tencent ImageState of each status (deleted images are never listed). */
+const STATES: Record<ImageStatus, string> = {
+  queued: 'CREATING',
+  saving: 'CREATING',
+  uploading: 'CREATING',
+  importing: 'IMPORTING',
+  active: 'NORMAL',
+  killed: 'CREATEFAILED',
+  deactivated: 'DEACTIVATED',
+  pending_delete: 'DELETING',
+  deleted: 'DELETED',
+};
+
+export function imageState(status: ImageStatus): string {
+  return STATES[status];
+}
+
+/** The statuses behind a Tencent ImageState filter value; undefined for an unknown value. */
+export function statusesForState(state: string): ImageStatus[] | undefined {
+  const known = ['NORMAL', 'CREATING', 'CREATEFAILED', 'SYNCING', 'IMPORTING', 'IMPORTFAILED', 'DEACTIVATED'];
+  if (!known.includes(state)) return undefined;
+  return (Object.keys(STATES) as ImageStatus[]).filter((s) => STATES[s] === state);
+}
+
+/** `2018-06-10T11:02:50Z`: ISO 8601 UTC without milliseconds, as Tencent writes times. */
+export function tencentTime(iso: string): string {
+  return iso.replace(/\.\d+Z$/, 'Z');
+}
+
+/** `2016-01-13 15:16:53`: the legacy API's time format (UTC here). */
+export function legacyTime(iso: string): string {
+  return tencentTime(iso).replace('T', ' ').replace('Z', '');
+}
+
+const GIB = 1024 ** 3;
+
+/** The API 3.0 `Image` structure (spec §2.7). */
+export function imageShape(image: Image, caller: Caller): Record<string, unknown> {
+  const type = imageTypeFor(image, caller);
+  return {
+    ImageId: image.id,
+    OsName: image.properties.os_name ?? image.properties.os_distro ?? '',
+    ImageType: type,
+    CreatedTime: tencentTime(image.createdAt),
+    ImageName: image.name ?? '',
+    ImageDescription: image.description ?? '',
+    ImageSize: image.size === null ? 0 : Math.max(1, Math.ceil(image.size / GIB)),
+    Architecture: image.properties.architecture ?? 'x86_64',
+    ImageState: imageState(image.status),
+    Platform: image.properties.os_distro ?? '',
+    ImageCreator: image.ownerId,
+    ImageSource:
+      type === 'PUBLIC_IMAGE' ? 'OFFICIAL' : image.sourceImageId ? 'CREATE_IMAGE' : 'EXTERNAL_IMPORT',
+    SyncPercent: null,
+    IsSupportCloudinit: true,
+    SnapshotSet: [],
+    Tags: image.tags.map((tag) => ({ Key: tag, Value: '' })),
+    LicenseType: 'TencentCloud',
+  };
+}
