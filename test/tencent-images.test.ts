@@ -493,10 +493,7 @@ forEachDatabase((target) => {
           await sdkErrorCode(() => stranger.gz.CreateImage({ InstanceId: instanceId!, ImageName: 'x' })),
           'InvalidInstanceId.NotFound',
         );
-        assert.equal(
-          (await receiver.gz.DescribeImageQuota()).ImageNumQuota,
-          t.config.images.quotaPerRegion,
-        );
+        assert.equal((await receiver.gz.DescribeImageQuota()).ImageNumQuota, t.config.images.quotaPerRegion);
       });
     });
 
