@@ -61,9 +61,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   if (config.server.port === 0) config.server.port = port;
   const url = publicBaseUrl(config);
 
+  // Housekeeping: drop expired tokens and finished login-failure windows now and then (any node may do it).
+  const purge = setInterval(() => {
+    services.auth.purgeExpired().catch((err: unknown) => app.log.warn({ err }, 'token purge failed'));
+  }, 10 * 60_000);
+  purge.unref();
+
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
+      clearInterval(purge);
       await app.close();
       await db.close();
     })());
