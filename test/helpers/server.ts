@@ -42,7 +42,8 @@ export interface TestResponse {
 
 export interface RequestOptions {
   token?: string;
-  headers?: Record<string, string>;
+  /** Headers to send; undefined values are left out. */
+  headers?: Record<string, string | undefined>;
   /** Objects are sent as JSON; strings and buffers as they are. */
   body?: unknown;
 }
@@ -90,7 +91,9 @@ export async function httpRequest(
   path: string,
   options: RequestOptions = {},
 ) {
-  const headers: Record<string, string> = { ...(options.headers ?? {}) };
+  const headers: Record<string, string> = {};
+  for (const [name, value] of Object.entries(options.headers ?? {}))
+    if (value !== undefined) headers[name] = value;
   if (options.token) headers['x-auth-token'] = options.token;
   let body: string | Blob | undefined;
   if (options.body !== undefined) {
