@@ -1,0 +1,167 @@
+// Renders the benchmark results as Markdown into bench/RESULTS.md. Only the text between a section's
+// `<!-- bench:NAME:begin -->` and `<!-- bench:NAME:end -->` markers is replaced, so the hand-written reading
+// around them survives a re-run, and `npm run bench -- data` leaves the listing tables alone.
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { DataBenchResult } from './data.bench.js';
+import type { ListBenchResult } from './list.bench.js';
+import type { LoadResult } from './lib/load.js';
+import { repoRoot } from './lib/server-process.js';
+import type { Machine } from './run.js';
+
+export interface Report {
+  machine: Machine;
+  wallSeconds: number;
+  data?: DataBenchResult;
+  lists: ListBenchResult[];
+}
+
+const mib = (kb: number) => (kb / 1024).toFixed(1);
+
+function machineLines(r: Report): string[] {
+  return [
+    `Produced by \`${r.machine.command}\` on ${r.machine.date} (git ${r.machine.git}), ${r.wallSeconds} s wall time.`,
+    `Machine: ${r.machine.nproc} cores (\`nproc\`), ${r.machine.cpuModel}, ${r.machine.memTotalGiB} GiB RAM, ` +
+      `Node ${r.machine.node}, Linux ${r.machine.kernel}, ${r.machine.wrk}; load average before: ` +
+      `\`${r.machine.loadBefore}\`. Client and server share the same cores.`,
+    '',
+    '```',
+    `$ free -h`,
+    r.machine.freeH,
+    '```',
+  ];
+}
+
+function dataSection(r: Report, d: DataBenchResult): string[] {
+  const lines = ['### Image data', '', ...machineLines(r), ''];
+  if (!d.upload) {
+    lines.push(`Not measured: ${d.note ?? 'no upload'}.`);
+    return lines;
+  }
+  const u = d.upload;
+  lines.push(
+    `One ${(d.sizeBytes / 1024 ** 3).toFixed(2)} GiB image (${d.sizeBytes} bytes), streamed from a generator in ` +
+      `${d.chunkBytes / 1024} KiB chunks (chunked transfer encoding), hashed by the client on the way up and ` +
+      `down. Server: \`node bin/imageshare.js serve\` as its own process, SQLite + local blob folder.`,
+    '',
+    '| step | HTTP | seconds | MB/s | MiB/s | server peak VmRSS (MiB) | server VmHWM after (MiB) | client peak RSS (MiB) | check |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    `| upload (PUT /file) | ${u.http} | ${u.seconds} | ${u.MBps} | ${u.MiBps} | ${mib(u.serverPeakRssKb)} | ` +
+      `${mib(u.serverHwmKbAfter)} | ${mib(u.clientPeakRssKb)} | status ${String(u.statusAfter)}, size and ` +
+      `checksum/os_hash_value equal the client's: ${u.checksumMatches} |`,
+  );
+  d.downloads.forEach((dl, i) =>
+    lines.push(
+      `| download #${i + 1} (GET /file) | ${dl.http} | ${dl.seconds} | ${dl.MBps} | ${dl.MiBps} | ` +
+        `${mib(dl.serverPeakRssKb)} | ${mib(dl.serverHwmKbAfter)} | ${mib(dl.clientPeakRssKb)} | ` +
+        `MD5 + SHA-512 equal the upload's: ${dl.hashesMatch} |`,
+    ),
+  );
+  lines.push(
+    '',
+    `Server memory: idle VmRSS ${mib(d.serverRssKb.idle)} MiB; VmHWM ${mib(d.serverRssKb.hwmBeforeUpload)} MiB ` +
+      `before the upload, ${mib(d.serverRssKb.hwmAfterUpload)} MiB after it, ` +
+      `${mib(d.serverRssKb.hwmAfterDownloads)} MiB after the downloads.`,
+  );
+  if (d.range) {
+    const g = d.range;
+    lines.push(
+      '',
+      `Range: ${g.requests} sequential \`Range: bytes=a-b\` requests of ${g.bytesEach / 1024} KiB at random ` +
+        `offsets: p50 ${g.latencyMs.p50} ms, p95 ${g.latencyMs.p95} ms, p99 ${g.latencyMs.p99} ms ` +
+        `(statuses ${g.status.join(', ')}; every body byte-equal to the uploaded bytes and Content-Range ` +
+        `right: ${g.allCorrect}; suffix range \`bytes=-100\`: ${g.suffixOk}).`,
+    );
+  }
+  return lines;
+}
+
+function loadRow(size: number, l: LoadResult): string {
+  return (
+    `| ${size.toLocaleString('en')} | ${l.name} | ${l.connections} | ${l.requestsPerSecond} | ${l.latencyMs.p50} | ` +
+    `${l.latencyMs.p95} | ${l.latencyMs.p99} | ${l.latencyMs.max} | ${l.errors} | ${l.serverCpuUsPerRequest} |`
+  );
+}
+
+function listSection(r: Report): string[] {
+  const lines = ['### Listing as a receiver', '', ...machineLines(r), ''];
+  lines.push(
+    'Cases (receiver token, default region): **default** `GET /v2/images?limit=25` (own + public + accepted ' +
+      'shares); **shared** `GET /v2/images?visibility=shared&member_status=all&limit=25`; **page30** the same ' +
+      'with `marker=` the last image of page 29 (found by walking the `next` links over HTTP).',
+    '',
+  );
+  for (const res of r.lists) {
+    lines.push(`#### ${res.database === 'sqlite' ? 'SQLite' : 'PostgreSQL'}`, '', res.databaseNote + '.', '');
+    for (const s of res.sizes) {
+      const m = s.seed.receiverMembers;
+      lines.push(
+        `- ${s.images.toLocaleString('en')} images: ${s.seed.owners} owners, ${s.seed.members} member rows ` +
+          `(receiver: ${m.accepted} accepted, ${m.pending} pending, ${m.rejected} rejected), ` +
+          `${s.seed.imageProperties} properties, ${s.seed.imageTags} tags; seeded in ${s.seed.seconds} s. ` +
+          (s.http
+            ? `HTTP checks: ${JSON.stringify(s.checks)}. Server VmRSS ${mib(s.serverRssKb.afterStart)} MiB ` +
+              `after start, ${mib(s.serverRssKb.afterLoad)} MiB after the load (VmHWM ${mib(s.serverRssKb.hwm)} MiB).`
+            : `HTTP not measured: ${s.httpNote ?? '?'}.`),
+      );
+    }
+    lines.push(
+      '',
+      'In-process (`ImageService.list`, no HTTP; milliseconds per call, sequential):',
+      '',
+      '| images | case | rows | p50 | p95 | p99 | max |',
+      '| --- | --- | --- | --- | --- | --- | --- |',
+    );
+    for (const s of res.sizes) {
+      for (const [name, t] of Object.entries(s.inProcess)) {
+        lines.push(
+          `| ${s.images.toLocaleString('en')} | ${name} | ${t.rows} | ${t.p50} | ${t.p95} | ${t.p99} | ${t.max} |`,
+        );
+      }
+    }
+    if (res.sizes.some((s) => s.load.length)) {
+      lines.push(
+        '',
+        'Over HTTP (fixed-duration load; latency in ms; server CPU = CPU time of the server process per request):',
+        '',
+        '| images | case | connections | req/s | p50 | p95 | p99 | max | errors | server CPU µs/req |',
+        '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+      );
+      for (const s of res.sizes) for (const l of s.load) lines.push(loadRow(s.images, l));
+    }
+    const biggest = res.sizes[res.sizes.length - 1];
+    if (biggest) {
+      lines.push(
+        '',
+        `<details><summary>Query plans at ${biggest.images.toLocaleString('en')} images (${res.database})</summary>`,
+        '',
+      );
+      for (const [name, plan] of Object.entries(biggest.plans)) {
+        lines.push(`**${name}**`, '', '```', ...plan, '```', '');
+      }
+      lines.push('</details>', '');
+    }
+  }
+  return lines;
+}
+
+function replaceSection(text: string, name: string, body: string[]): string {
+  const begin = `<!-- bench:${name}:begin -->`;
+  const end = `<!-- bench:${name}:end -->`;
+  const block = `${begin}\n${body.join('\n')}\n${end}`;
+  const i = text.indexOf(begin);
+  const j = text.indexOf(end);
+  if (i >= 0 && j > i) return text.slice(0, i) + block + text.slice(j + end.length);
+  return `${text.trimEnd()}\n\n${block}\n`;
+}
+
+export function updateResults(r: Report): string {
+  const path = join(repoRoot, 'bench', 'RESULTS.md');
+  let text = existsSync(path)
+    ? readFileSync(path, 'utf8')
+    : '# Benchmark results\n\nGenerated tables sit between the `bench:*` markers; `npm run bench` rewrites them.\n';
+  if (r.data) text = replaceSection(text, 'data', dataSection(r, r.data));
+  if (r.lists.length) text = replaceSection(text, 'list', listSection(r));
+  writeFileSync(path, text);
+  return path;
+}

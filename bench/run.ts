@@ -1,0 +1,139 @@
+// `npm run bench [-- data | list | all]`: the benchmarks of bench/README section in RESULTS.md.
+//   data  1 GiB streamed upload / download / ranges against a server process, its RSS sampled
+//   list  listing as a receiver over 10,000 and 100,000 seeded images, SQLite and (when a URL is set) PostgreSQL
+// Raw JSON goes to bench/out/ (ignored by git); the generated tables replace their section of bench/RESULTS.md.
+//
+// Knobs (environment): BENCH_DATA_MB=1024 BENCH_DOWNLOADS=2 BENCH_RANGES=200 BENCH_IMAGES=10000,100000
+// BENCH_SHARED=1000 BENCH_CONNS=1,16 BENCH_DURATION=8 BENCH_WARMUP=2 BENCH_ITERATIONS=200
+// BENCH_DATABASE_URL (else TEST_DATABASE_URL) = postgres://... adds the PostgreSQL listing run;
+// BENCH_WRITE_RESULTS=0 leaves RESULTS.md alone (smoke runs with small sizes); BENCH_NO_WRK=1 uses the
+// in-process load loop instead of wrk; BENCH_SERVER_LOG_LEVEL=info (the shipped default).
+import { execSync } from 'node:child_process';
+import { mkdirSync, writeFileSync } from 'node:fs';
+import { cpus, totalmem } from 'node:os';
+import { join } from 'node:path';
+import { runDataBench, type DataBenchResult } from './data.bench.js';
+import { runListBench, type ListBenchResult } from './list.bench.js';
+import { haveWrk } from './lib/load.js';
+import { repoRoot } from './lib/server-process.js';
+import { updateResults } from './report.js';
+
+// Loopback only: no proxy may sit between the client and the server.
+for (const k of ['http_proxy', 'https_proxy', 'all_proxy', 'HTTP_PROXY', 'HTTPS_PROXY', 'ALL_PROXY'])
+  delete process.env[k];
+
+const env = process.env;
+const num = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
+const list = (name: string, fallback: number[]) =>
+  env[name] ? (env[name] as string).split(',').map((s) => Number(s.trim())) : fallback;
+
+const which = process.argv[2] ?? 'all';
+if (!['all', 'data', 'list'].includes(which)) {
+  console.error('usage: npm run bench [-- data | list | all]');
+  process.exit(2);
+}
+
+const started = Date.now();
+const log = (line: string) =>
+  console.error(
+    `[${new Date().toISOString().slice(11, 19)} +${Math.round((Date.now() - started) / 1000)}s] ${line}`,
+  );
+
+function sh(command: string): string {
+  try {
+    return execSync(command, { encoding: 'utf8' }).trim();
+  } catch {
+    return '?';
+  }
+}
+
+export interface Machine {
+  date: string;
+  command: string;
+  nproc: string;
+  cpuModel: string;
+  memTotalGiB: number;
+  freeH: string;
+  node: string;
+  kernel: string;
+  wrk: string;
+  git: string;
+  loadBefore: string;
+}
+
+const machine: Machine = {
+  date: new Date().toISOString(),
+  command: `npm run bench${which === 'all' ? '' : ` -- ${which}`}` + knobsSet(),
+  nproc: sh('nproc'),
+  cpuModel: cpus()[0]?.model ?? '?',
+  memTotalGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
+  freeH: sh('free -h'),
+  node: process.version,
+  kernel: sh('uname -r'),
+  wrk: haveWrk() ? sh('wrk -v 2>&1 | head -1') : 'not used',
+  git:
+    sh(`git -C ${repoRoot} rev-parse --short HEAD`) +
+    (sh(`git -C ${repoRoot} status --porcelain src`) ? ' (+ uncommitted src changes)' : ''),
+  loadBefore: sh('cat /proc/loadavg'),
+};
+
+function knobsSet(): string {
+  const set = Object.keys(env)
+    .filter((k) => k.startsWith('BENCH_') && k !== 'BENCH_DATABASE_URL')
+    .map((k) => `${k}=${env[k]}`);
+  if (env.BENCH_DATABASE_URL) set.push('BENCH_DATABASE_URL=<postgres url>');
+  return set.length ? ` (with ${set.join(' ')})` : '';
+}
+
+const outDir = join(repoRoot, 'bench', 'out');
+mkdirSync(outDir, { recursive: true });
+const stamp = machine.date.replace(/[:.]/g, '-');
+
+function save(name: string, data: unknown): string {
+  const path = join(outDir, `${name}-${stamp}.json`);
+  const text = JSON.stringify({ machine, ...((data as object) ?? {}) }, null, 1);
+  writeFileSync(path, text);
+  writeFileSync(join(outDir, `${name}-latest.json`), text);
+  return path;
+}
+
+let data: DataBenchResult | undefined;
+const lists: ListBenchResult[] = [];
+
+log(`machine: ${machine.nproc} cores, ${machine.node}, load ${machine.loadBefore}`);
+if (which === 'all' || which === 'data') {
+  data = await runDataBench({
+    sizeMiB: num('BENCH_DATA_MB', 1024),
+    downloads: num('BENCH_DOWNLOADS', 2),
+    ranges: num('BENCH_RANGES', 200),
+    rangeBytes: 64 * 1024,
+    log,
+  });
+  log(`wrote ${save('data', { data })}`);
+}
+if (which === 'all' || which === 'list') {
+  const pgUrl = env.BENCH_DATABASE_URL || env.TEST_DATABASE_URL || '';
+  for (const databaseUrl of ['', ...(pgUrl ? [pgUrl] : [])]) {
+    lists.push(
+      await runListBench({
+        sizes: list('BENCH_IMAGES', [10_000, 100_000]),
+        shared: num('BENCH_SHARED', 1000),
+        databaseUrl,
+        connections: list('BENCH_CONNS', [1, 16]),
+        durationSeconds: num('BENCH_DURATION', 8),
+        warmupSeconds: num('BENCH_WARMUP', 2),
+        inProcessIterations: num('BENCH_ITERATIONS', 200),
+        log,
+      }),
+    );
+  }
+  if (!pgUrl) log('PostgreSQL skipped: set BENCH_DATABASE_URL (or TEST_DATABASE_URL) to a postgres:// URL');
+  log(`wrote ${save('list', { lists })}`);
+}
+
+const wall = Math.round((Date.now() - started) / 1000);
+log(`total wall time ${wall}s`);
+if (env.BENCH_WRITE_RESULTS !== '0') {
+  const path = updateResults({ machine, wallSeconds: wall, data, lists });
+  log(`updated ${path}`);
+}
