@@ -10,6 +10,7 @@ import { opsRoutes } from './ops/ops.routes.js';
 import { keystoneRoutes } from './keystone/keystone.routes.js';
 import { glancePlugin } from './glance/plugin.js';
 import { tencentApi3Plugin } from './tencent/api3/plugin.js';
+import { tencentLegacyPlugin } from './tencent/legacy/plugin.js';
 
 export interface AppDeps {
   config: Config;
@@ -23,13 +24,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger,
     // Glance's request ID format; clients (glanceclient, Tempest) read it back from x-openstack-request-id.
     genReqId: () => `req-${randomUUID()}`,
+    requestIdLogLabel: 'requestId',
     bodyLimit: deps.config.server.bodyLimitBytes,
     trustProxy: false,
-    routerOptions: {
-      // Keep `/v2/images/` (trailing slash, empty id) distinct from `/v2/images`: Glance answers 404 there.
-      ignoreTrailingSlash: false,
-      maxParamLength: 500,
-    },
+    // Keep `/v2/images/` (trailing slash, empty id) distinct from `/v2/images`: Glance answers 404 there.
+    ignoreTrailingSlash: false,
+    maxParamLength: 500,
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
@@ -49,5 +49,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   // the `tencentApi` constraint (an X-TC-Action header or an Action query parameter), so plain `GET /` still
   // reaches the image API's version discovery. See tencent/api3/plugin.ts.
   await app.register(tencentApi3Plugin, { config: deps.config, services: deps.services });
+  // Tencent's legacy v2 action API: GET and POST /v2/index.php (a static path beside Glance's /v2/images...).
+  await app.register(tencentLegacyPlugin, { config: deps.config, services: deps.services });
   return app;
 }

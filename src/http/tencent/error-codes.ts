@@ -77,6 +77,8 @@ export function legacyCodeFor(tencentCode: string): LegacyCode {
   else if (family === 'UnauthorizedOperation') code = 4110;
   else if (family === 'RequestLimitExceeded') code = 4400;
   else if (family === 'UnsupportedProtocol') code = 4600;
+  else if (family === 'InvalidRegion')
+    code = 4000; // a bad Region parameter, not a missing resource
   else if (tencentCode.endsWith('.NotFound')) code = 5000;
   else if (
     [

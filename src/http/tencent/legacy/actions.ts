@@ -1,0 +1,262 @@
+// The legacy v2 image actions (spec §1.5), on the same services as API 3.0: a share made here is the same
+// member Glance and API 3.0 show. Parameter names are the legacy lowercase ones (`imageId`, `uinList.n`).
+import { isDomainError } from '../../../domain/errors.js';
+import type { Member } from '../../../domain/types.js';
+import type { ImageKind } from '../../../services/image.service.js';
+import type { ActionContext } from '../api3/types.js';
+import { TencentError, legacyCodeFor, tencentCodeFor } from '../error-codes.js';
+import type { Infer, Schema } from '../params.js';
+import { accountIdField, imageIdField, legacyTime } from '../shapes.js';
+
+export interface LegacyAction<S extends Schema = Schema> {
+  /** The API 3.0 action whose error-code overrides apply (error-codes.ts). */
+  api3Name: string;
+  params: S;
+  handler(params: Infer<S>, ac: ActionContext): Promise<Record<string, unknown>>;
+}
+
+function defineLegacy<const S extends Schema>(def: LegacyAction<S>): LegacyAction {
+  return def as unknown as LegacyAction;
+}
+
+const imageIds = (max: number) =>
+  ({
+    type: 'array',
+    required: true,
+    items: { ...imageIdField, required: false },
+    minItems: 1,
+    maxItems: max,
+  }) as const;
+const uinList = { type: 'array', required: true, items: accountIdField, minItems: 1, maxItems: 500 } as const;
+
+async function membersOrNone(ac: ActionContext, imageId: string): Promise<Member[]> {
+  try {
+    return await ac.services.shares.listMembers(ac.ctx, imageId);
+  } catch (err) {
+    if (isDomainError(err) && err.code === 'ImageNotShareable') return [];
+    throw err;
+  }
+}
+
+/** Legacy region codes (spec §1.2) and the API 3.0 names they stand for. */
+export const LEGACY_REGIONS: Record<string, string> = {
+  gz: 'ap-guangzhou',
+  sh: 'ap-shanghai',
+  bj: 'ap-beijing',
+  cd: 'ap-chengdu',
+  cq: 'ap-chongqing',
+  nj: 'ap-nanjing',
+  hk: 'ap-hongkong',
+  sg: 'ap-singapore',
+  ca: 'na-toronto',
+  de: 'eu-frankfurt',
+  th: 'ap-bangkok',
+  kr: 'ap-seoul',
+  jp: 'ap-tokyo',
+  in: 'ap-mumbai',
+  usw: 'na-siliconvalley',
+  use: 'na-ashburn',
+};
+
+export function regionName(value: string): string {
+  return LEGACY_REGIONS[value] ?? value;
+}
+
+/** Legacy imageType numbers. 3 (marketplace) exists in Tencent's docs and has no images here. */
+const LEGACY_TYPES: Record<number, ImageKind | null> = { 1: 'own', 2: 'public', 3: null, 4: 'shared' };
+/** Legacy status numbers: 1 creating, 2 normal, 3 in use, 4 syncing, 5 copying (0: all). */
+const LEGACY_STATUSES: Record<number, string[]> = {
+  1: ['queued', 'saving', 'uploading', 'importing'],
+  2: ['active'],
+  3: [],
+  4: [],
+  5: [],
+};
+
+function legacyStatus(status: string): number {
+  for (const [n, statuses] of Object.entries(LEGACY_STATUSES))
+    if (statuses.includes(status)) return Number(n);
+  return 0;
+}
+
+function assertShareCount(ac: ActionContext, accounts: string[]): void {
+  const max = ac.config.sharing.maxAccountsPerImage;
+  if (new Set(accounts).size > max) {
+    throw new TencentError('InvalidParameterValue.LimitExceeded', `uinList takes at most ${max} accounts.`);
+  }
+}
+
+export const legacyActions: Record<string, LegacyAction> = {
+  ShareImage: defineLegacy({
+    api3Name: 'ModifyImageSharePermission',
+    params: { imageId: imageIdField, uinList },
+    async handler(p, ac) {
+      assertShareCount(ac, p.uinList);
+      await ac.services.shares.shareWith(ac.ctx, p.imageId, p.uinList);
+      return {};
+    },
+  }),
+
+  CancelShareImage: defineLegacy({
+    api3Name: 'ModifyImageSharePermission',
+    params: { imageId: imageIdField, uinList },
+    async handler(p, ac) {
+      await ac.services.shares.cancelShares(ac.ctx, p.imageId, p.uinList);
+      return {};
+    },
+  }),
+
+  GetImageShareUinInfo: defineLegacy({
+    api3Name: 'DescribeImageSharePermission',
+    params: { imageIds: imageIds(10) },
+    async handler(p, ac) {
+      const imageList = [];
+      for (const imageId of [...new Set(p.imageIds)]) {
+        const members = await membersOrNone(ac, imageId);
+        imageList.push({
+          imageId,
+          shareUinInfo: members.map((m) => ({ uin: m.memberId, shareTimeStamp: legacyTime(m.createdAt) })),
+        });
+      }
+      return {
+        data: {
+          imageNum: imageList.length,
+          maxImgShareNum: ac.config.sharing.maxAccountsPerImage,
+          imageList,
+        },
+      };
+    },
+  }),
+
+  DescribeImages: defineLegacy({
+    api3Name: 'DescribeImages',
+    params: {
+      imageType: { type: 'integer', required: true, min: 1, max: 4 },
+      imageIds: { ...imageIds(10), required: false },
+      status: { type: 'integer', min: 0, max: 5 },
+      offset: { type: 'integer', min: 0 },
+      limit: { type: 'integer', min: 0, max: 100 },
+    },
+    async handler(p, ac) {
+      const kind = LEGACY_TYPES[p.imageType];
+      const statuses = p.status ? LEGACY_STATUSES[p.status] : undefined;
+      if (kind === null || (statuses && statuses.length === 0)) return { totalCount: 0, imageSet: [] };
+      const { images, total } = await ac.services.images.describe(ac.ctx, {
+        kinds: [kind as ImageKind],
+        filters: { ...(p.imageIds ? { ids: p.imageIds } : {}), ...(statuses ? { statuses } : {}) },
+        offset: p.offset ?? 0,
+        limit: p.limit ?? 20,
+      });
+      return {
+        totalCount: total,
+        imageSet: images.map((image) => ({
+          unImgId: image.id,
+          imageName: image.name ?? '',
+          imageDescription: image.description ?? '',
+          imageType: p.imageType,
+          osName: image.properties.os_name ?? image.properties.os_distro ?? '',
+          createTime: legacyTime(image.createdAt),
+          creator: image.ownerId,
+          status: legacyStatus(image.status),
+        })),
+      };
+    },
+  }),
+
+  ModifyImageAttributes: defineLegacy({
+    api3Name: 'ModifyImageAttribute',
+    params: {
+      imageId: imageIdField,
+      imageName: { type: 'string', minLength: 1, maxLength: 60 },
+      imageDescription: { type: 'string', maxLength: 256 },
+    },
+    async handler(p, ac) {
+      const patch: { name?: string; description?: string } = {};
+      if (p.imageName !== undefined) patch.name = p.imageName;
+      if (p.imageDescription !== undefined) patch.description = p.imageDescription;
+      if (Object.keys(patch).length === 0)
+        throw new TencentError('MissingParameter', 'Give imageName or imageDescription.');
+      await ac.services.images.update(ac.ctx, p.imageId, patch);
+      return {};
+    },
+  }),
+
+  DeleteImages: defineLegacy({
+    api3Name: 'DeleteImages',
+    params: { imageIds: imageIds(100) },
+    async handler(p, ac) {
+      // The legacy batch format (spec §1.4): one result per image; outer code 0 / 5400 partial / 5100 all failed.
+      const detail: Record<string, { code: number; message: string; codeDesc?: string }> = {};
+      let failed = 0;
+      const ids = [...new Set(p.imageIds)];
+      for (const id of ids) {
+        try {
+          await ac.services.images.delete(ac.ctx, id);
+          detail[id] = { code: 0, message: '' };
+        } catch (err) {
+          if (!isDomainError(err)) throw err;
+          failed += 1;
+          detail[id] = { ...legacyCodeFor(tencentCodeFor(err, 'DeleteImages')), message: err.message };
+        }
+      }
+      const code = failed === 0 ? 0 : failed === ids.length ? 5100 : 5400;
+      return {
+        code,
+        message: failed === 0 ? 'success' : 'some images could not be deleted',
+        codeDesc: failed === 0 ? 'Success' : 'FailedOperation',
+        detail,
+      };
+    },
+  }),
+
+  SyncCvmImage: defineLegacy({
+    api3Name: 'SyncImages',
+    params: {
+      srcRegion: { type: 'string', required: true, maxLength: 64 },
+      imgIdList: imageIds(10),
+      dstRegion: {
+        type: 'array',
+        required: true,
+        items: { type: 'string', maxLength: 64 },
+        minItems: 1,
+        maxItems: 20,
+      },
+    },
+    async handler(p, ac) {
+      const source = regionName(p.srcRegion);
+      if (!ac.config.regions.includes(source)) {
+        throw new TencentError('InvalidRegion.NotFound', `The region ${p.srcRegion} does not exist.`);
+      }
+      const ctx = { ...ac.ctx, region: source };
+      const targets = [...new Set(p.dstRegion.map(regionName))];
+      for (const region of targets) {
+        if (!ac.config.regions.includes(region)) {
+          throw new TencentError('InvalidRegion.NotFound', `The region ${region} does not exist.`);
+        }
+      }
+      const ids = [...new Set(p.imgIdList)];
+      for (const id of ids) {
+        const image = await ac.services.images.get(ctx, id);
+        const own = image.ownerId === ctx.caller.accountId;
+        for (const region of targets) {
+          if (own === (region === image.region)) {
+            throw new TencentError(
+              'InvalidParameterValue.InvalidRegion',
+              own
+                ? `Image ${id} is already in ${region}.`
+                : `Image ${id} was shared with you: copy it within ${image.region} only.`,
+            );
+          }
+        }
+      }
+      const imageSet = [];
+      for (const id of ids) {
+        for (const region of targets) {
+          const copy = await ac.services.images.copy(ctx, id, region);
+          imageSet.push({ srcImageId: id, dstRegion: region, dstImageId: copy.id });
+        }
+      }
+      return { data: { imageSet } };
+    },
+  }),
+};
