@@ -24,12 +24,13 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     loggerInstance: deps.logger,
     // Glance's request ID format; clients (glanceclient, Tempest) read it back from x-openstack-request-id.
     genReqId: () => `req-${randomUUID()}`,
-    requestIdLogLabel: 'requestId',
     bodyLimit: deps.config.server.bodyLimitBytes,
     trustProxy: false,
-    // Keep `/v2/images/` (trailing slash, empty id) distinct from `/v2/images`: Glance answers 404 there.
-    ignoreTrailingSlash: false,
-    maxParamLength: 500,
+    routerOptions: {
+      // Keep `/v2/images/` (trailing slash, empty id) distinct from `/v2/images`: Glance answers 404 there.
+      ignoreTrailingSlash: false,
+      maxParamLength: 500,
+    },
     return503OnClosing: true,
     forceCloseConnections: 'idle',
   });
