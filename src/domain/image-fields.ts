@@ -39,6 +39,15 @@ export function assertDescription(description: string | null): void {
   }
 }
 
+/** An owner given explicitly (admins only): any project ID of up to 32 letters, digits, - or _, as Glance. */
+export function assertOwnerId(value: string): void {
+  if (!/^[A-Za-z0-9_-]{1,32}$/.test(value)) {
+    throw fail('InvalidInput', 'owner must be a project ID of 1 to 32 letters, digits, - or _', {
+      field: 'owner',
+    });
+  }
+}
+
 export function assertVisibility(value: string): asserts value is Visibility {
   if (!(visibilities as readonly string[]).includes(value)) {
     throw fail('InvalidInput', `visibility must be one of ${visibilities.join(', ')}`, {

@@ -10,6 +10,7 @@ import {
   assertDiskFormat,
   assertName,
   assertNonNegativeInt,
+  assertOwnerId,
   assertProperty,
   assertTag,
   assertVisibility,
@@ -154,6 +155,7 @@ export class ImageService {
     if (ownerId !== ctx.caller.accountId && !ctx.caller.isAdmin) {
       throw fail('Forbidden', `You are not permitted to create images owned by '${ownerId}'.`);
     }
+    assertOwnerId(ownerId);
     const visibility = input.visibility ?? 'shared';
     assertVisibility(visibility);
     if (visibility === 'public' && !ctx.caller.isAdmin) {
@@ -344,6 +346,7 @@ export class ImageService {
       }
       if (patch.ownerId !== undefined && patch.ownerId !== row.owner_id) {
         if (!ctx.caller.isAdmin) throw fail('Forbidden', "Owner can't be updated by non admin.");
+        assertOwnerId(patch.ownerId);
         changes.owner_id = patch.ownerId;
       }
 

@@ -207,7 +207,8 @@ export function glanceErrorHandler(identityUri: () => string) {
               : (titles[status] ?? 'Bad Request');
       return sendGlanceError(request, reply, status, message);
     }
-    if (request.raw.destroyed || (error as NodeJS.ErrnoException).code === 'ECONNRESET') {
+    // `destroyed` alone is also true once a body has been read to its end; readableAborted means cut off.
+    if (request.raw.readableAborted || (error as NodeJS.ErrnoException).code === 'ECONNRESET') {
       // The client went away (e.g. a cut-off upload); nobody is left to answer.
       request.log.info({ err: error }, 'client closed the connection');
       return sendGlanceError(request, reply, 400, 'The request was cut off.');
