@@ -59,9 +59,11 @@ forEachDatabase((target) => {
         t.createAccount(),
         t.createAccount(),
       ]);
-      [ownerToken, receiverToken, strangerToken] = await Promise.all(
-        [owner, receiver, stranger].map((a) => t.token(a)),
-      );
+      [ownerToken, receiverToken, strangerToken] = await Promise.all([
+        t.token(owner),
+        t.token(receiver),
+        t.token(stranger),
+      ]);
     });
     after(async () => t?.close());
 
