@@ -1,0 +1,139 @@
+import { describe, it } from 'node:test';
+import assert from 'node:assert/strict';
+import { TencentError } from './error-codes.js';
+import { parseFlat, parseParams, unflatten, type Schema } from './params.js';
+import { isTencentRequest } from './api3/plugin.js';
+
+function code(fn: () => unknown): string | undefined {
+  try {
+    fn();
+  } catch (err) {
+    if (err instanceof TencentError) return err.code;
+    throw err;
+  }
+  return undefined;
+}
+
+describe('unflatten', () => {
+  it('builds arrays from 0- and 1-based indexes, ordered by number, and nested objects', () => {
+    assert.deepEqual(unflatten({ 'AccountIds.10': 'c', 'AccountIds.2': 'b', 'AccountIds.0': 'a' }), {
+      AccountIds: ['a', 'b', 'c'],
+    });
+    assert.deepEqual(
+      unflatten({ 'Filters.1.Name': 'image-type', 'Filters.1.Values.1': 'PRIVATE_IMAGE', Limit: '5' }),
+      { Filters: [{ Name: 'image-type', Values: ['PRIVATE_IMAGE'] }], Limit: '5' },
+    );
+  });
+
+  it('refuses conflicting or malformed names', () => {
+    assert.equal(
+      code(() => unflatten({ A: '1', 'A.0': '2' })),
+      'InvalidParameter',
+    );
+    assert.equal(
+      code(() => unflatten({ 'A..0': '1' })),
+      'InvalidParameter',
+    );
+    assert.equal(
+      code(() => unflatten({ 'A.99999999': '1' })),
+      'InvalidParameter',
+    );
+  });
+
+  it('parseFlat refuses a parameter given twice', () => {
+    assert.deepEqual({ ...parseFlat('a=1&b=x%20y') }, { a: '1', b: 'x y' });
+    assert.equal(
+      code(() => parseFlat('a=1&a=2')),
+      'InvalidParameter',
+    );
+  });
+});
+
+describe('parseParams', () => {
+  const schema = {
+    Id: { type: 'string', required: true, maxLength: 5, pattern: /^i-/, patternCode: 'InvalidId.Malformed' },
+    N: { type: 'integer', min: 1, max: 10 },
+    B: { type: 'boolean' },
+    L: { type: 'array', items: { type: 'string' }, maxItems: 2 },
+    O: { type: 'object', fields: { K: { type: 'string', required: true } } },
+  } as const satisfies Schema;
+
+  it('coerces strings from queries and forms, but not in JSON', () => {
+    assert.deepEqual(parseParams(schema, { Id: 'i-1', N: '3', B: 'true' }, 'strings'), {
+      Id: 'i-1',
+      N: 3,
+      B: true,
+    });
+    assert.equal(
+      code(() => parseParams(schema, { Id: 'i-1', N: '3' }, 'json')),
+      'InvalidParameter',
+    );
+    assert.equal(
+      code(() => parseParams(schema, { Id: 'i-1', B: 'yes' }, 'strings')),
+      'InvalidParameter',
+    );
+  });
+
+  it('maps each problem to its code', () => {
+    assert.equal(
+      code(() => parseParams(schema, {}, 'json')),
+      'MissingParameter',
+    );
+    assert.equal(
+      code(() => parseParams(schema, { Id: 'i-1', X: 1 }, 'json')),
+      'UnknownParameter',
+    );
+    assert.equal(
+      code(() => parseParams(schema, { Id: 'i-123456' }, 'json')),
+      'InvalidParameterValue.TooLarge',
+    );
+    assert.equal(
+      code(() => parseParams(schema, { Id: 'x' }, 'json')),
+      'InvalidId.Malformed',
+    );
+    assert.equal(
+      code(() => parseParams(schema, { Id: 'i-1', N: 11 }, 'json')),
+      'InvalidParameterValue',
+    );
+    assert.equal(
+      code(() => parseParams(schema, { Id: 'i-1', L: ['a', 'b', 'c'] }, 'json')),
+      'InvalidParameterValue.LimitExceeded',
+    );
+    assert.equal(
+      code(() => parseParams(schema, { Id: 'i-1', O: { K: 'v', Z: 1 } }, 'json')),
+      'UnknownParameter',
+    );
+    assert.equal(
+      code(() => parseParams(schema, { Id: 'i-1', O: [] }, 'json')),
+      'InvalidParameter',
+    );
+    assert.equal(
+      code(() => parseParams(schema, { Id: 1 }, 'json')),
+      'InvalidParameter',
+    );
+    assert.equal(
+      code(() => parseParams(schema, { Id: 'i-1', __proto__: 1 } as Record<string, unknown>, 'json')),
+      undefined,
+    );
+  });
+});
+
+describe('isTencentRequest', () => {
+  it('is true for X-TC-Action, an Action query parameter, or an Action form field', () => {
+    assert.equal(
+      isTencentRequest({ headers: { 'x-tc-action': 'DescribeRegions' }, url: '/', body: undefined }),
+      true,
+    );
+    assert.equal(isTencentRequest({ headers: {}, url: '/?Action=DescribeRegions', body: undefined }), true);
+    assert.equal(
+      isTencentRequest({
+        headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        url: '/',
+        body: Buffer.from('Action=DescribeRegions&Nonce=1'),
+      }),
+      true,
+    );
+    assert.equal(isTencentRequest({ headers: {}, url: '/', body: undefined }), false);
+    assert.equal(isTencentRequest({ headers: {}, url: '/?action=x', body: undefined }), false);
+  });
+});
