@@ -111,9 +111,10 @@ describe('parseParams', () => {
       code(() => parseParams(schema, { Id: 1 }, 'json')),
       'InvalidParameter',
     );
+    const polluted = JSON.parse('{"Id":"i-1","__proto__":{"admin":true}}') as Record<string, unknown>;
     assert.equal(
-      code(() => parseParams(schema, { Id: 'i-1', __proto__: 1 } as Record<string, unknown>, 'json')),
-      undefined,
+      code(() => parseParams(schema, polluted, 'json')),
+      'UnknownParameter',
     );
   });
 });
