@@ -121,7 +121,12 @@ forEachDatabase((target) => {
       it('GET / without X-TC-Action or Action is not answered by the Tencent API', async () => {
         const res = await fetch(`${t.url}/`);
         const text = await res.text();
-        assert.ok(!text.includes('"Response"'), 'plain GET / must reach the image API, not Tencent');
+        assert.equal(res.status, 300, 'OpenStack version discovery');
+        assert.ok(text.includes('"versions"') && !text.includes('"Response"'));
+        // ...and the image API's other routes are not disturbed by an Action query parameter.
+        const versions = await fetch(`${t.url}/versions?Action=DescribeRegions`);
+        assert.equal(versions.status, 200);
+        assert.ok(!(await versions.text()).includes('"Response"'));
       });
 
       it('GET /?Action=... with the v1 signature reaches the Tencent API', async () => {
