@@ -459,7 +459,7 @@ forEachDatabase((target) => {
         const specs: Json[] = [
           { name: 'alpha', visibility: 'private', tags: ['red'], os_distro: 'ubuntu', min_ram: 256 },
           { name: 'beta', disk_format: 'qcow2', tags: ['red', 'blue'], protected: true },
-          { name: 'gamma', container_format: 'ovf', os_distro: 'debian' },
+          { name: 'gamma', container_format: 'ovf', os_distro: 'debian', description: 'the third' },
           { name: 'same', os_hidden: true },
           { name: 'same' },
           { name: 'same', visibility: 'private' },
@@ -509,6 +509,7 @@ forEachDatabase((target) => {
         assert.deepEqual(new Set(await names('?size_min=10&size_max=20')), new Set(['alpha', 'beta']));
         assert.deepEqual(await names('?protected=true'), ['beta']);
         assert.deepEqual(await names('?os_distro=debian'), ['gamma']);
+        assert.deepEqual(await names('?description=the%20third'), ['gamma']);
         assert.deepEqual(await names('?min_ram=256'), ['alpha']);
         assert.equal((await names(`?owner=${bob.id}`)).length, visible().length);
         assert.deepEqual(await names(`?owner=${alice.id}&name=alpha`), []);

@@ -252,6 +252,10 @@ export function parseListQuery(params: URLSearchParams): ImageListQuery {
       case 'os_hash_value':
         filters.osHashValue = value;
         break;
+      case 'description':
+        // Stored as a column (Tencent's ImageDescription), shown by Glance as a property.
+        filters.description = value;
+        break;
       default:
         // Any other key filters on an extra property's value.
         filters.properties = { ...(filters.properties ?? {}), [key]: value };

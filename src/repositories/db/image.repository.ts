@@ -27,6 +27,7 @@ export interface ImageFilters {
   osHidden?: boolean;
   checksum?: string;
   osHashValue?: string;
+  description?: string;
   minRam?: number;
   minDisk?: number;
   size?: number;
@@ -393,6 +394,7 @@ export class ImageRepository {
     if (f.osHidden !== undefined) conds.push(eb('images.os_hidden', '=', f.osHidden ? 1 : 0));
     if (f.checksum !== undefined) conds.push(eb('images.checksum', '=', f.checksum));
     if (f.osHashValue !== undefined) conds.push(eb('images.os_hash_value', '=', f.osHashValue));
+    if (f.description !== undefined) conds.push(eb('images.description', '=', f.description));
     for (const [column, list] of [
       ['created_at', f.createdAt],
       ['updated_at', f.updatedAt],
