@@ -2,10 +2,16 @@
 // (owner, receiver, stranger) and every sharing rule; cross-API checks against Glance's members routes.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Readable } from 'node:stream';
 import { forEachDatabase } from './helpers/databases.js';
 import { startTestServer, type TestAccount, type TestServer } from './helpers/server.js';
-import { cvmClient, sdkErrorCode, tc3Request, type CvmClientType, type Key } from './helpers/tencent.js';
+import {
+  createActiveImage,
+  cvmClient,
+  sdkErrorCode,
+  tc3Request,
+  type CvmClientType,
+  type Key,
+} from './helpers/tencent.js';
 import type { RequestContext } from '../src/services/context.js';
 
 const TENCENT_TIME = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}Z$/;
@@ -39,16 +45,9 @@ forEachDatabase((target) => {
     }
 
     /** An active image of `p` in its region, with 4 bytes of data. */
-    async function image(p: Party, name: string, region = 'ap-guangzhou'): Promise<string> {
-      const ctx = { ...p.ctx, region };
-      const created = await t.server.services.images.create(ctx, {
-        name,
-        diskFormat: 'raw',
-        containerFormat: 'bare',
-      });
-      await t.server.services.images.upload(ctx, created.id, Readable.from([Buffer.from('data')]));
-      return created.id;
-    }
+    /** An active image of `p` in its region, with 4 bytes of data. */
+    const image = (p: Party, name: string, region = 'ap-guangzhou') =>
+      createActiveImage(t.server.services, { ...p.ctx, region }, name);
 
     before(async () => {
       t = await startTestServer({

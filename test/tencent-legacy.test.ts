@@ -3,10 +3,15 @@
 // Timestamp window and Nonce replay (4500), on every database.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Readable } from 'node:stream';
 import { forEachDatabase } from './helpers/databases.js';
 import { startTestServer, type TestAccount, type TestServer } from './helpers/server.js';
-import { cvmClient, paramsRequest, type Key, type ParamsOptions } from './helpers/tencent.js';
+import {
+  createActiveImage,
+  cvmClient,
+  paramsRequest,
+  type Key,
+  type ParamsOptions,
+} from './helpers/tencent.js';
 import type { RequestContext } from '../src/services/context.js';
 
 type Legacy = Record<string, unknown> & { code: number; message: string; codeDesc?: string };
@@ -21,15 +26,7 @@ forEachDatabase((target) => {
     let stranger: TestAccount;
     let ownerCtx: RequestContext;
 
-    async function image(name: string, ctx = ownerCtx): Promise<string> {
-      const created = await t.server.services.images.create(ctx, {
-        name,
-        diskFormat: 'raw',
-        containerFormat: 'bare',
-      });
-      await t.server.services.images.upload(ctx, created.id, Readable.from([Buffer.from('data')]));
-      return created.id;
-    }
+    const image = (name: string) => createActiveImage(t.server.services, ownerCtx, name);
 
     async function legacy(key: Key, params: Record<string, string>, options: ParamsOptions = {}) {
       const res = await paramsRequest(

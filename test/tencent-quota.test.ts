@@ -1,10 +1,9 @@
 // Rule 6 through Tencent's API: shared images cost the receiver no quota; copying one into an own image does.
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
-import { Readable } from 'node:stream';
 import { forEachDatabase } from './helpers/databases.js';
 import { startTestServer, type TestServer } from './helpers/server.js';
-import { cvmClient, sdkErrorCode } from './helpers/tencent.js';
+import { createActiveImage, cvmClient, sdkErrorCode } from './helpers/tencent.js';
 
 forEachDatabase((target) => {
   describe(`Tencent image quota on ${target.dialect}`, { skip: target.skipReason ?? false }, () => {
@@ -16,16 +15,8 @@ forEachDatabase((target) => {
 
     it('a receiver at its quota still gets, sees and launches shares, but cannot copy one (ImageQuotaLimitExceeded)', async () => {
       const region = t.config.regions[0] as string;
-      const make = async (accountId: string, name: string) => {
-        const ctx = { caller: { accountId, isAdmin: false }, region };
-        const image = await t.server.services.images.create(ctx, {
-          name,
-          diskFormat: 'raw',
-          containerFormat: 'bare',
-        });
-        await t.server.services.images.upload(ctx, image.id, Readable.from([Buffer.from('data')]));
-        return image.id;
-      };
+      const make = (accountId: string, name: string) =>
+        createActiveImage(t.server.services, { caller: { accountId, isAdmin: false }, region }, name);
       const owner = await t.createAccount();
       const receiver = await t.createAccount();
       const ownerClient = cvmClient(t.url, await t.server.services.apiKeys.create(owner.id), { region });

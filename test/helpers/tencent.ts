@@ -1,9 +1,12 @@
 // Tencent API test helpers: the official Node SDK pointed at a test server, and hand-signed raw requests
 // (for what the SDK cannot do on purpose: old timestamps, replayed nonces, odd bodies).
 import { randomInt } from 'node:crypto';
+import { Readable } from 'node:stream';
 import * as tencentcloud from 'tencentcloud-sdk-nodejs-cvm';
 import { sha256Hex, tc3Sign, utcDate } from '../../src/http/tencent/signature/tc3.js';
 import { signParams } from '../../src/http/tencent/signature/hmac-params.js';
+import type { Services } from '../../src/services/container.js';
+import type { RequestContext } from '../../src/services/context.js';
 
 // The SDK honours http_proxy even for plain-http endpoints (spec §4.2).
 delete process.env.http_proxy;
@@ -162,4 +165,15 @@ export async function paramsRequest(
     headers: { 'content-type': 'application/x-www-form-urlencoded' },
     body: encoded,
   });
+}
+
+/** An active image of the caller in ctx.region, with 4 bytes of data; returns its ID. */
+export async function createActiveImage(
+  services: Services,
+  ctx: RequestContext,
+  name: string,
+): Promise<string> {
+  const created = await services.images.create(ctx, { name, diskFormat: 'raw', containerFormat: 'bare' });
+  await services.images.upload(ctx, created.id, Readable.from([Buffer.from('data')]));
+  return created.id;
 }

@@ -19,37 +19,24 @@ import type { Services } from '../../../services/container.js';
 import { authenticateParams, authenticateTc3 } from '../authenticate.js';
 import { TencentError, tencentCodeFor } from '../error-codes.js';
 import { parseFlat, parseParams, unflatten, type Source } from '../params.js';
+import {
+  acceptRawBodies,
+  actionParams,
+  contentTypeEssence,
+  header,
+  rawQueryOf,
+  sendJson,
+} from '../transport.js';
 import { actions as defaultActions } from './actions/index.js';
 import type { ActionTable } from './types.js';
 
 export const API_VERSION = '2017-03-12';
-
-/** Parameters of the v1 `Signature` scheme and SDK extras: never passed to an action. */
-const COMMON_PARAMS = new Set([
-  'Action',
-  'Region',
-  'Timestamp',
-  'Nonce',
-  'SecretId',
-  'Signature',
-  'SignatureMethod',
-  'Version',
-  'Token',
-  'RequestClient',
-  'Language',
-]);
 
 export interface TencentApi3Options {
   config: Config;
   services: Services;
   /** The action table; defaults to ./actions. */
   actions?: ActionTable;
-}
-
-function rawQueryOf(url: string | undefined): string {
-  if (!url) return '';
-  const i = url.indexOf('?');
-  return i < 0 ? '' : url.slice(i + 1);
 }
 
 function queryHasAction(url: string | undefined): boolean {
@@ -90,20 +77,9 @@ export const tencentApiConstraint = {
   },
 };
 
-function header(request: FastifyRequest, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value.join(', ') : value;
-}
-
-/**
- * Sends the envelope: status 200, content type exactly `application/json`. The body goes out as a Buffer:
- * Fastify appends `; charset=utf-8` to a JSON content type when the payload is a string.
- */
+/** Sends `{"Response": …}` (see transport.ts: status 200, Content-Type exactly application/json). */
 export function sendEnvelope(reply: FastifyReply, response: Record<string, unknown>): FastifyReply {
-  return reply
-    .code(200)
-    .header('content-type', 'application/json')
-    .send(Buffer.from(JSON.stringify({ Response: response }), 'utf8'));
+  return sendJson(reply, { Response: response });
 }
 
 export function tencentErrorBody(
@@ -126,10 +102,6 @@ interface ParsedRequest {
   source: Source;
   /** Flat string parameters as received (v1 signs them). */
   flat: Record<string, string>;
-}
-
-function contentTypeEssence(request: FastifyRequest): string {
-  return (header(request, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
 }
 
 function parseRequest(request: FastifyRequest, body: Buffer): ParsedRequest {
@@ -167,9 +139,6 @@ function parseRequest(request: FastifyRequest, body: Buffer): ParsedRequest {
     }
   }
 
-  const actionParams = (): Record<string, string> =>
-    Object.fromEntries(Object.entries(flat).filter(([k]) => !COMMON_PARAMS.has(k)));
-
   if (authorization !== undefined || flat.Signature === undefined) {
     // TC3 (or no credentials at all, which authentication refuses with a clear code).
     return {
@@ -177,7 +146,7 @@ function parseRequest(request: FastifyRequest, body: Buffer): ParsedRequest {
       action: header(request, 'x-tc-action') ?? flat.Action,
       version: header(request, 'x-tc-version') ?? flat.Version,
       region: header(request, 'x-tc-region') ?? flat.Region,
-      params: json ?? unflatten(actionParams()),
+      params: json ?? unflatten(actionParams(flat)),
       source: json ? 'json' : 'strings',
       flat,
     };
@@ -192,7 +161,7 @@ function parseRequest(request: FastifyRequest, body: Buffer): ParsedRequest {
     action: flat.Action,
     version: flat.Version,
     region: flat.Region,
-    params: unflatten(actionParams()),
+    params: unflatten(actionParams(flat)),
     source: 'strings',
     flat,
   };
@@ -306,8 +275,7 @@ export function tencentApi3Handler(opts: TencentApi3Options) {
 /** Fastify plugin (encapsulated: its body parsers and error handler touch no other surface). */
 export async function tencentApi3Plugin(app: FastifyInstance, opts: TencentApi3Options): Promise<void> {
   // Every body arrives as raw bytes: TC3 hashes exactly what was sent, and this plugin parses it itself.
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  acceptRawBodies(app);
   if (!app.hasConstraintStrategy(tencentApiConstraint.name)) app.addConstraintStrategy(tencentApiConstraint);
 
   // Errors before the handler (body too large, aborted body) still get the Tencent envelope with status 200.

@@ -1,8 +1,8 @@
 // The legacy v2 image actions (spec §1.5), on the same services as API 3.0: a share made here is the same
 // member Glance and API 3.0 show. Parameter names are the legacy lowercase ones (`imageId`, `uinList.n`).
 import { isDomainError } from '../../../domain/errors.js';
-import type { Member } from '../../../domain/types.js';
 import type { ImageKind } from '../../../services/image.service.js';
+import { assertCopyTargets, assertShareCount, membersOrNone } from '../action-helpers.js';
 import type { ActionContext } from '../api3/types.js';
 import { TencentError, legacyCodeFor, tencentCodeFor } from '../error-codes.js';
 import type { Infer, Schema } from '../params.js';
@@ -28,15 +28,6 @@ const imageIds = (max: number) =>
     maxItems: max,
   }) as const;
 const uinList = { type: 'array', required: true, items: accountIdField, minItems: 1, maxItems: 500 } as const;
-
-async function membersOrNone(ac: ActionContext, imageId: string): Promise<Member[]> {
-  try {
-    return await ac.services.shares.listMembers(ac.ctx, imageId);
-  } catch (err) {
-    if (isDomainError(err) && err.code === 'ImageNotShareable') return [];
-    throw err;
-  }
-}
 
 /** Legacy region codes (spec §1.2) and the API 3.0 names they stand for. */
 export const LEGACY_REGIONS: Record<string, string> = {
@@ -79,19 +70,12 @@ function legacyStatus(status: string): number {
   return 0;
 }
 
-function assertShareCount(ac: ActionContext, accounts: string[]): void {
-  const max = ac.config.sharing.maxAccountsPerImage;
-  if (new Set(accounts).size > max) {
-    throw new TencentError('InvalidParameterValue.LimitExceeded', `uinList takes at most ${max} accounts.`);
-  }
-}
-
 export const legacyActions: Record<string, LegacyAction> = {
   ShareImage: defineLegacy({
     api3Name: 'ModifyImageSharePermission',
     params: { imageId: imageIdField, uinList },
     async handler(p, ac) {
-      assertShareCount(ac, p.uinList);
+      assertShareCount(ac.config, p.uinList, 'uinList');
       await ac.services.shares.shareWith(ac.ctx, p.imageId, p.uinList);
       return {};
     },
@@ -112,7 +96,7 @@ export const legacyActions: Record<string, LegacyAction> = {
     async handler(p, ac) {
       const imageList = [];
       for (const imageId of [...new Set(p.imageIds)]) {
-        const members = await membersOrNone(ac, imageId);
+        const members = await membersOrNone(ac.services, ac.ctx, imageId);
         imageList.push({
           imageId,
           shareUinInfo: members.map((m) => ({ uin: m.memberId, shareTimeStamp: legacyTime(m.createdAt) })),
@@ -229,26 +213,8 @@ export const legacyActions: Record<string, LegacyAction> = {
       }
       const ctx = { ...ac.ctx, region: source };
       const targets = [...new Set(p.dstRegion.map(regionName))];
-      for (const region of targets) {
-        if (!ac.config.regions.includes(region)) {
-          throw new TencentError('InvalidRegion.NotFound', `The region ${region} does not exist.`);
-        }
-      }
       const ids = [...new Set(p.imgIdList)];
-      for (const id of ids) {
-        const image = await ac.services.images.get(ctx, id);
-        const own = image.ownerId === ctx.caller.accountId;
-        for (const region of targets) {
-          if (own === (region === image.region)) {
-            throw new TencentError(
-              'InvalidParameterValue.InvalidRegion',
-              own
-                ? `Image ${id} is already in ${region}.`
-                : `Image ${id} was shared with you: copy it within ${image.region} only.`,
-            );
-          }
-        }
-      }
+      await assertCopyTargets(ac.services, ac.config, ctx, ids, targets);
       const imageSet = [];
       for (const id of ids) {
         for (const region of targets) {

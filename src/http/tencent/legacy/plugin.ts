@@ -12,51 +12,28 @@ import type { Services } from '../../../services/container.js';
 import { authenticateParams } from '../authenticate.js';
 import { TencentError, legacyCodeFor, tencentCodeFor } from '../error-codes.js';
 import { parseFlat, parseParams, unflatten } from '../params.js';
+import {
+  acceptRawBodies,
+  actionParams,
+  contentTypeEssence,
+  header,
+  rawQueryOf,
+  sendJson,
+} from '../transport.js';
 import { legacyActions, regionName } from './actions.js';
 
 export const LEGACY_PATH = '/v2/index.php';
-
-const COMMON_PARAMS = new Set([
-  'Action',
-  'Region',
-  'Timestamp',
-  'Nonce',
-  'SecretId',
-  'Signature',
-  'SignatureMethod',
-  'Token',
-  'Version',
-  'RequestClient',
-  'RequestSource',
-  'Language',
-]);
 
 export interface TencentLegacyOptions {
   config: Config;
   services: Services;
 }
 
-function send(reply: FastifyReply, body: Record<string, unknown>): FastifyReply {
-  // A Buffer: Fastify would append "; charset=utf-8" to a JSON content type for a string payload.
-  return reply
-    .code(200)
-    .header('content-type', 'application/json')
-    .send(Buffer.from(JSON.stringify(body), 'utf8'));
-}
-
-function header(request: FastifyRequest, name: string): string | undefined {
-  const value = request.headers[name];
-  return Array.isArray(value) ? value.join(', ') : value;
-}
+const send = sendJson;
 
 function readParams(request: FastifyRequest): Record<string, string> {
-  if (request.method === 'GET') {
-    const url = request.url;
-    const i = url.indexOf('?');
-    return parseFlat(i < 0 ? '' : url.slice(i + 1));
-  }
-  const type = (header(request, 'content-type') ?? '').split(';')[0]!.trim().toLowerCase();
-  if (type !== 'application/x-www-form-urlencoded') {
+  if (request.method === 'GET') return parseFlat(rawQueryOf(request.url));
+  if (contentTypeEssence(request) !== 'application/x-www-form-urlencoded') {
     throw new TencentError('InvalidParameter', 'POST needs Content-Type application/x-www-form-urlencoded.');
   }
   const body = Buffer.isBuffer(request.body) ? request.body : Buffer.alloc(0);
@@ -96,8 +73,7 @@ async function handle(
         throw new TencentError('InvalidRegion.NotFound', `The region ${flat.Region} does not exist.`);
       }
     }
-    const actionParams = Object.fromEntries(Object.entries(flat).filter(([k]) => !COMMON_PARAMS.has(k)));
-    const params = parseParams(definition.params, unflatten(actionParams), 'strings');
+    const params = parseParams(definition.params, unflatten(actionParams(flat)), 'strings');
     request.log.info(
       { tencentLegacyAction: action, accountId: caller.accountId, region },
       'tencent legacy action',
@@ -125,8 +101,7 @@ async function handle(
 
 /** Fastify plugin (encapsulated): raw form bodies, the legacy envelope for every outcome. */
 export async function tencentLegacyPlugin(app: FastifyInstance, opts: TencentLegacyOptions): Promise<void> {
-  app.removeAllContentTypeParsers();
-  app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+  acceptRawBodies(app);
   app.setErrorHandler((err: { statusCode?: number }, request, reply) => {
     if (err.statusCode === 413) {
       return send(reply, {

@@ -2,6 +2,7 @@
 import { fail } from '../../../../domain/errors.js';
 import type { ImageFilters } from '../../../../repositories/db/image.repository.js';
 import type { ImageKind } from '../../../../services/image.service.js';
+import { assertCopyTargets } from '../../action-helpers.js';
 import { TencentError } from '../../error-codes.js';
 import type { Field } from '../../params.js';
 import { imageIdField, imageShape, instanceIdField, statusesForState } from '../../shapes.js';
@@ -188,31 +189,9 @@ export const syncImages = defineAction({
       );
     }
     const regions = [...new Set(params.DestinationRegions)];
-    for (const region of regions) {
-      if (!config.regions.includes(region)) {
-        throw new TencentError('InvalidRegion.NotFound', `The destination region ${region} does not exist.`);
-      }
-    }
     const ids = [...new Set(params.ImageIds)];
     // Check every (image, region) pair before copying anything.
-    for (const id of ids) {
-      const image = await services.images.get(ctx, id);
-      for (const region of regions) {
-        const own = image.ownerId === ctx.caller.accountId;
-        if (own && region === image.region) {
-          throw new TencentError(
-            'InvalidParameterValue.InvalidRegion',
-            `Image ${id} is already in ${region}: a custom image is copied to other regions.`,
-          );
-        }
-        if (!own && region !== image.region) {
-          throw new TencentError(
-            'InvalidParameterValue.InvalidRegion',
-            `Image ${id} was shared with you: it can be copied into your own image in ${image.region} only.`,
-          );
-        }
-      }
-    }
+    await assertCopyTargets(services, config, ctx, ids, regions);
     if (params.DryRun) return { ImageSet: [] };
     const created: Array<{ ImageId: string; Region: string }> = [];
     for (const id of ids) {

@@ -1,8 +1,6 @@
 // ModifyImageSharePermission (SHARE / CANCEL, many accounts per call, all or nothing) and
 // DescribeImageSharePermission. The shares are the image members Glance shows at /v2/images/{id}/members.
-import { isDomainError } from '../../../../domain/errors.js';
-import type { Member } from '../../../../domain/types.js';
-import { TencentError } from '../../error-codes.js';
+import { assertShareCount, membersOrNone } from '../../action-helpers.js';
 import { accountIdField, imageIdField, tencentTime } from '../../shapes.js';
 import { defineAction } from '../types.js';
 
@@ -24,13 +22,7 @@ export const modifyImageSharePermission = defineAction({
     Permission: { type: 'string', required: true, enum: ['SHARE', 'CANCEL'] },
   },
   async handler(params, { ctx, services, config }) {
-    const max = config.sharing.maxAccountsPerImage;
-    if (new Set(params.AccountIds).size > max) {
-      throw new TencentError(
-        'InvalidParameterValue.LimitExceeded',
-        `AccountIds takes at most ${max} accounts (an image is shared with at most ${max}).`,
-      );
-    }
+    assertShareCount(config, params.AccountIds, 'AccountIds');
     if (params.Permission === 'SHARE')
       await services.shares.shareWith(ctx, params.ImageId, params.AccountIds);
     else await services.shares.cancelShares(ctx, params.ImageId, params.AccountIds);
@@ -42,14 +34,7 @@ export const describeImageSharePermission = defineAction({
   region: 'optional',
   params: { ImageId: imageIdField },
   async handler(params, { ctx, services }) {
-    let members: Member[];
-    try {
-      members = await services.shares.listMembers(ctx, params.ImageId);
-    } catch (err) {
-      // A private or public image the caller may see simply has no shares.
-      if (isDomainError(err) && err.code === 'ImageNotShareable') members = [];
-      else throw err;
-    }
+    const members = await membersOrNone(services, ctx, params.ImageId);
     return {
       SharePermissionSet: members.map((m) => ({
         CreatedTime: tencentTime(m.createdAt),
