@@ -134,7 +134,11 @@ new_account() { # name [--admin] -> prints "id password"
   password="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(18))')"
   out="$(imageshare account create --data-dir "$DATA" --name "$name" --password "$password" "$@" --json)" ||
     die "account create $name failed"
-  printf '%s %s\n' "$(printf '%s' "$out" | "$PY" -c 'import json,sys; print(json.load(sys.stdin)["id"])')" "$password"
+  # --json prints one JSON object line: {"id": ..., "name": ..., "admin": ..., "password": ...}
+  printf '%s %s\n' "$(printf '%s\n' "$out" | "$PY" -c '
+import json, sys
+lines = [ln for ln in sys.stdin.read().splitlines() if ln.startswith("{")]
+print(json.loads(lines[-1])["id"] if lines else "")')" "$password"
 }
 SUFFIX="$(date +%s)"
 read -r PRIMARY_ID PRIMARY_PW < <(new_account "tempest-primary-$SUFFIX") || die "no primary account"
