@@ -18,6 +18,8 @@
 #   TEMPEST_KEEP=1         keep the scratch folder (server data, Tempest workspace) and print its path
 #   TEMPEST_ARTIFACTS=dir  where to copy tempest.log, results.txt, server.log (default above)
 #   TEMPEST_BIN=path       the tempest command (default /usr/bin/tempest, Debian's)
+#   TEMPEST_DATABASE_URL=postgres://...   run the server on PostgreSQL instead, in a fresh schema that is
+#                          dropped on exit (default: SQLite in the scratch folder)
 set -uo pipefail
 
 HERE="$(cd "$(dirname "${BASH_SOURCE[0]}")" && pwd)"
@@ -63,6 +65,12 @@ fi
 # --- scratch folder, server, clean-up ---
 WORK="$(mktemp -d "${TMPDIR:-/tmp}/imageshare-tempest.XXXXXX")"
 DATA="$WORK/data"
+DB_ARGS=()
+PG_SCHEMA=""
+if [ -n "${TEMPEST_DATABASE_URL:-}" ]; then
+  PG_SCHEMA="tempest_$(date +%s)_$$"
+  DB_ARGS=(--database-url "$TEMPEST_DATABASE_URL" --database-schema "$PG_SCHEMA")
+fi
 WS="$WORK/workspace"
 SERVER_LOG="$WORK/server.log"
 SERVER_PID=""
@@ -85,6 +93,13 @@ cleanup() {
   local rc=$?
   trap - EXIT INT TERM
   stop_server
+  if [ -n "$PG_SCHEMA" ]; then
+    (cd "$ROOT" && node -e '
+const pg = require("pg");
+const c = new pg.Client({ connectionString: process.argv[1] });
+c.connect().then(() => c.query(`drop schema if exists "${process.argv[2]}" cascade`)).finally(() => c.end());
+' "$TEMPEST_DATABASE_URL" "$PG_SCHEMA") || log "warning: could not drop schema $PG_SCHEMA"
+  fi
   rm -rf "$ARTIFACTS"
   mkdir -p "$ARTIFACTS"
   for f in "$WS/tempest.log" "$WS/results.txt" "$WS/tempest-run.out" "$WS/etc/tempest.conf" "$SERVER_LOG"; do
@@ -109,9 +124,9 @@ while IFS= read -r name; do clean_env+=(-u "$name"); done < <(compgen -e | grep 
 imageshare() { (cd "$WORK" && "${clean_env[@]}" IMAGESHARE_CONFIG= node "$ROOT/bin/imageshare.js" "$@"); }
 
 mkdir -p "$DATA"
-log "starting imageshare (data: $DATA, profile openstack)"
+log "starting imageshare (data: $DATA${PG_SCHEMA:+, PostgreSQL schema $PG_SCHEMA}, profile openstack)"
 (cd "$WORK" && exec "${clean_env[@]}" IMAGESHARE_CONFIG= IMAGESHARE_LOG_LEVEL=info \
-  node "$ROOT/bin/imageshare.js" serve --host 127.0.0.1 --port 0 --data-dir "$DATA" --profile openstack) \
+  node "$ROOT/bin/imageshare.js" serve --host 127.0.0.1 --port 0 --data-dir "$DATA" "${DB_ARGS[@]}" --profile openstack) \
   >"$SERVER_LOG" 2>&1 &
 SERVER_PID=$!
 BASE_URL=""
@@ -132,7 +147,7 @@ new_account() { # name [--admin] -> prints "id password"
   local name="$1" password out
   shift
   password="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(18))')"
-  out="$(imageshare account create --data-dir "$DATA" --name "$name" --password "$password" "$@" --json)" ||
+  out="$(imageshare account create --data-dir "$DATA" "${DB_ARGS[@]}" --name "$name" --password "$password" "$@" --json)" ||
     die "account create $name failed"
   # --json prints one JSON object line: {"id": ..., "name": ..., "admin": ..., "password": ...}
   printf '%s %s\n' "$(printf '%s\n' "$out" | "$PY" -c '
