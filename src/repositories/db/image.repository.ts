@@ -365,7 +365,14 @@ export class ImageRepository {
       ands.push(eb(this.sortExpression(eb, s.key), s.dir === 'asc' ? '>' : '<', sortValue(after, s.key)));
       ors.push(eb.and(ands));
     }
-    return eb.or(ors);
+    // The same rows, plus a plain bound on the first key (k1 >= v1, or <= when descending) that the OR
+    // hides from the planner: with it the index walk starts at the marker instead of at the first row of
+    // the list, so a deep page costs what the first page costs.
+    const first = sort[0] as { key: SortKey; dir: SortDir };
+    return eb.and([
+      eb(this.sortExpression(eb, first.key), first.dir === 'asc' ? '>=' : '<=', sortValue(after, first.key)),
+      eb.or(ors),
+    ]);
   }
 
   private filterConditions(eb: Eb, scope: ListScope, f: ImageFilters): Expression<SqlBool> {
