@@ -12,7 +12,7 @@ import { loadConfig } from '../src/config.js';
 import { openServices } from '../src/main.js';
 import { call, callOk, login, streamDownload, streamUpload, type TransferResult } from './lib/http.js';
 import { round, summarize } from './lib/load.js';
-import { RssSampler, startServerProcess, statusKb } from './lib/server-process.js';
+import { RssSampler, cpuSeconds, startServerProcess, statusKb } from './lib/server-process.js';
 
 export interface DataBenchOptions {
   sizeMiB: number;
@@ -31,6 +31,9 @@ interface TransferFigures {
   serverPeakRssKb: number;
   serverHwmKbAfter: number;
   clientPeakRssKb: number;
+  /** CPU seconds used during the transfer: the server process, and this client (which hashes too). */
+  serverCpuSeconds: number;
+  clientCpuSeconds: number;
   hashesMatch?: boolean;
 }
 
@@ -93,7 +96,17 @@ class BodyPattern {
   }
 }
 
-function figures(r: TransferResult, sampler: RssSampler, pid: number): TransferFigures {
+interface CpuMark {
+  server: number;
+  client: NodeJS.CpuUsage;
+}
+
+function cpuMark(pid: number): CpuMark {
+  return { server: cpuSeconds(pid), client: process.cpuUsage() };
+}
+
+function figures(r: TransferResult, sampler: RssSampler, pid: number, cpu: CpuMark): TransferFigures {
+  const client = process.cpuUsage(cpu.client);
   return {
     http: r.status,
     bytes: r.bytes,
@@ -103,6 +116,8 @@ function figures(r: TransferResult, sampler: RssSampler, pid: number): TransferF
     serverPeakRssKb: sampler.peakKb,
     serverHwmKbAfter: statusKb(pid, 'VmHWM'),
     clientPeakRssKb: sampler.clientPeakKb,
+    serverCpuSeconds: round(cpuSeconds(pid) - cpu.server, 2),
+    clientCpuSeconds: round((client.user + client.system) / 1e6, 2),
   };
 }
 
@@ -153,6 +168,7 @@ export async function runDataBench(o: DataBenchOptions): Promise<DataBenchResult
     );
 
     // ---- upload
+    let cpu = cpuMark(pid);
     let sampler = new RssSampler(pid).start();
     const up = await streamUpload(server.url, filePath, token, pattern.stream());
     sampler.stop();
@@ -165,7 +181,7 @@ export async function runDataBench(o: DataBenchOptions): Promise<DataBenchResult
       unknown
     >;
     result.upload = {
-      ...figures(up, sampler, pid),
+      ...figures(up, sampler, pid, cpu),
       statusAfter: info.status,
       sizeAfter: info.size,
       checksumMatches: info.checksum === up.md5 && info.os_hash_value === up.sha512 && info.size === size,
@@ -173,22 +189,25 @@ export async function runDataBench(o: DataBenchOptions): Promise<DataBenchResult
     o.log(
       `[data] upload ${up.status}: ${result.upload.MBps} MB/s (${result.upload.seconds}s), server peak RSS ` +
         `${mb(sampler.peakKb)} MiB, VmHWM ${mb(result.serverRssKb.hwmAfterUpload)} MiB, client peak ` +
-        `${mb(sampler.clientPeakKb)} MiB; stored checksums match: ${result.upload.checksumMatches}`,
+        `${mb(sampler.clientPeakKb)} MiB; CPU s server ${result.upload.serverCpuSeconds} client ` +
+        `${result.upload.clientCpuSeconds}; stored checksums match: ${result.upload.checksumMatches}`,
     );
 
     // ---- downloads
     for (let i = 0; i < o.downloads; i++) {
+      cpu = cpuMark(pid);
       sampler = new RssSampler(pid).start();
       const down = await streamDownload(server.url, filePath, token);
       sampler.stop();
       const f = {
-        ...figures(down, sampler, pid),
+        ...figures(down, sampler, pid, cpu),
         hashesMatch: down.md5 === up.md5 && down.sha512 === up.sha512,
       };
       result.downloads.push(f);
       o.log(
         `[data] download #${i + 1} ${down.status}: ${f.MBps} MB/s (${f.seconds}s), server peak RSS ` +
-          `${mb(f.serverPeakRssKb)} MiB; MD5+SHA-512 match the upload: ${f.hashesMatch}`,
+          `${mb(f.serverPeakRssKb)} MiB; CPU s server ${f.serverCpuSeconds} client ${f.clientCpuSeconds}; ` +
+          `MD5+SHA-512 match the upload: ${f.hashesMatch}`,
       );
     }
     result.serverRssKb.hwmAfterDownloads = statusKb(pid, 'VmHWM');

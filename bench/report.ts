@@ -23,7 +23,7 @@ function machineLines(r: Report): string[] {
     `Produced by \`${r.machine.command}\` on ${r.machine.date} (git ${r.machine.git}), ${r.wallSeconds} s wall time.`,
     `Machine: ${r.machine.nproc} cores (\`nproc\`), ${r.machine.cpuModel}, ${r.machine.memTotalGiB} GiB RAM, ` +
       `Node ${r.machine.node}, Linux ${r.machine.kernel}, ${r.machine.wrk}; load average before: ` +
-      `\`${r.machine.loadBefore}\`. Client and server share the same cores.`,
+      `\`${r.machine.loadBefore}\`, after: \`${r.machine.loadAfter ?? '?'}\`. Client and server share the same cores.`,
     '',
     '```',
     `$ free -h`,
@@ -44,16 +44,17 @@ function dataSection(r: Report, d: DataBenchResult): string[] {
       `${d.chunkBytes / 1024} KiB chunks (chunked transfer encoding), hashed by the client on the way up and ` +
       `down. Server: \`node bin/imageshare.js serve\` as its own process, SQLite + local blob folder.`,
     '',
-    '| step | HTTP | seconds | MB/s | MiB/s | server peak VmRSS (MiB) | server VmHWM after (MiB) | client peak RSS (MiB) | check |',
-    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    '| step | HTTP | seconds | MB/s | MiB/s | server peak VmRSS (MiB) | server VmHWM after (MiB) | client peak RSS (MiB) | CPU s server / client | check |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
     `| upload (PUT /file) | ${u.http} | ${u.seconds} | ${u.MBps} | ${u.MiBps} | ${mib(u.serverPeakRssKb)} | ` +
-      `${mib(u.serverHwmKbAfter)} | ${mib(u.clientPeakRssKb)} | status ${String(u.statusAfter)}, size and ` +
+      `${mib(u.serverHwmKbAfter)} | ${mib(u.clientPeakRssKb)} | ${u.serverCpuSeconds} / ${u.clientCpuSeconds} | status ${String(u.statusAfter)}, size and ` +
       `checksum/os_hash_value equal the client's: ${u.checksumMatches} |`,
   );
   d.downloads.forEach((dl, i) =>
     lines.push(
       `| download #${i + 1} (GET /file) | ${dl.http} | ${dl.seconds} | ${dl.MBps} | ${dl.MiBps} | ` +
         `${mib(dl.serverPeakRssKb)} | ${mib(dl.serverHwmKbAfter)} | ${mib(dl.clientPeakRssKb)} | ` +
+        `${dl.serverCpuSeconds} / ${dl.clientCpuSeconds} | ` +
         `MD5 + SHA-512 equal the upload's: ${dl.hashesMatch} |`,
     ),
   );

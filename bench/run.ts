@@ -59,6 +59,8 @@ export interface Machine {
   wrk: string;
   git: string;
   loadBefore: string;
+  /** Load average when the run ended: other work on the machine shows here. */
+  loadAfter?: string;
 }
 
 const machine: Machine = {
@@ -132,6 +134,7 @@ if (which === 'all' || which === 'list') {
 }
 
 const wall = Math.round((Date.now() - started) / 1000);
+machine.loadAfter = sh('cat /proc/loadavg');
 log(`total wall time ${wall}s`);
 if (env.BENCH_WRITE_RESULTS !== '0') {
   const path = updateResults({ machine, wallSeconds: wall, data, lists });
