@@ -260,6 +260,18 @@ forEachDatabase((target) => {
           byName.ImageSet?.map((i) => i.ImageId),
           [shared],
         );
+        // image-name is fuzzy (contains, any case); LIKE wildcards in the value match literally.
+        const fuzzy = await receiver.gz.DescribeImages({
+          Filters: [{ Name: 'image-name', Values: ['SCRIBE-SHAR'] }],
+        });
+        assert.deepEqual(
+          fuzzy.ImageSet?.map((i) => i.ImageId),
+          [shared],
+        );
+        const wildcard = await receiver.gz.DescribeImages({
+          Filters: [{ Name: 'image-name', Values: ['%', 'describe_shared'] }],
+        });
+        assert.equal(wildcard.TotalCount, 0);
         const byId = await receiver.gz.DescribeImages({
           Filters: [{ Name: 'image-id', Values: [own, shared] }],
         });

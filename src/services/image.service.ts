@@ -391,17 +391,38 @@ export class ImageService {
   }
 
   async delete(ctx: RequestContext, id: string): Promise<void> {
-    const blobKey = await inTransaction(this.db, async (repos) => {
-      const row = await this.load(repos, ctx, id, 'delete', { lock: true });
-      const shares = await repos.members.countForImage(id);
-      assertMayDelete(rowFacts(row), shares, this.config.images.deleteShared);
-      if (shares > 0) await repos.members.deleteAllForImage(id);
+    await this.deleteMany(ctx, [id]);
+  }
+
+  /**
+   * Deletes all of the images or none (Tencent DeleteImages takes a batch): every image is checked under its
+   * row lock, in one transaction, before any is deleted. With `dryRun` only the checks run.
+   */
+  async deleteMany(ctx: RequestContext, ids: string[], options: { dryRun?: boolean } = {}): Promise<void> {
+    const unique = [...new Set(ids)];
+    const blobKeys = await inTransaction(this.db, async (repos) => {
+      const checked: Array<{ row: ImageRow; shares: number }> = [];
+      for (const id of unique) {
+        const row = await this.load(repos, ctx, id, 'delete', { lock: true });
+        const shares = await repos.members.countForImage(id);
+        assertMayDelete(rowFacts(row), shares, this.config.images.deleteShared);
+        checked.push({ row, shares });
+      }
+      if (options.dryRun) return [];
       const now = nowIso();
-      await repos.images.update(id, { status: 'deleted', deleted_at: now, updated_at: now, blob_key: null });
-      return row.blob_key;
+      for (const { row, shares } of checked) {
+        if (shares > 0) await repos.members.deleteAllForImage(row.id);
+        await repos.images.update(row.id, {
+          status: 'deleted',
+          deleted_at: now,
+          updated_at: now,
+          blob_key: null,
+        });
+      }
+      return checked.map(({ row }) => row.blob_key).filter((key): key is string => key !== null);
     });
     // After commit: if removing the data fails, an orphan blob is left, never an image without data.
-    if (blobKey) await this.blobs.delete(blobKey);
+    for (const key of blobKeys) await this.blobs.delete(key);
   }
 
   async deactivate(ctx: RequestContext, id: string): Promise<void> {

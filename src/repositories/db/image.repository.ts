@@ -13,6 +13,8 @@ export type CompareOp = 'eq' | 'neq' | 'gt' | 'gte' | 'lt' | 'lte';
 export interface ImageFilters {
   ids?: string[];
   names?: string[];
+  /** Names containing any of these substrings (Tencent's fuzzy image-name filter). */
+  nameContains?: string[];
   statuses?: string[];
   containerFormats?: string[];
   diskFormats?: string[];
@@ -388,6 +390,17 @@ export class ImageRepository {
     }
     if (f.ids) conds.push(eb('images.id', 'in', f.ids));
     if (f.names) conds.push(eb('images.name', 'in', f.names));
+    if (f.nameContains) {
+      conds.push(
+        // Case-insensitive on both databases, with an explicit ESCAPE (SQLite has no default escape).
+        eb.or(
+          f.nameContains.map(
+            (part) =>
+              sql<SqlBool>`lower(${eb.ref('images.name')}) like ${`%${escapeLike(part.toLowerCase())}%`} escape '\\'`,
+          ),
+        ),
+      );
+    }
     if (f.statuses) conds.push(eb('images.status', 'in', f.statuses));
     if (f.containerFormats) conds.push(eb('images.container_format', 'in', f.containerFormats));
     if (f.diskFormats) conds.push(eb('images.disk_format', 'in', f.diskFormats));
@@ -433,6 +446,11 @@ export class ImageRepository {
     }
     return eb.and(conds);
   }
+}
+
+/** Escapes LIKE wildcards so a user's text matches literally. */
+function escapeLike(text: string): string {
+  return text.replace(/[\\%_]/g, (c) => `\\${c}`);
 }
 
 function sqlOp(op: CompareOp): '=' | '!=' | '>' | '>=' | '<' | '<=' {

@@ -1,5 +1,4 @@
 // Image actions: DescribeImages, ModifyImageAttribute, DeleteImages, SyncImages, CreateImage, DescribeImageQuota.
-import { fail } from '../../../../domain/errors.js';
 import type { ImageFilters } from '../../../../repositories/db/image.repository.js';
 import type { ImageKind } from '../../../../services/image.service.js';
 import { assertCopyTargets } from '../../action-helpers.js';
@@ -78,7 +77,8 @@ export const describeImages = defineAction({
           filters.ids = filter.Values;
           break;
         case 'image-name':
-          filters.names = filter.Values;
+          // Tencent matches image names fuzzily: any image whose name contains one of the values.
+          filters.nameContains = filter.Values;
           break;
         case 'image-type':
           kinds = filter.Values.map((v) => {
@@ -141,26 +141,8 @@ export const deleteImages = defineAction({
     DeleteBindedSnap: { type: 'boolean' },
     DryRun: { type: 'boolean' },
   },
-  async handler(params, { ctx, services, config }) {
-    const ids = [...new Set(params.ImageIds)];
-    // All or nothing: every image is checked (visible, owned, not shared) before any is deleted.
-    for (const id of ids) {
-      const image = await services.images.get(ctx, id);
-      if (image.ownerId !== ctx.caller.accountId && !ctx.caller.isAdmin) {
-        throw fail('NotImageOwner', `Image ${id} was shared with you: only its owner may delete it.`);
-      }
-      if (config.images.deleteShared === 'refuse' && image.visibility === 'shared') {
-        const members = await services.shares.listMembers(ctx, id);
-        if (members.length > 0) {
-          throw fail(
-            'ImageInShared',
-            `Image ${id} is shared with ${members.length} account(s): cancel its shares first.`,
-          );
-        }
-      }
-    }
-    if (params.DryRun) return {};
-    for (const id of ids) await services.images.delete(ctx, id);
+  async handler(params, { ctx, services }) {
+    await services.images.deleteMany(ctx, params.ImageIds, { dryRun: params.DryRun === true });
     return {};
   },
 });
