@@ -2,8 +2,8 @@
 // then writes through the repositories in one transaction. Image data moves outside transactions.
 import type { Readable } from 'node:stream';
 import type { Config } from '../config.js';
-import { authorize, canSee, type ImageAction } from '../domain/access.js';
-import { fail, imageNotFound } from '../domain/errors.js';
+import type { ImageAction } from '../domain/access.js';
+import { fail } from '../domain/errors.js';
 import {
   assertContainerFormat,
   assertDescription,
@@ -25,6 +25,7 @@ import type { ImageFilters, ListScope, SortDir, SortKey } from '../repositories/
 import type { ImageRow } from '../repositories/db/schema.js';
 import { imageRepositories, inTransaction, type ImageRepositories } from '../repositories/db/transaction.js';
 import type { RequestContext } from './context.js';
+import { findVisibleImage, loadImageFor, rowFacts } from './image-access.js';
 
 export interface NewImageInput {
   /** Glance lets a client choose the ID; it must still be of our form and never used before. */
@@ -115,20 +116,7 @@ export class ImageService {
     action: ImageAction,
     options: { lock?: boolean } = {},
   ): Promise<ImageRow> {
-    if (!isImageId(id)) throw imageNotFound(id);
-    const row = options.lock
-      ? await repos.images.findForUpdate(id, ctx.region)
-      : await repos.images.find(id, ctx.region);
-    if (!row) throw imageNotFound(id);
-    const membership = await this.membershipOf(repos, row, ctx);
-    authorize(action, { caller: ctx.caller, image: rowFacts(row), membership, region: ctx.region });
-    return row;
-  }
-
-  private async membershipOf(repos: ImageRepositories, row: ImageRow, ctx: RequestContext) {
-    if (row.owner_id === ctx.caller.accountId) return null;
-    const member = await repos.members.find(row.id, ctx.caller.accountId);
-    return member?.status ?? null;
+    return (await loadImageFor(repos, ctx, id, action, options)).row;
   }
 
   private async hydrateOne(repos: ImageRepositories, row: ImageRow): Promise<Image> {
@@ -142,12 +130,7 @@ export class ImageService {
 
   /** Whether the caller may see the image at all (used by surfaces that must answer 404 before anything). */
   async isVisible(ctx: RequestContext, id: string): Promise<boolean> {
-    if (!isImageId(id)) return false;
-    const repos = this.repos;
-    const row = await repos.images.find(id, ctx.region);
-    if (!row) return false;
-    const membership = await this.membershipOf(repos, row, ctx);
-    return canSee({ caller: ctx.caller, image: rowFacts(row), membership, region: ctx.region });
+    return (await findVisibleImage(this.repos, ctx, id)) !== undefined;
   }
 
   async create(ctx: RequestContext, input: NewImageInput): Promise<Image> {
@@ -247,16 +230,8 @@ export class ImageService {
     let after: ImageRow | undefined;
     if (query.marker !== undefined) {
       // A marker the caller cannot see is treated like a missing one: no hint that it exists.
-      after = isImageId(query.marker) ? await repos.images.find(query.marker, ctx.region) : undefined;
-      const visible =
-        after &&
-        canSee({
-          caller: ctx.caller,
-          image: rowFacts(after),
-          membership: await this.membershipOf(repos, after, ctx),
-          region: ctx.region,
-        });
-      if (!after || !visible) throw fail('InvalidInput', `marker ${query.marker} could not be found.`);
+      after = await findVisibleImage(repos, ctx, query.marker);
+      if (!after) throw fail('InvalidInput', `marker ${query.marker} could not be found.`);
     }
     const scope: ListScope = {
       accountId: ctx.caller.accountId,
@@ -636,17 +611,6 @@ export class ImageService {
       used: await this.repos.images.countOwned(ctx.caller.accountId, ctx.region),
     };
   }
-}
-
-function rowFacts(row: ImageRow) {
-  return {
-    id: row.id,
-    ownerId: row.owner_id,
-    region: row.region,
-    visibility: row.visibility as Visibility,
-    status: row.status as Image['status'],
-    protected: row.protected === 1,
-  };
 }
 
 function dedupe(values: string[]): string[] {

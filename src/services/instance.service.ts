@@ -1,14 +1,14 @@
 // Instances: the one thing a receiver may do with a shared image. They are records of who launched what
 // from which image, not virtual machines.
 import type { Config } from '../config.js';
-import { authorize } from '../domain/access.js';
-import { fail, imageNotFound } from '../domain/errors.js';
-import { isImageId, newInstanceId, nowIso } from '../domain/ids.js';
+import { fail } from '../domain/errors.js';
+import { newInstanceId, nowIso } from '../domain/ids.js';
 import { assertUsable } from '../domain/sharing.js';
-import type { Image, Instance, Visibility } from '../domain/types.js';
+import type { Image, Instance } from '../domain/types.js';
 import type { Db } from '../repositories/db/database.js';
 import { imageRepositories, inTransaction } from '../repositories/db/transaction.js';
 import type { RequestContext } from './context.js';
+import { loadImageFor } from './image-access.js';
 
 export const MAX_INSTANCES_PER_CALL = 100;
 export const MAX_INSTANCE_NAME_LENGTH = 128;
@@ -36,27 +36,8 @@ export class InstanceService {
         field: 'InstanceName',
       });
     }
-    if (!isImageId(imageId)) throw imageNotFound(imageId);
-
     return inTransaction(this.db, async (repos) => {
-      const row = await repos.images.find(imageId, ctx.region);
-      if (!row) throw imageNotFound(imageId);
-      const membership =
-        row.owner_id === ctx.caller.accountId
-          ? null
-          : ((await repos.members.find(imageId, ctx.caller.accountId))?.status ?? null);
-      authorize('launch', {
-        caller: ctx.caller,
-        image: {
-          id: row.id,
-          ownerId: row.owner_id,
-          region: row.region,
-          visibility: row.visibility as Visibility,
-          status: row.status as Image['status'],
-        },
-        membership,
-        region: ctx.region,
-      });
+      const { row } = await loadImageFor(repos, ctx, imageId, 'launch');
       assertUsable({ id: imageId, status: row.status as Image['status'] });
 
       const running = await repos.instances.countActive(ctx.caller.accountId);

@@ -1,9 +1,8 @@
 // Sharing use cases: image members (Glance) and share permissions (Tencent) are one thing, kept here.
 // Each method loads the image under a row lock, checks access, then the sharing rules, then writes.
 import type { Config } from '../config.js';
-import { authorize } from '../domain/access.js';
-import { fail, imageNotFound } from '../domain/errors.js';
-import { isAccountId, isImageId, nowIso } from '../domain/ids.js';
+import { fail } from '../domain/errors.js';
+import { isAccountId, nowIso } from '../domain/ids.js';
 import {
   assertImageTakesMembers,
   assertMaySetMemberStatus,
@@ -12,9 +11,9 @@ import {
 } from '../domain/sharing.js';
 import type { Member, MemberStatus, Visibility } from '../domain/types.js';
 import type { Db } from '../repositories/db/database.js';
-import type { ImageRow } from '../repositories/db/schema.js';
 import { imageRepositories, inTransaction, type ImageRepositories } from '../repositories/db/transaction.js';
 import type { AccountLookup, RequestContext } from './context.js';
+import { loadImageFor, type LoadedImage } from './image-access.js';
 import type { ImageAction } from '../domain/access.js';
 
 export class ShareService {
@@ -24,35 +23,14 @@ export class ShareService {
     private readonly config: Config,
   ) {}
 
-  private async load(
+  private load(
     repos: ImageRepositories,
     ctx: RequestContext,
     imageId: string,
     action: ImageAction,
     lock = false,
-  ): Promise<{ row: ImageRow; membership: MemberStatus | null }> {
-    if (!isImageId(imageId)) throw imageNotFound(imageId);
-    const row = lock
-      ? await repos.images.findForUpdate(imageId, ctx.region)
-      : await repos.images.find(imageId, ctx.region);
-    if (!row) throw imageNotFound(imageId);
-    const own = row.owner_id === ctx.caller.accountId;
-    const membership = own
-      ? null
-      : ((await repos.members.find(imageId, ctx.caller.accountId))?.status ?? null);
-    authorize(action, {
-      caller: ctx.caller,
-      image: {
-        id: row.id,
-        ownerId: row.owner_id,
-        region: row.region,
-        visibility: row.visibility as Visibility,
-        status: row.status as never,
-      },
-      membership,
-      region: ctx.region,
-    });
-    return { row, membership };
+  ): Promise<LoadedImage> {
+    return loadImageFor(repos, ctx, imageId, action, { lock });
   }
 
   /** Glance POST /members: one account, 409 when it is a member already. */

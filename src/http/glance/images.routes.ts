@@ -7,26 +7,17 @@ import type { NewImageInput } from '../../services/image.service.js';
 import { requestContext } from './auth.js';
 import { GlanceHttpError, badRequest } from './errors.js';
 import { parseListQuery, pageLinks } from './list-query.js';
-import { ACCEPT_PATCH, PATCH_V20, PATCH_V21, mediaType, translatePatch } from './patch.js';
+import {
+  ACCEPT_PATCH,
+  PATCH_V20,
+  PATCH_V21,
+  READ_ONLY_ATTRIBUTES,
+  mediaType,
+  translatePatch,
+} from './patch.js';
 import type { GlanceContext } from './plugin.js';
 import { jsonBody, jsonObjectBody, route } from './routing.js';
 import { imageBody } from './serialize.js';
-
-const READ_ONLY_ON_CREATE = new Set([
-  'status',
-  'checksum',
-  'os_hash_algo',
-  'os_hash_value',
-  'size',
-  'virtual_size',
-  'created_at',
-  'updated_at',
-  'direct_url',
-  'self',
-  'file',
-  'schema',
-  'stores',
-]);
 
 const forbidden = (message: string) => new GlanceHttpError(403, message);
 
@@ -63,7 +54,7 @@ function optInteger(body: Record<string, unknown>, name: string): number | undef
 /** POST /v2/images body -> NewImageInput: read-only and reserved keys 403 first, then types 400. */
 export function createInput(body: Record<string, unknown>): NewImageInput {
   for (const key of Object.keys(body)) {
-    if (READ_ONLY_ON_CREATE.has(key)) throw forbidden(`Attribute '${key}' is read-only.`);
+    if (READ_ONLY_ATTRIBUTES.has(key)) throw forbidden(`Attribute '${key}' is read-only.`);
     if (key === 'locations' || isReservedProperty(key)) throw forbidden(`Attribute '${key}' is reserved.`);
   }
   const input: NewImageInput = {};

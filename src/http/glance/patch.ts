@@ -19,8 +19,8 @@ interface Operation {
   draft: 4 | 10;
 }
 
-const READ_ONLY = new Set([
-  'id',
+/** Attributes the server sets: a client may never write them (403), on create or update. */
+export const READ_ONLY_ATTRIBUTES: ReadonlySet<string> = new Set([
   'status',
   'checksum',
   'os_hash_algo',
@@ -35,6 +35,9 @@ const READ_ONLY = new Set([
   'schema',
   'stores',
 ]);
+
+/** On update the ID is read-only too (on create a client may choose it). */
+const READ_ONLY = new Set([...READ_ONLY_ATTRIBUTES, 'id']);
 
 /** Base (non-removable) attributes that may be written. */
 const WRITABLE_BASE = new Set([

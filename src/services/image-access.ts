@@ -1,0 +1,68 @@
+// The one way services load an image for a caller: find it in the request's region, learn the caller's
+// membership, and let domain/access.ts decide. An image the caller may not see is "not found".
+import { authorize, canSee, type ImageAction } from '../domain/access.js';
+import { imageNotFound } from '../domain/errors.js';
+import { isImageId } from '../domain/ids.js';
+import type { Image, MemberStatus, Visibility } from '../domain/types.js';
+import type { ImageRow } from '../repositories/db/schema.js';
+import type { ImageRepositories } from '../repositories/db/transaction.js';
+import type { RequestContext } from './context.js';
+
+export interface LoadedImage {
+  row: ImageRow;
+  /** The caller's membership on the image (any status), or null (owner, or no share). */
+  membership: MemberStatus | null;
+}
+
+/** The facts about a row that the access and sharing rules look at. */
+export function rowFacts(row: ImageRow) {
+  return {
+    id: row.id,
+    ownerId: row.owner_id,
+    region: row.region,
+    visibility: row.visibility as Visibility,
+    status: row.status as Image['status'],
+    protected: row.protected === 1,
+  };
+}
+
+async function membershipOf(repos: ImageRepositories, row: ImageRow, ctx: RequestContext) {
+  if (row.owner_id === ctx.caller.accountId) return null;
+  return (await repos.members.find(row.id, ctx.caller.accountId))?.status ?? null;
+}
+
+/**
+ * Loads the image and checks that the caller may do `action`, or throws (ImageNotFound when it may not see
+ * it). With `lock`, the row stays locked until the transaction ends (see ImageRepository.findForUpdate).
+ */
+export async function loadImageFor(
+  repos: ImageRepositories,
+  ctx: RequestContext,
+  id: string,
+  action: ImageAction,
+  options: { lock?: boolean } = {},
+): Promise<LoadedImage> {
+  if (!isImageId(id)) throw imageNotFound(id);
+  const row = options.lock
+    ? await repos.images.findForUpdate(id, ctx.region)
+    : await repos.images.find(id, ctx.region);
+  if (!row) throw imageNotFound(id);
+  const membership = await membershipOf(repos, row, ctx);
+  authorize(action, { caller: ctx.caller, image: rowFacts(row), membership, region: ctx.region });
+  return { row, membership };
+}
+
+/** The image if the caller may see it, else undefined (for checks that must not throw). */
+export async function findVisibleImage(
+  repos: ImageRepositories,
+  ctx: RequestContext,
+  id: string,
+): Promise<ImageRow | undefined> {
+  if (!isImageId(id)) return undefined;
+  const row = await repos.images.find(id, ctx.region);
+  if (!row) return undefined;
+  const membership = await membershipOf(repos, row, ctx);
+  return canSee({ caller: ctx.caller, image: rowFacts(row), membership, region: ctx.region })
+    ? row
+    : undefined;
+}
