@@ -32,7 +32,6 @@ export class LocalBlobStore implements BlobStore {
 
   async put(data: Readable, options: { maxBytes: number; keyPrefix: string }): Promise<StoredBlob> {
     const key = `${options.keyPrefix}-${randomUUID()}`;
-    const tmpPath = join(this.tmpDir, key);
     const md5 = createHash('md5');
     const sha512 = createHash('sha512');
     let size = 0;
@@ -48,30 +47,26 @@ export class LocalBlobStore implements BlobStore {
         callback(null, chunk);
       },
     });
-    try {
-      await pipeline(data, hasher, createWriteStream(tmpPath, { flags: 'wx' }));
-      const handle = await open(tmpPath, 'r+');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(tmpPath, this.pathOf(key));
-      await this.syncDir();
-    } catch (err) {
-      await rm(tmpPath, { force: true });
-      throw err;
-    }
+    await this.writeDurably(key, (tmpPath) =>
+      pipeline(data, hasher, createWriteStream(tmpPath, { flags: 'wx' })),
+    );
     return { key, size, md5: md5.digest('hex'), sha512: sha512.digest('hex') };
   }
 
-  /** fsync the folder so the rename itself survives a power loss. */
-  private async syncDir(): Promise<void> {
-    const handle = await open(this.dir, 'r');
+  /**
+   * Lets `write` fill a temporary file, then fsyncs it, renames it to its key and fsyncs the folder, so the
+   * blob is either whole under its key or absent, even after a crash. Any failure removes the temporary file.
+   */
+  private async writeDurably(key: string, write: (tmpPath: string) => Promise<void>): Promise<void> {
+    const tmpPath = join(this.tmpDir, key);
     try {
-      await handle.sync();
-    } finally {
-      await handle.close();
+      await write(tmpPath);
+      await fsyncPath(tmpPath, 'r+');
+      await rename(tmpPath, this.pathOf(key));
+      await fsyncPath(this.dir, 'r');
+    } catch (err) {
+      await rm(tmpPath, { force: true });
+      throw err;
     }
   }
 
@@ -83,25 +78,20 @@ export class LocalBlobStore implements BlobStore {
 
   async copy(key: string, keyPrefix: string): Promise<string> {
     const newKey = `${keyPrefix}-${randomUUID()}`;
-    const tmpPath = join(this.tmpDir, newKey);
-    try {
-      await copyFile(this.pathOf(key), tmpPath);
-      const handle = await open(tmpPath, 'r+');
-      try {
-        await handle.sync();
-      } finally {
-        await handle.close();
-      }
-      await rename(tmpPath, this.pathOf(newKey));
-      await this.syncDir();
-    } catch (err) {
-      await rm(tmpPath, { force: true });
-      throw err;
-    }
+    await this.writeDurably(newKey, (tmpPath) => copyFile(this.pathOf(key), tmpPath));
     return newKey;
   }
 
   async delete(key: string): Promise<void> {
     await rm(this.pathOf(key), { force: true });
+  }
+}
+
+async function fsyncPath(path: string, flags: 'r' | 'r+'): Promise<void> {
+  const handle = await open(path, flags);
+  try {
+    await handle.sync();
+  } finally {
+    await handle.close();
   }
 }
