@@ -41,7 +41,7 @@ const log = (line: string) =>
 
 function sh(command: string): string {
   try {
-    return execSync(command, { encoding: 'utf8' }).trim();
+    return execSync(command, { encoding: 'utf8' }).trimEnd();
   } catch {
     return '?';
   }
