@@ -43,6 +43,8 @@ export interface Config {
     /** Custom images an account may own in one region. */
     quotaPerRegion: number;
     maxUploadBytes: number;
+    /** An upload whose heartbeat is older than this is taken as abandoned (its node died). */
+    uploadStaleSeconds: number;
     maxPropertiesPerImage: number;
     maxTagsPerImage: number;
   };
@@ -74,6 +76,7 @@ export const defaultConfig: Config = {
     deleteShared: 'refuse',
     quotaPerRegion: 500,
     maxUploadBytes: 1024 ** 4,
+    uploadStaleSeconds: 300,
     maxPropertiesPerImage: 128,
     maxTagsPerImage: 128,
   },

@@ -18,14 +18,25 @@ export function canTransition(from: ImageStatus, to: ImageStatus): boolean {
   return transitions[from].includes(to);
 }
 
-/** Data can be uploaded only once, to a queued image that has both formats set. */
-export function assertUploadable(image: {
-  id: string;
-  status: ImageStatus;
-  diskFormat: string | null;
-  containerFormat: string | null;
-}): void {
-  if (image.status !== 'queued') {
+/**
+ * Data can be uploaded only once, to a queued image that has both formats set, or to one whose upload was
+ * abandoned: "saving" with a heartbeat older than `staleAfterMs` (the node that held it died mid-upload).
+ */
+export function assertUploadable(
+  image: {
+    id: string;
+    status: ImageStatus;
+    diskFormat: string | null;
+    containerFormat: string | null;
+    uploadHeartbeatAt: string | null;
+  },
+  now: Date,
+  staleAfterMs: number,
+): void {
+  const abandoned =
+    image.status === 'saving' &&
+    (image.uploadHeartbeatAt === null || now.getTime() - Date.parse(image.uploadHeartbeatAt) > staleAfterMs);
+  if (image.status !== 'queued' && !abandoned) {
     throw fail(
       'InvalidImageStatus',
       `Image ${image.id} is "${image.status}": data can only be uploaded to a queued image.`,

@@ -1,5 +1,6 @@
 // Image use cases. Every method reads the image, checks access (domain/access.ts) first, then the rules,
 // then writes through the repositories in one transaction. Image data moves outside transactions.
+import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import type { Config } from '../config.js';
 import type { ImageAction } from '../domain/access.js';
@@ -428,16 +429,38 @@ export class ImageService {
     data: Readable,
     options: { expectedSize?: number } = {},
   ): Promise<Image> {
+    // The data may fail (the client went away) before the pipeline below listens to it: keep that from
+    // becoming an uncaught error; the pipeline still sees the stream destroyed and fails the upload.
+    data.on('error', () => undefined);
+    const uploadId = randomUUID();
     await inTransaction(this.db, async (repos) => {
       const row = await this.load(repos, ctx, id, 'upload', { lock: true });
-      assertUploadable({
-        id,
-        status: row.status as Image['status'],
-        diskFormat: row.disk_format,
-        containerFormat: row.container_format,
+      assertUploadable(
+        {
+          id,
+          status: row.status as Image['status'],
+          diskFormat: row.disk_format,
+          containerFormat: row.container_format,
+          uploadHeartbeatAt: row.upload_heartbeat_at,
+        },
+        new Date(),
+        this.config.images.uploadStaleSeconds * 1000,
+      );
+      const now = nowIso();
+      await repos.images.update(id, {
+        status: 'saving',
+        upload_id: uploadId,
+        upload_heartbeat_at: now,
+        updated_at: now,
       });
-      await repos.images.update(id, { status: 'saving', updated_at: nowIso() });
     });
+    // While data flows, keep showing the claim is alive so no other upload takes the image over.
+    const heartbeat = setInterval(
+      () => {
+        this.repos.images.touchUpload(id, uploadId, nowIso()).catch(() => undefined);
+      },
+      Math.max(100, (this.config.images.uploadStaleSeconds * 1000) / 5),
+    );
 
     let stored;
     try {
@@ -450,15 +473,17 @@ export class ImageService {
         );
       }
     } catch (err) {
-      await this.repos.images.update(id, { status: 'queued', updated_at: nowIso() });
+      await this.repos.images.releaseUpload(id, uploadId, nowIso());
       throw err;
+    } finally {
+      clearInterval(heartbeat);
     }
 
     const { key, size, md5, sha512 } = stored;
     const activated = await inTransaction(this.db, async (repos) => {
       const row = await repos.images.findForUpdate(id, ctx.region);
-      // Deleted while the data was on its way: the data must not outlive the image.
-      if (!row || row.status !== 'saving') return false;
+      // Deleted, or taken over as abandoned, while the data was on its way: this data must not stay.
+      if (!row || row.status !== 'saving' || row.upload_id !== uploadId) return false;
       await repos.images.update(id, {
         status: 'active',
         size,
@@ -466,6 +491,8 @@ export class ImageService {
         os_hash_algo: 'sha512',
         os_hash_value: sha512,
         blob_key: key,
+        upload_id: null,
+        upload_heartbeat_at: null,
         updated_at: nowIso(),
       });
       return true;

@@ -124,6 +124,28 @@ export class ImageRepository {
     await this.db.updateTable('images').set(changes).where('id', '=', id).execute();
   }
 
+  /** Heartbeat of a running upload: only while the upload still holds the image. */
+  async touchUpload(id: string, uploadId: string, at: string): Promise<void> {
+    await this.db
+      .updateTable('images')
+      .set({ upload_heartbeat_at: at })
+      .where('id', '=', id)
+      .where('upload_id', '=', uploadId)
+      .where('status', '=', 'saving')
+      .execute();
+  }
+
+  /** A failed upload puts the image back to "queued", unless another upload has taken it over since. */
+  async releaseUpload(id: string, uploadId: string, at: string): Promise<void> {
+    await this.db
+      .updateTable('images')
+      .set({ status: 'queued', upload_id: null, upload_heartbeat_at: null, updated_at: at })
+      .where('id', '=', id)
+      .where('upload_id', '=', uploadId)
+      .where('status', '=', 'saving')
+      .execute();
+  }
+
   /** Images an account owns in a region that count against its quota. */
   async countOwned(ownerId: string, region: string): Promise<number> {
     const row = await this.db

@@ -68,6 +68,9 @@ export interface ImagesTable {
   blob_key: string | null;
   /** For copies: the image this one was copied from (Tencent SyncImages / CreateImage). */
   source_image_id: string | null;
+  /** The upload that holds the image in "saving", and when it last showed it is alive (0002). */
+  upload_id: string | null;
+  upload_heartbeat_at: string | null;
   created_at: string;
   updated_at: string;
   deleted_at: string | null;

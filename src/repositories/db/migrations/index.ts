@@ -2,7 +2,9 @@
 // add a new one instead. The same builder calls produce the same schema on SQLite and PostgreSQL.
 import type { Migration } from 'kysely';
 import { m0001Initial } from './0001-initial.js';
+import { m0002UploadClaims } from './0002-upload-claims.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': m0001Initial,
+  '0002-upload-claims': m0002UploadClaims,
 };
