@@ -214,7 +214,7 @@ async function runOneSize(
       rows = (await service.list(ctx, query)).images.length;
     });
     plans[name] = [];
-    for (const q of queries.filter((q) => /from "images"/.test(q.sql) && /order by/.test(q.sql))) {
+    for (const q of queries.filter((q) => /"images"/.test(q.sql) && /order by/.test(q.sql))) {
       plans[name].push(`-- ${q.sql}`, ...(await explain(rec.db, q)));
     }
     const times: number[] = [];

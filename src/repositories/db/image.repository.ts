@@ -266,8 +266,8 @@ export class ImageRepository {
     if (queries.length === 0) return [];
     if (queries.length === 1) return (queries[0] as (typeof queries)[number]).execute();
     // Each branch is already ordered and limited; merge them and cut to the page here, which keeps each
-    // branch on its own index (a UNION with an outer ORDER BY would not let SQLite do that). Text compares
-    // bytewise on both sides (SQLite BINARY, PostgreSQL "C"), so the merge agrees with the database's order.
+    // branch on its own index (a UNION with an outer ORDER BY would not let SQLite do that). compareRows
+    // orders as the databases do (see sortExpression), so the merge agrees with each branch's order.
     const results = (await Promise.all(queries.map((q) => q.execute()))).flat();
     results.sort((a, b) => compareRows(a, b, sort));
     return results.slice(0, page.limit);
@@ -326,50 +326,60 @@ export class ImageRepository {
           );
         }
       }
-      if (
-        scope.include.shared &&
-        scope.memberStatuses.length &&
-        (visibility === undefined || visibility === 'all' || visibility === 'shared')
-      ) {
-        branches.push((eb) =>
-          eb.and([
-            eb('images.visibility', '=', 'shared'),
-            eb('images.owner_id', '!=', accountId),
-            // IN rather than EXISTS: SQLite reads the member's share list once (with a Bloom filter) instead
-            // of probing image_members for every shared image it walks past; PostgreSQL plans both the same.
-            eb(
-              'images.id',
-              'in',
-              eb
-                .selectFrom('image_members')
-                .select('image_members.image_id')
-                .where('image_members.member_id', '=', accountId)
-                .where('image_members.status', 'in', scope.memberStatuses),
-            ),
-          ]),
-        );
-      }
     }
-    return branches.map((branch) =>
+    const base = () =>
       this.db
         .selectFrom('images')
         .where('images.region', '=', scope.region)
         .where('images.deleted_at', 'is', null)
         .where('images.status', '!=', 'killed')
-        .where(branch)
-        .where((eb) => this.filterConditions(eb, scope, filters)),
-    );
+        .where((eb) => this.filterConditions(eb, scope, filters));
+    const queries = branches.map((branch) => base().where(branch));
+
+    const wantsShared =
+      !scope.isAdmin &&
+      scope.include.shared &&
+      scope.memberStatuses.length > 0 &&
+      (visibility === undefined || visibility === 'all' || visibility === 'shared');
+    if (wantsShared) {
+      // Images shared with me are read from my share rows outward, so the cost follows how many shares I
+      // hold, not how many images the region has (walking the region's shared images newest-first and
+      // probing my shares grows with the table: bench/RESULTS.md, "Listing as a receiver"). SQLite keeps
+      // the order of a CROSS JOIN; PostgreSQL would still walk images by date (its estimate of how soon 25
+      // matches turn up is far off), so there the share list sits behind OFFSET 0, which it never flattens.
+      let mine = this.db
+        .selectFrom('image_members')
+        .select('image_members.image_id')
+        .where('image_members.member_id', '=', accountId)
+        .where('image_members.status', 'in', scope.memberStatuses);
+      if (this.dialect === 'postgres') mine = mine.offset(0);
+      // Typed as a plain images query: every condition and column added later names images.* explicitly.
+      const shared = this.db
+        .selectFrom(mine.as('mine'))
+        .crossJoin('images')
+        .whereRef('images.id', '=', 'mine.image_id')
+        .where('images.visibility', '=', 'shared')
+        .where('images.owner_id', '!=', accountId)
+        .where('images.region', '=', scope.region)
+        .where('images.deleted_at', 'is', null)
+        .where('images.status', '!=', 'killed') as unknown as ReturnType<typeof base>;
+      queries.push(shared.where((eb) => this.filterConditions(eb, scope, filters)));
+    }
+    return queries;
   }
 
   // Nullable sort keys are compared through COALESCE so that NULLs order consistently in the keyset
-  // condition; text uses bytewise collation so every database orders as compareRows does.
+  // condition. Free text (names, formats) sorts bytewise ("C" in PostgreSQL, BINARY in SQLite), as
+  // compareRows merges. The other keys (ISO timestamps, img-xxxxxxxx IDs, lowercase statuses) have one fixed
+  // ASCII shape, which every deterministic collation orders bytewise too; leaving them in the database's
+  // own collation lets PostgreSQL read the list indexes in order instead of sorting each branch.
   private sortExpression(eb: Eb, key: SortKey): Expression<unknown> {
-    const collate = this.dialect === 'postgres' ? sql.raw(' collate "C"') : sql.raw('');
     if (key === 'size') return eb.fn.coalesce('images.size', sql.lit(NULL_NUMBER));
     if (key === 'name' || key === 'container_format' || key === 'disk_format') {
+      const collate = this.dialect === 'postgres' ? sql.raw(' collate "C"') : sql.raw('');
       return sql`(${eb.fn.coalesce(`images.${key}`, sql.lit(NULL_TEXT))})${collate}`;
     }
-    return sql`${eb.ref(`images.${key}`)}${collate}`;
+    return eb.ref(`images.${key}`);
   }
 
   /** Rows strictly after `after` in the given order: (k1 > v1) or (k1 = v1 and k2 > v2) or ... */
