@@ -1,0 +1,99 @@
+// Two server processes on one database, as on several machines: 100 concurrent member additions to one
+// image from 100 accounts, sent alternately to both nodes, end with exactly 50 members; a delete racing
+// a share never leaves a deleted image with members.
+import { strict as assert } from 'node:assert';
+import { after, before, describe, it } from 'node:test';
+import { forEachDatabase } from './helpers/databases.js';
+import {
+  httpRequest,
+  spawnServer,
+  startTestServer,
+  type TestAccount,
+  type TestServer,
+} from './helpers/server.js';
+
+type ServerProcess = Awaited<ReturnType<typeof spawnServer>>;
+
+forEachDatabase((target) => {
+  describe(`two nodes on one ${target.dialect} database`, { skip: target.skipReason ?? false }, () => {
+    let t: TestServer;
+    let second: ServerProcess;
+    let owner: TestAccount;
+    let ownerToken: string;
+
+    before(async () => {
+      t = await startTestServer({ target });
+      const args = ['--data-dir', t.database.dataDir];
+      if (target.dialect === 'postgres') {
+        args.push('--database-url', t.database.url, '--database-schema', t.database.schema as string);
+      }
+      second = await spawnServer(args, { IMAGESHARE_LOG__LEVEL: 'warn' });
+      owner = await t.createAccount();
+      ownerToken = await t.token(owner);
+    });
+    after(async () => {
+      await second?.stop();
+      await t?.close();
+    });
+
+    const nodes = () => [t.url, second.url];
+
+    async function newImage(): Promise<string> {
+      const res = await httpRequest(t.url, 'POST', '/v2/images', {
+        token: ownerToken,
+        body: { name: 'race' },
+      });
+      assert.equal(res.status, 201, res.text);
+      return (res.body as { id: string }).id;
+    }
+
+    it('100 concurrent member additions across both nodes end with exactly 50 members', async () => {
+      const imageId = await newImage();
+      const accounts = await Promise.all(Array.from({ length: 100 }, () => t.createAccount()));
+      const responses = await Promise.all(
+        accounts.map((account, i) =>
+          httpRequest(nodes()[i % 2] as string, 'POST', `/v2/images/${imageId}/members`, {
+            token: ownerToken,
+            body: { member: account.id },
+          }),
+        ),
+      );
+      const statuses = responses.map((r) => r.status);
+      assert.equal(statuses.filter((s) => s === 200).length, 50, `statuses: ${statuses.join(',')}`);
+      assert.equal(statuses.filter((s) => s === 413).length, 50, `statuses: ${statuses.join(',')}`);
+      for (const url of nodes()) {
+        const list = await httpRequest(url, 'GET', `/v2/images/${imageId}/members`, { token: ownerToken });
+        assert.equal((list.body as { members: unknown[] }).members.length, 50);
+      }
+    });
+
+    it('a delete racing shares on the other node never leaves a deleted image with members', async () => {
+      for (let round = 0; round < 5; round++) {
+        const imageId = await newImage();
+        const receivers = await Promise.all(Array.from({ length: 5 }, () => t.createAccount()));
+        const shares = receivers.map((r, i) =>
+          httpRequest(nodes()[i % 2] as string, 'POST', `/v2/images/${imageId}/members`, {
+            token: ownerToken,
+            body: { member: r.id },
+          }),
+        );
+        const remove = httpRequest(second.url, 'DELETE', `/v2/images/${imageId}`, { token: ownerToken });
+        const [deleted, ...added] = await Promise.all([remove, ...shares]);
+        // Either the delete came first (then shares find no image) or a share did (then the delete is
+        // refused while the image is shared): never both a successful delete and a successful share.
+        const shared = added.filter((r) => r.status === 200).length;
+        if (deleted.status === 204) {
+          assert.equal(shared, 0, `deleted, yet ${shared} shares succeeded`);
+          assert.ok(added.every((r) => r.status === 404));
+        } else {
+          assert.equal(deleted.status, 409, deleted.text);
+          assert.ok(shared > 0);
+          const members = await httpRequest(t.url, 'GET', `/v2/images/${imageId}/members`, {
+            token: ownerToken,
+          });
+          assert.equal((members.body as { members: unknown[] }).members.length, shared);
+        }
+      }
+    });
+  });
+});
