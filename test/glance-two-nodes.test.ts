@@ -67,6 +67,25 @@ forEachDatabase((target) => {
       }
     });
 
+    it('concurrent draft-4 adds of one property across both nodes: exactly one wins, the rest 409', async () => {
+      const imageId = await newImage();
+      const responses = await Promise.all(
+        Array.from({ length: 10 }, (_, i) =>
+          httpRequest(nodes()[i % 2] as string, 'PATCH', `/v2/images/${imageId}`, {
+            token: ownerToken,
+            headers: { 'content-type': 'application/openstack-images-v2.0-json-patch' },
+            body: JSON.stringify([{ add: '/flavour', value: `v${i}` }]),
+          }),
+        ),
+      );
+      const statuses = responses.map((r) => r.status);
+      assert.equal(statuses.filter((s) => s === 200).length, 1, `statuses: ${statuses.join(',')}`);
+      assert.equal(statuses.filter((s) => s === 409).length, 9, `statuses: ${statuses.join(',')}`);
+      const winner = responses.find((r) => r.status === 200)?.body as { flavour: string };
+      const image = await httpRequest(t.url, 'GET', `/v2/images/${imageId}`, { token: ownerToken });
+      assert.equal((image.body as { flavour: string }).flavour, winner.flavour);
+    });
+
     it('a delete racing shares on the other node never leaves a deleted image with members', async () => {
       for (let round = 0; round < 5; round++) {
         const imageId = await newImage();

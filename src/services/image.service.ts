@@ -164,6 +164,7 @@ export class ImageService {
 
     const now = nowIso();
     const id = await inTransaction(this.db, async (repos) => {
+      await repos.images.lockOwnerRegion(ownerId, ctx.region);
       assertWithinImageQuota(
         await repos.images.countOwned(ownerId, ctx.region),
         1,
@@ -278,10 +279,29 @@ export class ImageService {
     return { images: await repos.images.hydrate(rows.slice(query.offset)), total };
   }
 
-  async update(ctx: RequestContext, id: string, patch: ImagePatch): Promise<Image> {
-    const touchesOnlyNaming = Object.keys(patch).every((k) => k === 'name' || k === 'description');
+  /**
+   * Changes an image. `change` is either the patch itself, or a function that builds it from the image as
+   * it is under the row lock (Glance's JSON patch: its add/replace/remove depend on the current
+   * properties, and reading them outside the lock would let concurrent PATCHes lose updates).
+   */
+  async update(
+    ctx: RequestContext,
+    id: string,
+    change: ImagePatch | ((current: Image) => ImagePatch),
+  ): Promise<Image> {
     await inTransaction(this.db, async (repos) => {
-      const row = await this.load(repos, ctx, id, touchesOnlyNaming ? 'rename' : 'update', { lock: true });
+      let row: ImageRow;
+      let patch: ImagePatch;
+      if (typeof change === 'function') {
+        // Whatever the patch turns out to be, only an owner (or admin) may apply one.
+        row = await this.load(repos, ctx, id, 'update', { lock: true });
+        patch = change(await this.hydrateOne(repos, row));
+      } else {
+        patch = change;
+        // A receiver renaming gets Tencent's own refusal; any other change is "not your image".
+        const touchesOnlyNaming = Object.keys(patch).every((k) => k === 'name' || k === 'description');
+        row = await this.load(repos, ctx, id, touchesOnlyNaming ? 'rename' : 'update', { lock: true });
+      }
       const changes: Partial<ImageRow> = {};
       if (patch.name !== undefined) {
         assertName(patch.name);
@@ -398,7 +418,19 @@ export class ImageService {
       return checked.map(({ row }) => row.blob_key).filter((key): key is string => key !== null);
     });
     // After commit: if removing the data fails, an orphan blob is left, never an image without data.
-    for (const key of blobKeys) await this.blobs.delete(key);
+    for (const key of blobKeys) await this.deleteBlobQuietly(key);
+  }
+
+  /**
+   * Removes data whose image is already gone (committed). A failure here must not turn a successful
+   * delete into an error: it leaves an orphan file, which wastes space but never serves data.
+   */
+  private async deleteBlobQuietly(key: string): Promise<void> {
+    try {
+      await this.blobs.delete(key);
+    } catch {
+      // Nothing to tell the caller: the image is deleted either way.
+    }
   }
 
   async deactivate(ctx: RequestContext, id: string): Promise<void> {
@@ -562,8 +594,10 @@ export class ImageService {
     if (!instance || instance.state === 'TERMINATED') {
       throw fail('InstanceNotFound', `Instance ${instanceId} does not exist.`, { instanceId });
     }
-    const row = await repos.images.find(instance.imageId, ctx.region);
-    if (!row || row.status !== 'active' || !row.blob_key) {
+    // The caller must still be allowed to copy the image the instance came from: once its owner cancels
+    // the share (or makes it private), the data is out of reach through instances too.
+    const { row } = await loadImageFor(repos, ctx, instance.imageId, 'copy');
+    if (row.status !== 'active' || !row.blob_key) {
       throw fail(
         'InvalidImageStatus',
         `The image instance ${instanceId} was launched from is no longer available.`,
@@ -587,6 +621,7 @@ export class ImageService {
     const blobKey = source.blobKey ? await this.blobs.copy(source.blobKey, 'copy') : null;
     try {
       const id = await inTransaction(this.db, async (repos) => {
+        await repos.images.lockOwnerRegion(ownerId, region);
         assertWithinImageQuota(
           await repos.images.countOwned(ownerId, region),
           1,

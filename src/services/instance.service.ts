@@ -40,6 +40,7 @@ export class InstanceService {
       const { row } = await loadImageFor(repos, ctx, imageId, 'launch');
       assertUsable({ id: imageId, status: row.status as Image['status'] });
 
+      await repos.instances.lockAccount(ctx.caller.accountId);
       const running = await repos.instances.countActive(ctx.caller.accountId);
       if (running + count > this.config.instances.maxPerAccount) {
         throw fail('QuotaExceeded', `At most ${this.config.instances.maxPerAccount} instances per account.`);

@@ -171,9 +171,10 @@ export function imageRoutes(app: FastifyInstance, g: GlanceContext): void {
         }
         const ctx = requestContext(request);
         const body = await jsonBody(request, limit);
-        const current = await services.images.get(ctx, id);
-        const patch = translatePatch(media, body, current);
-        return imageBody(await services.images.update(ctx, id, patch));
+        // The patch is translated against the image as it is under the service's row lock.
+        return imageBody(
+          await services.images.update(ctx, id, (current) => translatePatch(media, body, current)),
+        );
       },
     },
     DELETE: {

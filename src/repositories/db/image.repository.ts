@@ -146,6 +146,19 @@ export class ImageRepository {
       .execute();
   }
 
+  /**
+   * Serializes quota checks of one owner in one region until the transaction ends: count-then-insert is
+   * otherwise a race under PostgreSQL's READ COMMITTED (two requests both count N-1 and both insert). The
+   * owner need not be an account (admins may set any owner), so this is an advisory lock on the pair, not a
+   * row lock. SQLite transactions are serialized already (BEGIN IMMEDIATE).
+   */
+  async lockOwnerRegion(ownerId: string, region: string): Promise<void> {
+    if (this.dialect !== 'postgres') return;
+    await sql`select pg_advisory_xact_lock(hashtextextended(${`images:${ownerId}:${region}`}, 0))`.execute(
+      this.db,
+    );
+  }
+
   /** Images an account owns in a region that count against its quota. */
   async countOwned(ownerId: string, region: string): Promise<number> {
     const row = await this.db

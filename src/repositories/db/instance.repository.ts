@@ -1,10 +1,22 @@
 // Instances: records of who launched what from which image (not real virtual machines).
-import type { Kysely } from 'kysely';
+import { sql, type Kysely } from 'kysely';
 import type { Instance, InstanceState } from '../../domain/types.js';
+import type { DialectName } from './database.js';
 import type { Database, InstanceRow } from './schema.js';
 
 export class InstanceRepository {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: DialectName,
+  ) {}
+
+  /** Serializes the per-account instance limit check until the transaction ends (see lockOwnerRegion). */
+  async lockAccount(accountId: string): Promise<void> {
+    if (this.dialect !== 'postgres') return;
+    await sql`select pg_advisory_xact_lock(hashtextextended(${`instances:${accountId}`}, 0))`.execute(
+      this.db,
+    );
+  }
 
   async insertMany(instances: Instance[]): Promise<void> {
     if (instances.length === 0) return;

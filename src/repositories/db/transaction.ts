@@ -16,7 +16,7 @@ export function imageRepositories(executor: Kysely<Database>, dialect: DialectNa
   return {
     images: new ImageRepository(executor, dialect),
     members: new MemberRepository(executor),
-    instances: new InstanceRepository(executor),
+    instances: new InstanceRepository(executor, dialect),
   };
 }
 
