@@ -231,15 +231,28 @@ forEachDatabase((target) => {
         assert.equal(notObject.status, 400);
       });
 
-      it('takes a client-chosen ID once (409 after), and public needs an admin', async () => {
+      it('an admin may choose an ID once (409 after), others may not (no existence oracle); public needs an admin', async () => {
         const id = 'img-fixed001';
-        assert.equal((await t.request('POST', '/v2/images', { token, body: { id } })).status, 201);
-        assert.equal((await t.request('POST', '/v2/images', { token, body: { id } })).status, 409);
+        const adminToken = await t.token(t.admin);
+        assert.equal(
+          (await t.request('POST', '/v2/images', { token, body: { id: 'img-fixed002' } })).status,
+          403,
+        );
+        assert.equal(
+          (await t.request('POST', '/v2/images', { token: adminToken, body: { id } })).status,
+          201,
+        );
+        assert.equal(
+          (await t.request('POST', '/v2/images', { token: adminToken, body: { id } })).status,
+          409,
+        );
+        // A non-admin learns nothing about a taken ID: the same 403 as for a free one.
+        assert.equal((await t.request('POST', '/v2/images', { token, body: { id } })).status, 403);
+        assert.equal((await t.request('DELETE', `/v2/images/${id}`, { token: adminToken })).status, 204);
         assert.equal(
           (await t.request('POST', '/v2/images', { token, body: { visibility: 'public' } })).status,
           403,
         );
-        const adminToken = await t.token(t.admin);
         const pub = await t.request('POST', '/v2/images', {
           token: adminToken,
           body: { visibility: 'public' },

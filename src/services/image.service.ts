@@ -161,6 +161,11 @@ export class ImageService {
     if (input.id !== undefined && !isImageId(input.id)) {
       throw fail('InvalidInput', `Image ID must look like img-xxxxxxxx (8 of a-z, 0-9), got "${input.id}"`);
     }
+    // Choosing an ID is for administrators (migrations, restores): for anyone else "already exists" would
+    // tell whether someone else's image, in any region, has that ID.
+    if (input.id !== undefined && !ctx.caller.isAdmin) {
+      throw fail('Forbidden', 'Only administrators may choose an image ID.');
+    }
 
     const now = nowIso();
     const id = await inTransaction(this.db, async (repos) => {

@@ -247,7 +247,9 @@ forEachDatabase((target) => {
       await h.services.images.delete(owner, image.id);
       await rejectsWith(h.services.images.get(owner, image.id), 'ImageNotFound');
       // Deleted IDs are never handed out again.
-      await rejectsWith(h.services.images.create(owner, { id: image.id }), 'Conflict');
+      const admin = await h.account({ admin: true });
+      await rejectsWith(h.services.images.create(admin, { id: image.id }), 'Conflict');
+      await rejectsWith(h.services.images.create(owner, { id: image.id }), 'Forbidden');
     });
 
     it('rule 5: with deleteShared=cancel-shares (Glance), deleting removes the shares and the data', async () => {
