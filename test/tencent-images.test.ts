@@ -306,6 +306,12 @@ forEachDatabase((target) => {
           await sdkErrorCode(() => receiver.gz.DescribeImages({ Limit: 101 })),
           'InvalidParameterValue.InvalidParameterValueLimit',
         );
+        // A deep Offset would read Offset + Limit rows per request: bounded.
+        assert.equal(
+          await sdkErrorCode(() => receiver.gz.DescribeImages({ Offset: 10_001 })),
+          'InvalidParameterValue',
+        );
+        assert.equal((await receiver.gz.DescribeImages({ Offset: 10_000 })).ImageSet?.length, 0);
         assert.equal(
           await sdkErrorCode(() =>
             receiver.gz.DescribeImages({ Filters: [{ Name: 'owner', Values: ['x'] }] }),

@@ -98,6 +98,9 @@ export interface ImageData {
 
 const ALL_MEMBER_STATUSES: MemberStatus[] = ['pending', 'accepted', 'rejected'];
 
+/** Deepest Offset Tencent's DescribeImages may ask for (see describe()). */
+export const MAX_DESCRIBE_OFFSET = 10_000;
+
 export class ImageService {
   constructor(
     private readonly db: Db,
@@ -261,6 +264,12 @@ export class ImageService {
    * rejected, as Tencent has no acceptance step) and public images, with offset paging and a total.
    */
   async describe(ctx: RequestContext, query: DescribeQuery): Promise<{ images: Image[]; total: number }> {
+    // Offset paging reads Offset + Limit rows per branch; past this, narrow the filters instead.
+    if (!Number.isInteger(query.offset) || query.offset < 0 || query.offset > MAX_DESCRIBE_OFFSET) {
+      throw fail('InvalidInput', `Offset must be an integer from 0 to ${MAX_DESCRIBE_OFFSET}.`, {
+        field: 'Offset',
+      });
+    }
     const repos = this.repos;
     const scope: ListScope = {
       accountId: ctx.caller.accountId,
