@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import {
+  MAX_SIGNED_HEADERS,
   parseTc3Authorization,
+  signedHeadersProblem,
   sha256Hex,
   tc3CanonicalRequest,
   tc3Sign,
@@ -244,6 +246,105 @@ describe('verifyTc3', () => {
       const req = vectorRequest();
       delete req.headers['content-type'];
       assert.equal(verifyTc3(req, auth, vector.secretKey, now, 300).ok, false);
+    });
+  });
+
+  describe('SignedHeaders is bounded (security: the verifier used to try 2^n renderings)', () => {
+    const withSigned = (names: string[]) =>
+      authHeader.replace('SignedHeaders=content-type;host', `SignedHeaders=${names.join(';')}`);
+    const extra = (n: number) => Array.from({ length: n }, (_, i) => `x-h${i}`);
+
+    it('parseTc3Authorization refuses empty, repeated and too many names', () => {
+      assert.equal(parseTc3Authorization(withSigned(['content-type', '', 'host'])), null);
+      assert.equal(parseTc3Authorization(withSigned(['content-type', 'host', 'host'])), null);
+      assert.equal(
+        parseTc3Authorization(withSigned(['content-type', 'host', ...Array(30).fill('x-a')])),
+        null,
+      );
+      const max = ['content-type', 'host', ...extra(MAX_SIGNED_HEADERS - 2)];
+      assert.equal(parseTc3Authorization(withSigned(max))?.signedHeaders.length, MAX_SIGNED_HEADERS);
+      assert.equal(parseTc3Authorization(withSigned([...max, 'x-one-more'])), null);
+    });
+
+    it('signedHeadersProblem says why', () => {
+      assert.equal(signedHeadersProblem(['content-type', 'host']), null);
+      assert.match(signedHeadersProblem(['host', '']) ?? '', /empty/);
+      assert.match(signedHeadersProblem(['host', 'x-a', 'x-a']) ?? '', /more than once/);
+      assert.match(signedHeadersProblem(extra(MAX_SIGNED_HEADERS + 1)) ?? '', /more than 16/);
+    });
+
+    it('verifyTc3 refuses such a list as malformed without computing any signature', () => {
+      const many = { ...auth, signedHeaders: ['content-type', 'host', ...Array<string>(30).fill('x-a')] };
+      // Under the old verifier this call would not return (2^30 HMACs): the test itself is the regression.
+      const result = verifyTc3(vectorRequest({}, { 'x-a': ' X ' }), many, vector.secretKey, now, 300);
+      assert.equal(result.ok === false && result.reason, 'malformed');
+      const dup = { ...auth, signedHeaders: ['content-type', 'host', 'host'] };
+      assert.equal(verifyTc3(vectorRequest(), dup, vector.secretKey, now, 300).ok, false);
+    });
+
+    it('accepts 16 distinct signed headers, rendered raw or trimmed+lowercased', () => {
+      const names = ['content-type', 'host', ...extra(MAX_SIGNED_HEADERS - 2)];
+      const sent: Record<string, string> = Object.fromEntries(
+        extra(MAX_SIGNED_HEADERS - 2).map((n) => [n, ' Mixed ']),
+      );
+      const sign = (render: (v: string) => string, host: string) =>
+        tc3Sign({
+          secretKey: vector.secretKey,
+          method: 'POST',
+          rawQuery: '',
+          headers: names.map((n) => [
+            n,
+            render(n === 'host' ? host : n === 'content-type' ? 'application/json' : ' Mixed '),
+          ]),
+          payloadHash: vector.payloadHash,
+          timestamp: vector.timestamp,
+          date: '2023-11-14',
+          service: 'cvm',
+        });
+      const req = vectorRequest({}, { ...sent, host: 'Cvm.TencentCloudAPI.com:18080' });
+      for (const [render, host] of [
+        [(v: string) => v.trim().toLowerCase(), 'cvm.tencentcloudapi.com'],
+        [(v: string) => v.trim().toLowerCase(), 'cvm.tencentcloudapi.com:18080'],
+        [(v: string) => v, 'Cvm.TencentCloudAPI.com'],
+        [(v: string) => v, 'Cvm.TencentCloudAPI.com:18080'],
+      ] as const) {
+        const a = { ...auth, signedHeaders: names, signature: sign(render, host) };
+        assert.equal(verifyTc3(req, a, vector.secretKey, now, 300).ok, true, host);
+      }
+      // One rendering per request: some values raw and others lowercased is not a candidate any more.
+      const mixed = tc3Sign({
+        secretKey: vector.secretKey,
+        method: 'POST',
+        rawQuery: '',
+        headers: names.map((n, i) => [
+          n,
+          n === 'host'
+            ? 'cvm.tencentcloudapi.com'
+            : n === 'content-type'
+              ? 'application/json'
+              : i % 2
+                ? ' Mixed '
+                : 'mixed',
+        ]),
+        payloadHash: vector.payloadHash,
+        timestamp: vector.timestamp,
+        date: '2023-11-14',
+        service: 'cvm',
+      });
+      assert.equal(
+        verifyTc3(req, { ...auth, signedHeaders: names, signature: mixed }, vector.secretKey, now, 300).ok,
+        false,
+      );
+    });
+
+    it('a signed header named like an Object member is missing, not inherited', () => {
+      const a = { ...auth, signedHeaders: ['content-type', 'host', 'constructor'] };
+      const result = verifyTc3(vectorRequest(), a, vector.secretKey, now, 300);
+      assert.deepEqual(result, {
+        ok: false,
+        reason: 'signature',
+        detail: 'signed header constructor is missing',
+      });
     });
   });
 
