@@ -1,7 +1,7 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TencentError } from './error-codes.js';
-import { parseFlat, parseParams, unflatten, type Schema } from './params.js';
+import { parseFlat, parseParams, refuseUnsafeJsonKeys, unflatten, type Schema } from './params.js';
 import { isTencentRequest } from './api3/plugin.js';
 
 function code(fn: () => unknown): string | undefined {
@@ -38,6 +38,63 @@ describe('unflatten', () => {
       code(() => unflatten({ 'A.99999999': '1' })),
       'InvalidParameter',
     );
+  });
+
+  // Security regression: these used to write Object.prototype (unflatten runs before authentication).
+  it('refuses __proto__, constructor and prototype segments and never touches Object.prototype', () => {
+    // Entry lists, not object literals: `{ __proto__: 'x' }` in source would set a prototype, not a key.
+    const polluting: Array<Array<[string, string]>> = [
+      [['__proto__.visibility', 'community']],
+      [['constructor.prototype.visibility', 'community']],
+      [['A.__proto__.visibility', 'community']],
+      [['Filters.0.constructor.prototype.visibility', 'community']],
+      [['A.prototype', 'x']],
+      [['constructor', 'x']],
+      [['__proto__', 'x']],
+      // Refused before anything is built: the unsafe name comes after a valid one.
+      [
+        ['ImageId', 'img-1'],
+        ['x.__proto__.visibility', 'community'],
+      ],
+    ];
+    for (const entries of polluting) {
+      // Object.fromEntries makes an own "__proto__" key, as actionParams hands it over.
+      const input = Object.fromEntries(entries) as Record<string, string>;
+      assert.equal(Object.keys(input).length, entries.length);
+      assert.equal(
+        code(() => unflatten(input)),
+        'InvalidParameter',
+        JSON.stringify(entries),
+      );
+      const query = new URLSearchParams(entries).toString();
+      assert.equal(
+        code(() => unflatten(parseFlat(query))),
+        'InvalidParameter',
+        query,
+      );
+    }
+    const probe = {} as Record<string, unknown>;
+    assert.equal(probe.visibility, undefined);
+    assert.equal(Object.hasOwn(Object.prototype, 'visibility'), false);
+  });
+
+  it('treats names of Object.prototype members as ordinary parameters', () => {
+    assert.deepEqual(unflatten({ 'toString.0': 'a', hasOwnProperty: 'b', 'valueOf.x': 'c' }), {
+      toString: ['a'],
+      hasOwnProperty: 'b',
+      valueOf: { x: 'c' },
+    });
+  });
+
+  it('the JSON reviver refuses unsafe keys at any depth', () => {
+    const parse = (text: string) => () => JSON.parse(text, refuseUnsafeJsonKeys) as unknown;
+    assert.equal(code(parse('{"__proto__":{"x":1}}')), 'InvalidParameter');
+    assert.equal(code(parse('{"constructor":{"prototype":{"y":1}}}')), 'InvalidParameter');
+    assert.equal(code(parse('{"A":[{"B":{"prototype":1}}]}')), 'InvalidParameter');
+    assert.deepEqual(JSON.parse('{"A":[{"B":1}],"toString":"x"}', refuseUnsafeJsonKeys), {
+      A: [{ B: 1 }],
+      toString: 'x',
+    });
   });
 
   it('parseFlat refuses a parameter given twice', () => {
@@ -116,6 +173,17 @@ describe('parseParams', () => {
       code(() => parseParams(schema, polluted, 'json')),
       'UnknownParameter',
     );
+  });
+
+  it('reads own properties only', () => {
+    // An input whose prototype carries a schema field: the field is missing, not inherited.
+    const inherited = Object.create({ Id: 'i-1' }) as Record<string, unknown>;
+    assert.equal(
+      code(() => parseParams(schema, inherited, 'json')),
+      'MissingParameter',
+    );
+    const bare = Object.assign(Object.create(null) as Record<string, unknown>, { Id: 'i-1' });
+    assert.deepEqual(parseParams(schema, bare, 'json'), { Id: 'i-1' });
   });
 });
 

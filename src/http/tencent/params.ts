@@ -57,16 +57,34 @@ export type Infer<S> = { [K in keyof S as S[K] extends { required: true } ? K : 
 
 export type Source = 'json' | 'strings';
 
-type Tree = string | { [key: string]: Tree };
+type Tree = string | TreeNode;
+type TreeNode = { [key: string]: Tree };
 
 const MAX_INDEX = 10_000;
+
+/**
+ * Names that would walk into Object.prototype (`__proto__`, `constructor.prototype`) if used as a property
+ * path. No Tencent parameter has these names. Security: unflatten runs on query strings and form bodies
+ * *before* authentication; without this, `?__proto__.visibility=community` set Object.prototype.visibility
+ * for the whole process (every later Glance image inherited it).
+ */
+const UNSAFE_NAMES: ReadonlySet<string> = new Set(['__proto__', 'constructor', 'prototype']);
+
+function unsafeName(key: string): TencentError {
+  return new TencentError('InvalidParameter', `The parameter name "${key}" is not allowed.`);
+}
 
 /**
  * Turns `{ "Filters.1.Name": "x", "Filters.1.Values.0": "y" }` into `{ Filters: [{ Name: "x", Values: ["y"] }] }`.
  * Numeric segments become array positions ordered by value (0- or 1-based, gaps closed; spec §1.1).
  */
 export function unflatten(flat: Record<string, string>): Record<string, unknown> {
-  const root: { [key: string]: Tree } = {};
+  // Unsafe names first, before anything is built (see UNSAFE_NAMES).
+  for (const key of Object.keys(flat)) {
+    if (key.split('.').some((p) => UNSAFE_NAMES.has(p))) throw unsafeName(key);
+  }
+  // Prototype-less nodes and own-property tests: a name can only ever reach a node this function made.
+  const root: TreeNode = Object.create(null) as TreeNode;
   for (const [key, value] of Object.entries(flat)) {
     const parts = key.split('.');
     if (parts.some((p) => p === ''))
@@ -75,7 +93,7 @@ export function unflatten(flat: Record<string, string>): Record<string, unknown>
     for (let i = 0; i < parts.length; i++) {
       const part = parts[i] as string;
       const last = i === parts.length - 1;
-      const existing = node[part];
+      const existing = Object.hasOwn(node, part) ? node[part] : undefined;
       if (last) {
         if (existing !== undefined) {
           throw new TencentError(
@@ -91,7 +109,7 @@ export function unflatten(flat: Record<string, string>): Record<string, unknown>
             `The parameter "${parts.slice(0, i + 1).join('.')}" conflicts.`,
           );
         }
-        node = (node[part] ??= {}) as { [key: string]: Tree };
+        node = existing ?? (node[part] = Object.create(null) as TreeNode);
       }
     }
   }
@@ -106,14 +124,25 @@ function toArrays(tree: Tree): unknown {
       throw new TencentError('InvalidParameter', 'An array index is too large.');
     return keys.sort((a, b) => Number(a) - Number(b)).map((k) => toArrays(tree[k] as Tree));
   }
+  // Object.fromEntries defines own data properties (it never calls the __proto__ setter), and unsafe names
+  // were refused above, so the plain objects handed on are safe.
   return Object.fromEntries(keys.map((k) => [k, toArrays(tree[k] as Tree)]));
+}
+
+/**
+ * JSON.parse reviver for request bodies: refuses the UNSAFE_NAMES at any depth, as unflatten does for flat
+ * parameters. JSON.parse itself only makes an own `__proto__` key, harmless until something merges or walks it.
+ */
+export function refuseUnsafeJsonKeys(key: string, value: unknown): unknown {
+  if (UNSAFE_NAMES.has(key)) throw unsafeName(key);
+  return value;
 }
 
 /** Reads a query string or form body; a key given twice is an error, not a silent choice. */
 export function parseFlat(text: string): Record<string, string> {
   const out: Record<string, string> = Object.create(null) as Record<string, string>;
   for (const [key, value] of new URLSearchParams(text)) {
-    if (key in out)
+    if (Object.hasOwn(out, key))
       throw new TencentError('InvalidParameter', `The parameter "${key}" is given more than once.`);
     out[key] = value;
   }
@@ -222,12 +251,13 @@ function checkObject(
 ): unknown {
   const out: Record<string, unknown> = {};
   for (const key of Object.keys(input)) {
-    if (!Object.prototype.hasOwnProperty.call(schema, key)) {
+    if (!Object.hasOwn(schema, key)) {
       throw new TencentError('UnknownParameter', `The parameter ${prefix}${key} is not recognized.`);
     }
   }
   for (const [key, field] of Object.entries(schema)) {
-    const value = input[key];
+    // Own properties only: an inherited value (a polluted Object.prototype) is never a parameter.
+    const value = Object.hasOwn(input, key) ? input[key] : undefined;
     // JSON clients may send null for "absent" (the Node SDK strips nulls; others may not).
     if (value === undefined || value === null) {
       if (field.required) {

@@ -18,7 +18,7 @@ import type { Caller } from '../../../domain/types.js';
 import type { Services } from '../../../services/container.js';
 import { authenticateParams, authenticateTc3 } from '../authenticate.js';
 import { TencentError, tencentCodeFor } from '../error-codes.js';
-import { parseFlat, parseParams, unflatten, type Source } from '../params.js';
+import { parseFlat, parseParams, refuseUnsafeJsonKeys, unflatten, type Source } from '../params.js';
 import {
   acceptRawBodies,
   actionParams,
@@ -110,7 +110,8 @@ function parseRequest(request: FastifyRequest, body: Buffer): ParsedRequest {
     throw new TencentError('UnsupportedProtocol', 'Only GET and POST are supported.');
   }
   const authorization = header(request, 'authorization');
-  let flat: Record<string, string> = {};
+  // Prototype-less (as parseFlat's): `flat.Signature` and friends must never read an inherited value.
+  let flat: Record<string, string> = Object.create(null) as Record<string, string>;
   let json: Record<string, unknown> | undefined;
   if (method === 'GET') {
     flat = parseFlat(rawQueryOf(request.url));
@@ -119,8 +120,10 @@ function parseRequest(request: FastifyRequest, body: Buffer): ParsedRequest {
     if (type === 'application/json') {
       let parsed: unknown;
       try {
-        parsed = body.length === 0 ? {} : JSON.parse(body.toString('utf8'));
-      } catch {
+        // The reviver refuses __proto__/constructor/prototype keys at any depth (params.ts, UNSAFE_NAMES).
+        parsed = body.length === 0 ? {} : JSON.parse(body.toString('utf8'), refuseUnsafeJsonKeys);
+      } catch (err) {
+        if (err instanceof TencentError) throw err;
         throw new TencentError('InvalidParameter', 'The request body is not valid JSON.');
       }
       if (typeof parsed !== 'object' || parsed === null || Array.isArray(parsed)) {
@@ -191,7 +194,8 @@ async function authenticate(
       'The request carries neither an Authorization header (TC3-HMAC-SHA256) nor a Signature parameter.',
     );
   }
-  const headers: Record<string, string | undefined> = {};
+  // Prototype-less: verifyTc3 looks up names taken from the client's SignedHeaders (`constructor`, ...).
+  const headers = Object.create(null) as Record<string, string | undefined>;
   for (const name of Object.keys(request.headers)) headers[name] = header(request, name);
   return authenticateTc3(services.apiKeys, config, {
     method: request.method,
