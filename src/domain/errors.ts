@@ -16,6 +16,7 @@ export const errorCodes = [
   'SharedImageModifyUnsupported', // a receiver tried to rename or re-describe
   'Forbidden', // any other refusal by policy (admin-only fields, reserved properties, ...)
   'ImageNotShareable', // members only on visibility "shared"
+  'InvalidCopyTarget', // a copy to a region the rules do not allow (owner: other regions; receiver: its own)
   'ShareWithSelf',
   'ShareLimitExceeded',
   'MemberAlreadyExists',

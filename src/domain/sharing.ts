@@ -84,3 +84,27 @@ export function assertWithinImageQuota(ownedInRegion: number, adding: number, qu
     );
   }
 }
+
+/**
+ * Rule 7 and Tencent's SyncImages: an owner (or admin) copies its image to other regions; a receiver copies
+ * a shared image into its own image, in the image's own region only.
+ */
+export function assertCopyTarget(
+  image: Pick<Image, 'id' | 'ownerId' | 'region'>,
+  caller: Caller,
+  targetRegion: string,
+): void {
+  const own = image.ownerId === caller.accountId || caller.isAdmin;
+  if (own && targetRegion === image.region) {
+    throw fail(
+      'InvalidCopyTarget',
+      `Image ${image.id} is already in ${targetRegion}: copy it to another region.`,
+    );
+  }
+  if (!own && targetRegion !== image.region) {
+    throw fail(
+      'InvalidCopyTarget',
+      `Image ${image.id} was shared with you: it can be copied into your own image in ${image.region} only.`,
+    );
+  }
+}

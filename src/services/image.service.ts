@@ -18,7 +18,12 @@ import {
 } from '../domain/image-fields.js';
 import { assertMayDeactivate, assertMayReactivate, assertUploadable } from '../domain/image-status.js';
 import { isImageId, newImageId, nowIso } from '../domain/ids.js';
-import { assertMayDelete, assertUsable, assertWithinImageQuota } from '../domain/sharing.js';
+import {
+  assertCopyTarget,
+  assertMayDelete,
+  assertUsable,
+  assertWithinImageQuota,
+} from '../domain/sharing.js';
 import type { Image, MemberStatus, Visibility } from '../domain/types.js';
 import type { BlobRange, BlobStore } from '../repositories/blob/blob-store.js';
 import type { Db } from '../repositories/db/database.js';
@@ -572,9 +577,9 @@ export class ImageService {
   }
 
   /**
-   * Copies an image into a new image of the caller's own (Tencent SyncImages): an owner copies to another
-   * region (to share there: rule 7); a receiver copies a shared image into its own image, in the same region
-   * only. A copy carries no shares and counts against the caller's quota in the target region.
+   * Copies an image into a new image of the caller's own (Tencent SyncImages): an owner copies to other
+   * regions (to share there: rule 7); a receiver copies a shared image into its own image, in the image's
+   * region only. A copy carries no shares and counts against the caller's quota in the target region.
    */
   async copy(
     ctx: RequestContext,
@@ -582,17 +587,40 @@ export class ImageService {
     targetRegion: string,
     options: { name?: string } = {},
   ): Promise<Image> {
-    if (!this.config.regions.includes(targetRegion)) {
-      throw fail('RegionNotFound', `Region ${targetRegion} does not exist.`, { region: targetRegion });
+    return (await this.copyMany(ctx, [id], [targetRegion], options))[0] as Image;
+  }
+
+  /**
+   * Copies every image to every target region, or nothing: all pairs are checked first, then the data is
+   * copied, then all new images are written in one transaction under the quota locks. With `dryRun` only
+   * the checks run.
+   */
+  async copyMany(
+    ctx: RequestContext,
+    ids: string[],
+    targetRegions: string[],
+    options: { name?: string; dryRun?: boolean } = {},
+  ): Promise<Image[]> {
+    const regions = [...new Set(targetRegions)];
+    for (const region of regions) {
+      if (!this.config.regions.includes(region)) {
+        throw fail('RegionNotFound', `Region ${region} does not exist.`, { region });
+      }
     }
+    if (options.name !== undefined) assertName(options.name);
     const repos = this.repos;
-    const row = await this.load(repos, ctx, id, 'copy');
-    assertUsable({ id, status: row.status as Image['status'] });
-    if (row.owner_id !== ctx.caller.accountId && targetRegion !== row.region) {
-      throw fail('Forbidden', 'An image shared with you can only be copied within its own region.');
+    const sources: Image[] = [];
+    for (const id of [...new Set(ids)]) {
+      const row = await this.load(repos, ctx, id, 'copy');
+      assertUsable({ id, status: row.status as Image['status'] });
+      for (const region of regions) assertCopyTarget(rowFacts(row), ctx.caller, region);
+      sources.push(await this.hydrateOne(repos, row));
     }
-    const source = await this.hydrateOne(repos, row);
-    return this.createCopy(ctx.caller.accountId, source, targetRegion, options.name ?? source.name);
+    if (options.dryRun) return [];
+    const plans = sources.flatMap((source) =>
+      regions.map((region) => ({ source, region, name: options.name ?? source.name })),
+    );
+    return this.createCopies(ctx.caller.accountId, plans);
   }
 
   /** Tencent CreateImage from an instance: a new image with the data of the image it was launched from. */
@@ -618,7 +646,10 @@ export class ImageService {
       );
     }
     const source = await this.hydrateOne(repos, row);
-    const copy = await this.createCopy(ctx.caller.accountId, source, ctx.region, options.name);
+    const [copy] = await this.createCopies(ctx.caller.accountId, [
+      { source, region: ctx.region, name: options.name },
+    ]);
+    if (!copy) throw new Error('copy was not created');
     if (options.description !== undefined) {
       await this.repos.images.update(copy.id, { description: options.description });
       copy.description = options.description;
@@ -626,56 +657,71 @@ export class ImageService {
     return copy;
   }
 
-  private async createCopy(
+  /**
+   * Writes new images owned by `ownerId` as copies of their sources (data copied first, outside the
+   * transaction), all or none: any failure removes the data copied so far.
+   */
+  private async createCopies(
     ownerId: string,
-    source: Image,
-    region: string,
-    name: string | null,
-  ): Promise<Image> {
-    const blobKey = source.blobKey ? await this.blobs.copy(source.blobKey, 'copy') : null;
+    plans: Array<{ source: Image; region: string; name: string | null }>,
+  ): Promise<Image[]> {
+    const blobKeys: Array<string | null> = [];
     try {
-      const id = await inTransaction(this.db, async (repos) => {
-        await repos.images.lockOwnerRegion(ownerId, region);
-        assertWithinImageQuota(
-          await repos.images.countOwned(ownerId, region),
-          1,
-          this.config.images.quotaPerRegion,
-        );
-        const id = await this.freshImageId(repos);
-        const now = nowIso();
-        await repos.images.insert({
-          id,
-          owner_id: ownerId,
-          region,
-          name,
-          description: source.description,
-          status: 'active',
-          // The copy is the caller's own; it starts unshared.
-          visibility: source.visibility === 'public' ? 'shared' : source.visibility,
-          protected: 0,
-          os_hidden: 0,
-          size: source.size,
-          virtual_size: source.virtualSize,
-          checksum: source.checksum,
-          os_hash_algo: source.osHashAlgo,
-          os_hash_value: source.osHashValue,
-          disk_format: source.diskFormat,
-          container_format: source.containerFormat,
-          min_disk: source.minDisk,
-          min_ram: source.minRam,
-          blob_key: blobKey,
-          source_image_id: source.id,
-          created_at: now,
-          updated_at: now,
-          deleted_at: null,
-        });
-        await repos.images.replaceTags(id, source.tags);
-        await repos.images.setProperties(id, source.properties);
-        return id;
+      for (const { source } of plans) {
+        blobKeys.push(source.blobKey ? await this.blobs.copy(source.blobKey, 'copy') : null);
+      }
+      const created = await inTransaction(this.db, async (repos) => {
+        // Lock every target region's quota in one order, so two batches cannot deadlock.
+        const perRegion = new Map<string, number>();
+        for (const { region } of plans) perRegion.set(region, (perRegion.get(region) ?? 0) + 1);
+        for (const region of [...perRegion.keys()].sort()) {
+          await repos.images.lockOwnerRegion(ownerId, region);
+          assertWithinImageQuota(
+            await repos.images.countOwned(ownerId, region),
+            perRegion.get(region) as number,
+            this.config.images.quotaPerRegion,
+          );
+        }
+        const out: Array<{ id: string; region: string }> = [];
+        for (const [i, { source, region, name }] of plans.entries()) {
+          const id = await this.freshImageId(repos);
+          const now = nowIso();
+          await repos.images.insert({
+            id,
+            owner_id: ownerId,
+            region,
+            name,
+            description: source.description,
+            status: 'active',
+            // The copy is the caller's own; it starts unshared.
+            visibility: source.visibility === 'public' ? 'shared' : source.visibility,
+            protected: 0,
+            os_hidden: 0,
+            size: source.size,
+            virtual_size: source.virtualSize,
+            checksum: source.checksum,
+            os_hash_algo: source.osHashAlgo,
+            os_hash_value: source.osHashValue,
+            disk_format: source.diskFormat,
+            container_format: source.containerFormat,
+            min_disk: source.minDisk,
+            min_ram: source.minRam,
+            blob_key: blobKeys[i] ?? null,
+            source_image_id: source.id,
+            created_at: now,
+            updated_at: now,
+            deleted_at: null,
+          });
+          await repos.images.replaceTags(id, source.tags);
+          await repos.images.setProperties(id, source.properties);
+          out.push({ id, region });
+        }
+        return out;
       });
-      return this.get({ caller: { accountId: ownerId, isAdmin: false }, region }, id);
+      const caller = { accountId: ownerId, isAdmin: false };
+      return Promise.all(created.map(({ id, region }) => this.get({ caller, region }, id)));
     } catch (err) {
-      if (blobKey) await this.blobs.delete(blobKey);
+      for (const key of blobKeys) if (key) await this.deleteBlobQuietly(key);
       throw err;
     }
   }

@@ -1,5 +1,6 @@
 // Limits that span rows hold under concurrency on every database: count-then-insert runs under a lock.
 import { strict as assert } from 'node:assert';
+import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';
 import { DomainError } from '../../src/domain/errors.js';
 import type { RequestContext } from '../../src/services/context.js';
@@ -60,6 +61,33 @@ forEachDatabase((target) => {
         quota: 2,
         used: 2,
       });
+    });
+
+    it('a batch copy that would pass the quota copies nothing (all or nothing, no data left behind)', async () => {
+      const batcher = await h.account();
+      const ids: string[] = [];
+      for (const name of ['one', 'two']) {
+        const image = await h.services.images.create(batcher, {
+          name,
+          diskFormat: 'raw',
+          containerFormat: 'bare',
+        });
+        await h.services.images.upload(batcher, image.id, bytes(name));
+        ids.push(image.id);
+      }
+      const shanghai = { ...batcher, region: 'ap-shanghai' };
+      await h.services.images.create(shanghai, { name: 'already there' });
+      const blobsBefore = readdirSync(h.blobDir).filter((f) => !f.startsWith('.')).length;
+      // Quota 2 in ap-shanghai, one used: two copies do not fit.
+      await assert.rejects(
+        h.services.images.copyMany(batcher, ids, ['ap-shanghai']),
+        (err: unknown) => err instanceof DomainError && err.code === 'ImageQuotaExceeded',
+      );
+      assert.deepEqual(await h.services.images.quota(shanghai), { quota: 2, used: 1 });
+      assert.equal(readdirSync(h.blobDir).filter((f) => !f.startsWith('.')).length, blobsBefore);
+      // One copy fits.
+      const [copy] = await h.services.images.copyMany(batcher, [ids[0] as string], ['ap-shanghai']);
+      assert.equal(copy?.sourceImageId, ids[0]);
     });
 
     it('an image cannot be captured from an instance once the share behind it is cancelled', async () => {

@@ -311,7 +311,9 @@ forEachDatabase((target) => {
       // A receiver may copy a shared image into its own image, in the same region only.
       const own = await h.services.images.copy(receiver, image.id, image.region);
       assert.equal(own.ownerId, receiver.caller.accountId);
-      await rejectsWith(h.services.images.copy(receiver, image.id, OTHER_REGION), 'Forbidden');
+      await rejectsWith(h.services.images.copy(receiver, image.id, OTHER_REGION), 'InvalidCopyTarget');
+      // An owner copies to other regions: a copy in the same region is not what SyncImages is for.
+      await rejectsWith(h.services.images.copy(owner, image.id, image.region), 'InvalidCopyTarget');
       await rejectsWith(h.services.images.copy(owner, image.id, 'nowhere-1'), 'RegionNotFound');
     });
 

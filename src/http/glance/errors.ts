@@ -38,6 +38,7 @@ export const statusByCode: Record<ErrorCode, number> = {
   SharedImageModifyUnsupported: 403,
   Forbidden: 403,
   ImageNotShareable: 403,
+  InvalidCopyTarget: 400,
   ShareWithSelf: 400,
   ShareLimitExceeded: 413,
   MemberAlreadyExists: 409,

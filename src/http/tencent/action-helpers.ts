@@ -30,39 +30,3 @@ export async function membersOrNone(
     throw err;
   }
 }
-
-/**
- * Before copying anything (SyncImages / SyncCvmImage): every target region exists, every image is visible, an
- * owner copies to other regions only, and a receiver into its own image in the image's region only.
- */
-export async function assertCopyTargets(
-  services: Services,
-  config: Config,
-  ctx: RequestContext,
-  imageIds: string[],
-  regions: string[],
-): Promise<void> {
-  for (const region of regions) {
-    if (!config.regions.includes(region)) {
-      throw new TencentError('InvalidRegion.NotFound', `The destination region ${region} does not exist.`);
-    }
-  }
-  for (const id of imageIds) {
-    const image = await services.images.get(ctx, id);
-    const own = image.ownerId === ctx.caller.accountId;
-    for (const region of regions) {
-      if (own && region === image.region) {
-        throw new TencentError(
-          'InvalidParameterValue.InvalidRegion',
-          `Image ${id} is already in ${region}: a custom image is copied to other regions.`,
-        );
-      }
-      if (!own && region !== image.region) {
-        throw new TencentError(
-          'InvalidParameterValue.InvalidRegion',
-          `Image ${id} was shared with you: it can be copied into your own image in ${image.region} only.`,
-        );
-      }
-    }
-  }
-}

@@ -31,6 +31,7 @@ export const domainToTencent: Partial<Record<ErrorCode, string>> = {
   SharedImageModifyUnsupported: 'UnsupportedOperation.SharedImageModifyUnsupported',
   Forbidden: 'UnauthorizedOperation.PermissionDenied',
   ImageNotShareable: 'InvalidParameterValue.InvalidImageId',
+  InvalidCopyTarget: 'InvalidParameterValue.InvalidRegion',
   ShareWithSelf: 'InvalidAccountIs.YourSelf',
   ShareLimitExceeded: 'OverQuota',
   MemberAlreadyExists: 'FailedOperation.AccountAlreadyExists',

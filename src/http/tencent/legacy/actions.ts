@@ -2,7 +2,7 @@
 // member Glance and API 3.0 show. Parameter names are the legacy lowercase ones (`imageId`, `uinList.n`).
 import { isDomainError } from '../../../domain/errors.js';
 import type { ImageKind } from '../../../services/image.service.js';
-import { assertCopyTargets, assertShareCount, membersOrNone } from '../action-helpers.js';
+import { assertShareCount, membersOrNone } from '../action-helpers.js';
 import type { ActionContext } from '../api3/types.js';
 import { TencentError, legacyCodeFor, tencentCodeFor } from '../error-codes.js';
 import type { Infer, Schema } from '../params.js';
@@ -214,14 +214,13 @@ export const legacyActions: Record<string, LegacyAction> = {
       const ctx = { ...ac.ctx, region: source };
       const targets = [...new Set(p.dstRegion.map(regionName))];
       const ids = [...new Set(p.imgIdList)];
-      await assertCopyTargets(ac.services, ac.config, ctx, ids, targets);
-      const imageSet = [];
-      for (const id of ids) {
-        for (const region of targets) {
-          const copy = await ac.services.images.copy(ctx, id, region);
-          imageSet.push({ srcImageId: id, dstRegion: region, dstImageId: copy.id });
-        }
-      }
+      // All or nothing: every (image, region) pair is checked, then all copies are made (ImageService).
+      const copies = await ac.services.images.copyMany(ctx, ids, targets);
+      const imageSet = copies.map((copy) => ({
+        srcImageId: copy.sourceImageId,
+        dstRegion: copy.region,
+        dstImageId: copy.id,
+      }));
       return { data: { imageSet } };
     },
   }),

@@ -1,7 +1,6 @@
 // Image actions: DescribeImages, ModifyImageAttribute, DeleteImages, SyncImages, CreateImage, DescribeImageQuota.
 import type { ImageFilters } from '../../../../repositories/db/image.repository.js';
 import type { ImageKind } from '../../../../services/image.service.js';
-import { assertCopyTargets } from '../../action-helpers.js';
 import { TencentError } from '../../error-codes.js';
 import type { Field } from '../../params.js';
 import { imageIdField, imageShape, instanceIdField, statusesForState } from '../../shapes.js';
@@ -163,30 +162,20 @@ export const syncImages = defineAction({
     ImageSetRequired: { type: 'boolean' },
     Encrypt: { type: 'boolean' },
   },
-  async handler(params, { ctx, services, config }) {
+  async handler(params, { ctx, services }) {
     if (params.Encrypt) {
       throw new TencentError(
         'UnsupportedOperation.SyncEncryptImageNotSupport',
         'Encrypted copies are not supported.',
       );
     }
-    const regions = [...new Set(params.DestinationRegions)];
-    const ids = [...new Set(params.ImageIds)];
-    // Check every (image, region) pair before copying anything.
-    await assertCopyTargets(services, config, ctx, ids, regions);
+    // All or nothing: every (image, region) pair is checked, then all copies are made (ImageService).
+    const copies = await services.images.copyMany(ctx, params.ImageIds, params.DestinationRegions, {
+      ...(params.ImageName ? { name: params.ImageName } : {}),
+      dryRun: params.DryRun === true,
+    });
     if (params.DryRun) return { ImageSet: [] };
-    const created: Array<{ ImageId: string; Region: string }> = [];
-    for (const id of ids) {
-      for (const region of regions) {
-        const copy = await services.images.copy(
-          ctx,
-          id,
-          region,
-          params.ImageName ? { name: params.ImageName } : {},
-        );
-        created.push({ ImageId: copy.id, Region: region });
-      }
-    }
+    const created = copies.map((copy) => ({ ImageId: copy.id, Region: copy.region }));
     return { ImageSet: params.ImageSetRequired ? created : [] };
   },
 });
