@@ -25,13 +25,27 @@ export const MAX_TAG_LENGTH = 255;
 /** Glance's min_disk/min_ram are 32-bit integers. */
 const MAX_INT32 = 2 ** 31 - 1;
 
+/** True when `value` holds a NUL character, which PostgreSQL text cannot store (and no name needs). */
+export function hasNul(value: string): boolean {
+  return value.includes('\u0000');
+}
+
+/** Every text field: no NUL characters (PostgreSQL refuses them, so the write would otherwise be a 500). */
+export function assertText(value: string, field: string): void {
+  if (hasNul(value)) {
+    throw fail('InvalidInput', `${field} must not contain NUL characters (\\u0000).`, { field });
+  }
+}
+
 export function assertName(name: string | null, field = 'name'): void {
+  if (name !== null) assertText(name, field);
   if (name !== null && name.length > MAX_NAME_LENGTH) {
     throw fail('InvalidInput', `${field} is longer than ${MAX_NAME_LENGTH} characters`, { field });
   }
 }
 
 export function assertDescription(description: string | null): void {
+  if (description !== null) assertText(description, 'description');
   if (description !== null && description.length > MAX_DESCRIPTION_LENGTH) {
     throw fail('InvalidInput', `description is longer than ${MAX_DESCRIPTION_LENGTH} characters`, {
       field: 'description',
@@ -41,6 +55,7 @@ export function assertDescription(description: string | null): void {
 
 /** An owner given explicitly (admins only): any project ID of up to 32 letters, digits, - or _, as Glance. */
 export function assertOwnerId(value: string): void {
+  assertText(value, 'owner');
   if (!/^[A-Za-z0-9_-]{1,32}$/.test(value)) {
     throw fail('InvalidInput', 'owner must be a project ID of 1 to 32 letters, digits, - or _', {
       field: 'owner',
@@ -84,6 +99,8 @@ export function isReservedProperty(key: string): boolean {
 }
 
 export function assertProperty(key: string, value: string): void {
+  assertText(key, 'A property name');
+  assertText(value, `Value of property ${key}`);
   if (key.length === 0 || key.length > MAX_PROPERTY_KEY_LENGTH) {
     throw fail(
       'InvalidInput',
@@ -100,6 +117,7 @@ export function assertProperty(key: string, value: string): void {
 }
 
 export function assertTag(tag: string): void {
+  assertText(tag, 'A tag');
   if (tag.length === 0 || tag.length > MAX_TAG_LENGTH) {
     throw fail('InvalidInput', `A tag must be 1 to ${MAX_TAG_LENGTH} characters long.`);
   }

@@ -16,7 +16,7 @@ import {
   translatePatch,
 } from './patch.js';
 import type { GlanceContext } from './plugin.js';
-import { jsonBody, jsonObjectBody, route } from './routing.js';
+import { jsonBody, jsonObjectBody, ownValue, route } from './routing.js';
 import { imageBody } from './serialize.js';
 
 const forbidden = (message: string) => new GlanceHttpError(403, message);
@@ -30,7 +30,7 @@ function optString(
   name: string,
   nullable: boolean,
 ): string | null | undefined {
-  const value = body[name];
+  const value = ownValue(body, name);
   if (value === undefined) return undefined;
   if (value === null && nullable) return null;
   if (typeof value !== 'string') throw typeError(name, nullable ? 'a string or null' : 'a string');
@@ -38,14 +38,14 @@ function optString(
 }
 
 function optBoolean(body: Record<string, unknown>, name: string): boolean | undefined {
-  const value = body[name];
+  const value = ownValue(body, name);
   if (value === undefined) return undefined;
   if (typeof value !== 'boolean') throw typeError(name, 'a boolean');
   return value;
 }
 
 function optInteger(body: Record<string, unknown>, name: string): number | undefined {
-  const value = body[name];
+  const value = ownValue(body, name);
   if (value === undefined) return undefined;
   if (typeof value !== 'number' || !Number.isInteger(value)) throw typeError(name, 'an integer');
   return value;
@@ -80,11 +80,12 @@ export function createInput(body: Record<string, unknown>): NewImageInput {
   if (minRam !== undefined) input.minRam = minRam;
   const owner = optString(body, 'owner', true);
   if (typeof owner === 'string') input.ownerId = owner;
-  if (body.tags !== undefined) {
-    if (!Array.isArray(body.tags) || body.tags.some((t) => typeof t !== 'string')) {
+  const tags = ownValue(body, 'tags');
+  if (tags !== undefined) {
+    if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string')) {
       throw typeError('tags', 'an array of strings');
     }
-    input.tags = body.tags as string[];
+    input.tags = tags as string[];
   }
   const base = new Set([
     'id',

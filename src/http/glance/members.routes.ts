@@ -2,11 +2,12 @@
 // member body carries `schema`, and unknown keys in an update body are ignored (openstacksdk sends more).
 // Who may do what is decided by the share service (domain/access.ts, domain/sharing.ts).
 import type { FastifyInstance } from 'fastify';
+import { hasNul } from '../../domain/image-fields.js';
 import { parseMemberStatus } from '../../domain/sharing.js';
 import { requestContext } from './auth.js';
 import { badRequest } from './errors.js';
 import type { GlanceContext } from './plugin.js';
-import { jsonObjectBody, route } from './routing.js';
+import { jsonObjectBody, ownValue, route } from './routing.js';
 import { memberBody } from './serialize.js';
 
 export function memberRoutes(app: FastifyInstance, g: GlanceContext): void {
@@ -26,11 +27,12 @@ export function memberRoutes(app: FastifyInstance, g: GlanceContext): void {
       handler: async (request) => {
         const { id } = request.params as { id: string };
         const body = await jsonObjectBody(request, limit);
-        if (!('member' in body)) throw badRequest('Member to be added not specified');
-        const member = body.member;
+        if (!Object.hasOwn(body, 'member')) throw badRequest('Member to be added not specified');
+        const member = ownValue(body, 'member');
         if (member === '' || member === null) throw badRequest("Member can't be empty");
         if (typeof member !== 'string') throw badRequest('Member must be a string (an account ID).');
         if (member.length > 255) throw badRequest('Member ID is longer than 255 characters.');
+        if (hasNul(member)) throw badRequest('Member ID must not contain NUL characters (\\u0000).');
         return memberBody(await services.shares.addMember(requestContext(request), id, member));
       },
     },
@@ -48,10 +50,10 @@ export function memberRoutes(app: FastifyInstance, g: GlanceContext): void {
       handler: async (request) => {
         const { id, memberId } = request.params as { id: string; memberId: string };
         const body = await jsonObjectBody(request, limit);
-        if (!('status' in body)) throw badRequest('Status not specified');
+        if (!Object.hasOwn(body, 'status')) throw badRequest('Status not specified');
         let status;
         try {
-          status = parseMemberStatus(body.status);
+          status = parseMemberStatus(ownValue(body, 'status'));
         } catch {
           throw badRequest('Incorrect request: Status must be "pending", "accepted" or "rejected".');
         }

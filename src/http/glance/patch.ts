@@ -2,9 +2,10 @@
 // ImagePatch for the image service. Wire rules live here (which paths exist, which are read-only or
 // reserved, draft-4 versus draft-10 `add`, missing properties); the image rules stay in the service.
 import type { Image, Visibility } from '../../domain/types.js';
-import { isReservedProperty } from '../../domain/image-fields.js';
+import { hasNul, isReservedProperty } from '../../domain/image-fields.js';
 import type { ImagePatch } from '../../services/image.service.js';
 import { GlanceHttpError, badRequest } from './errors.js';
+import { ownValue } from './routing.js';
 
 export const PATCH_V21 = 'application/openstack-images-v2.1-json-patch';
 export const PATCH_V20 = 'application/openstack-images-v2.0-json-patch';
@@ -74,6 +75,7 @@ function decodePointer(pointer: unknown): string {
   }
   const raw = parts[0] as string;
   if (/~[^01]|~$/.test(raw)) throw badRequest(`Invalid JSON pointer for this resource: '${pointer}'`);
+  if (hasNul(raw)) throw badRequest('Invalid JSON pointer: it must not contain NUL characters (\\u0000).');
   return raw.replace(/~1/g, '/').replace(/~0/g, '~');
 }
 
@@ -89,27 +91,28 @@ function parseOperations(media: string, body: unknown): Operation[] {
     let op: string;
     let path: unknown;
     if (media === PATCH_V21) {
-      if (typeof obj.op !== 'string')
+      const rawOp = ownValue(obj, 'op');
+      if (typeof rawOp !== 'string')
         throw badRequest('Operation objects must contain exactly one of "add", "remove", "replace".');
-      op = obj.op;
-      path = obj.path;
+      op = rawOp;
+      path = ownValue(obj, 'path');
       if (path === undefined) throw badRequest("Unable to find 'path' in JSON Schema change");
     } else {
-      const keys = (['add', 'remove', 'replace'] as const).filter((k) => k in obj);
+      const keys = (['add', 'remove', 'replace'] as const).filter((k) => Object.hasOwn(obj, k));
       if (keys.length !== 1) {
         throw badRequest('Operation objects must contain exactly one of "add", "remove", "replace".');
       }
       op = keys[0] as string;
-      path = obj[op];
+      path = ownValue(obj, op);
     }
     if (op !== 'add' && op !== 'remove' && op !== 'replace') {
       throw badRequest(`Invalid operation: \`${op}\`.`);
     }
     const name = decodePointer(path);
-    if ((op === 'add' || op === 'replace') && !('value' in obj)) {
+    if ((op === 'add' || op === 'replace') && !Object.hasOwn(obj, 'value')) {
       throw badRequest(`Operation "${op}" requires a member named "value".`);
     }
-    return { op, name, value: obj.value, draft: media === PATCH_V21 ? 10 : 4 };
+    return { op, name, value: ownValue(obj, 'value'), draft: media === PATCH_V21 ? 10 : 4 };
   });
 }
 
@@ -151,8 +154,8 @@ function checkBaseValue(name: string, value: unknown): void {
 export function translatePatch(media: string, body: unknown, image: Image): ImagePatch {
   const ops = parseOperations(media, body);
   const patch: ImagePatch = {};
-  const props: Record<string, string> = { ...image.properties };
-  if (image.description !== null) props.description = image.description;
+  // Prototype-less maps: a property named `__proto__` or `constructor` is a plain key like any other.
+  const props = propertyMap(image);
 
   for (const { op, name, value, draft } of ops) {
     if (READ_ONLY.has(name)) throw forbidden(`Attribute '${name}' is read-only.`);
@@ -179,9 +182,8 @@ export function translatePatch(media: string, body: unknown, image: Image): Imag
   }
 
   // The difference between the original properties and the result.
-  const before: Record<string, string> = { ...image.properties };
-  if (image.description !== null) before.description = image.description;
-  const set: Record<string, string> = {};
+  const before = propertyMap(image);
+  const set = Object.create(null) as Record<string, string>;
   const removed: string[] = [];
   for (const [key, value] of Object.entries(props)) if (before[key] !== value) set[key] = value;
   for (const key of Object.keys(before)) if (!Object.hasOwn(props, key)) removed.push(key);
@@ -191,9 +193,17 @@ export function translatePatch(media: string, body: unknown, image: Image): Imag
   }
   if (removed.includes('description')) patch.description = null;
   const removeProperties = removed.filter((k) => k !== 'description');
-  if (Object.keys(set).length) patch.setProperties = set;
+  // Spread defines own properties (a `__proto__` key stays a key) on an ordinary object.
+  if (Object.keys(set).length) patch.setProperties = { ...set };
   if (removeProperties.length) patch.removeProperties = removeProperties;
   return patch;
+}
+
+/** The image's extra properties with `description`, in an object without a prototype. */
+function propertyMap(image: Image): Record<string, string> {
+  const map = Object.assign(Object.create(null) as Record<string, string>, image.properties);
+  if (image.description !== null) map.description = image.description;
+  return map;
 }
 
 function setBase(patch: ImagePatch, name: string, value: unknown): void {

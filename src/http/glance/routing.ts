@@ -2,6 +2,7 @@
 // answers 405 with Allow, as Glance's RejectMethodController does), Glance's body_reject, and JSON bodies.
 import type { Readable } from 'node:stream';
 import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
+import { hasNul } from '../../domain/image-fields.js';
 import { GlanceHttpError, badRequest } from './errors.js';
 
 type Method = 'GET' | 'POST' | 'PUT' | 'PATCH' | 'DELETE';
@@ -25,6 +26,21 @@ async function rejectBodyHook(request: FastifyRequest, _reply: FastifyReply): Pr
   if (hasBody(request)) throw badRequest('A body is not expected with this request.');
 }
 
+/** A path segment (image ID, tag, member ID) with a NUL character names nothing; PostgreSQL cannot query it. */
+async function rejectNulParamsHook(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+  const params = (request.params ?? {}) as Record<string, unknown>;
+  for (const value of Object.values(params)) {
+    if (typeof value === 'string' && hasNul(value)) {
+      throw badRequest('Invalid path: it must not contain NUL characters (%00).');
+    }
+  }
+}
+
+/** The value of an object's own property `name`; an inherited property is never an input. */
+export function ownValue(obj: Record<string, unknown>, name: string): unknown {
+  return Object.hasOwn(obj, name) ? obj[name] : undefined;
+}
+
 /** Registers `path` with the given methods; the others (HEAD too, when there is no GET) answer 405. */
 export function route(app: FastifyInstance, path: string, specs: Partial<Record<Method, RouteSpec>>): void {
   const allowed = METHODS.filter((m) => specs[m]);
@@ -36,7 +52,7 @@ export function route(app: FastifyInstance, path: string, specs: Partial<Record<
         method,
         url: path,
         config: { public: spec.public ?? false },
-        ...(spec.rejectBody ? { preValidation: rejectBodyHook } : {}),
+        preValidation: spec.rejectBody ? [rejectNulParamsHook, rejectBodyHook] : [rejectNulParamsHook],
         handler: spec.handler,
       });
     }

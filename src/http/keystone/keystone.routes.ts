@@ -93,6 +93,40 @@ interface AuthBody {
   };
 }
 
+/**
+ * The identifying strings of a login (user, project and domain names and IDs, methods, scope): a NUL character
+ * is refused as a 400 before any lookup. No account name or ID can hold one, PostgreSQL cannot even query one,
+ * and the answer depends on the request alone, so it tells nothing about which accounts exist. The password is
+ * not checked: it is only hashed, never queried, so a wrong one is the usual uniform 401.
+ */
+function refuseNulInLogin(body: AuthBody): void {
+  const { identity, scope } = body.auth;
+  const user = identity.password?.user;
+  const project = typeof scope === 'object' && scope !== null ? scope.project : undefined;
+  const fields: Array<[string, unknown]> = [
+    ...identity.methods.map((m, i): [string, unknown] => [`auth.identity.methods.${i}`, m]),
+    ['auth.identity.password.user.id', user?.id],
+    ['auth.identity.password.user.name', user?.name],
+    ['auth.identity.password.user.domain.id', user?.domain?.id],
+    ['auth.identity.password.user.domain.name', user?.domain?.name],
+    ['auth.scope', typeof scope === 'string' ? scope : undefined],
+    ['auth.scope.project.id', project?.id],
+    ['auth.scope.project.name', project?.name],
+    ['auth.scope.project.domain.id', project?.domain?.id],
+    ['auth.scope.project.domain.name', project?.domain?.name],
+  ];
+  for (const [field, value] of fields) refuseNul(value, field);
+}
+
+function refuseNul(value: unknown, field: string): void {
+  if (typeof value === 'string' && value.includes('\u0000')) {
+    throw new KeystoneHttpError(
+      400,
+      `Invalid input for field '${field}': the value must not contain NUL characters (\\u0000).`,
+    );
+  }
+}
+
 function header(request: FastifyRequest, name: string): string | undefined {
   const value = request.headers[name];
   return typeof value === 'string' ? value : undefined;
@@ -139,6 +173,7 @@ export const keystoneRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => 
     '/v3/auth/tokens',
     { schema: { body: authBodySchema } },
     async (request, reply) => {
+      refuseNulInLogin(request.body);
       const { identity, scope } = request.body.auth;
       // Only the password method; anything else (token, totp, application credentials) is refused alike.
       if (!identity.methods.includes('password') || !identity.password) {
@@ -225,6 +260,8 @@ export const keystoneRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => 
   app.get<{ Querystring: { name?: string; domain_id?: string } }>('/v3/projects', async (request) => {
     const caller = await authenticate(request);
     const { name, domain_id: domainId } = request.query;
+    refuseNul(name, 'name');
+    refuseNul(domainId, 'domain_id');
     const self = { self: `${baseUrl()}/identity/v3/projects`, next: null, previous: null };
     if (domainId !== undefined && domainId !== DEFAULT_DOMAIN.id) return { projects: [], links: self };
     let accounts: Account[];

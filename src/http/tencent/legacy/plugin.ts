@@ -11,6 +11,7 @@ import { isDomainError } from '../../../domain/errors.js';
 import type { Services } from '../../../services/container.js';
 import { authenticateParams } from '../authenticate.js';
 import { TencentError, legacyCodeFor, tencentCodeFor } from '../error-codes.js';
+import { refuseNulParams } from '../nul-guard.js';
 import { parseFlat, parseParams, unflatten } from '../params.js';
 import {
   acceptRawBodies,
@@ -74,6 +75,7 @@ async function handle(
       }
     }
     const params = parseParams(definition.params, unflatten(actionParams(flat)), 'strings');
+    refuseNulParams(params);
     request.log.info(
       { tencentLegacyAction: action, accountId: caller.accountId, region },
       'tencent legacy action',
