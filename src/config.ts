@@ -22,6 +22,8 @@ export interface Config {
     url: string;
     /** PostgreSQL only: the schema to work in (created if missing); empty uses the server's search_path. */
     schema: string;
+    /** PostgreSQL only: statements running longer than this are cancelled. */
+    statementTimeoutMs: number;
   };
   blob: {
     /** Folder for image data; empty means <dataDir>/images. */
@@ -66,7 +68,7 @@ export interface Config {
 export const defaultConfig: Config = {
   server: { host: '127.0.0.1', port: 9292, publicUrl: null, bodyLimitBytes: 1024 * 1024 },
   dataDir: './data',
-  database: { url: '', schema: '' },
+  database: { url: '', schema: '', statementTimeoutMs: 30_000 },
   blob: { dir: '' },
   regions: ['ap-guangzhou', 'ap-shanghai'],
   tokens: { ttlSeconds: 3600 },

@@ -87,7 +87,11 @@ export async function openServices(
   options: Pick<StartOptions, 'databaseSchema'> = {},
 ): Promise<{ db: Db; services: Services; blobs: LocalBlobStore }> {
   const schema = options.databaseSchema ?? (config.database.schema || undefined);
-  const db = openDatabase({ url: databaseUrl(config), schema });
+  const db = openDatabase({
+    url: databaseUrl(config),
+    schema,
+    statementTimeoutMs: config.database.statementTimeoutMs,
+  });
   try {
     await migrateToLatest(db, schema);
   } catch (err) {

@@ -37,6 +37,11 @@ export interface OpenDatabaseOptions {
   schema?: string;
   /** PostgreSQL pool size. */
   poolSize?: number;
+  /**
+   * PostgreSQL: longest a statement may run (default 30 s). PostgreSQL keeps executing a query whose client
+   * has gone, so without a bound one pathological request would hold a backend and a core indefinitely.
+   */
+  statementTimeoutMs?: number;
 }
 
 export function isPostgresUrl(url: string): boolean {
@@ -50,6 +55,7 @@ export function openDatabase(options: OpenDatabaseOptions): Db {
     const pool = new pg.Pool({
       connectionString: options.url,
       max: options.poolSize ?? 10,
+      statement_timeout: options.statementTimeoutMs ?? 30_000,
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
     });
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
