@@ -33,9 +33,8 @@ import { imageRepositories, inTransaction, type ImageRepositories } from '../rep
 import type { RequestContext } from './context.js';
 import { findVisibleImage, loadImageFor, rowFacts } from './image-access.js';
 
-export interface NewImageInput {
-  /** Glance lets a client choose the ID; it must still be of our form and never used before. */
-  id?: string;
+/** The fields a client sets on an image, at creation and in later changes. */
+interface ImageFields {
   name?: string | null;
   description?: string | null;
   visibility?: Visibility;
@@ -45,25 +44,19 @@ export interface NewImageInput {
   containerFormat?: string | null;
   minDisk?: number;
   minRam?: number;
-  /** Admins may create images for another account. */
+  /** Admins only: an owner other than the caller. */
   ownerId?: string;
   tags?: string[];
+}
+
+export interface NewImageInput extends ImageFields {
+  /** Admins only: a chosen ID, of our form and never used before. */
+  id?: string;
   properties?: Record<string, string>;
 }
 
 /** A change to an image; absent fields stay as they are. */
-export interface ImagePatch {
-  name?: string | null;
-  description?: string | null;
-  visibility?: Visibility;
-  protected?: boolean;
-  osHidden?: boolean;
-  diskFormat?: string | null;
-  containerFormat?: string | null;
-  minDisk?: number;
-  minRam?: number;
-  ownerId?: string;
-  tags?: string[];
+export interface ImagePatch extends ImageFields {
   setProperties?: Record<string, string>;
   removeProperties?: string[];
 }
