@@ -104,9 +104,18 @@ export async function migrateToLatest(db: Db, schema?: string): Promise<string[]
     provider: { getMigrations: async () => migrations },
     ...(db.dialect === 'postgres' && schema ? { migrationTableSchema: schema } : {}),
   });
-  const { error, results } = await migrator.migrateToLatest();
-  if (error) throw error instanceof Error ? error : new Error(String(error));
-  return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+  for (let attempt = 1; ; attempt++) {
+    const { error, results } = await migrator.migrateToLatest();
+    if (!error) return (results ?? []).filter((r) => r.status === 'Success').map((r) => r.migrationName);
+    // Kysely's PostgreSQL introspection checks privileges on every schema of the database; when some other
+    // schema is dropped meanwhile (another service's, a finished test's) it fails with invalid_schema_name
+    // (3F000) although nothing is wrong with ours. That race is transient: try again.
+    const code = (error as { code?: unknown }).code;
+    if (db.dialect !== 'postgres' || code !== '3F000' || attempt >= 5) {
+      throw error instanceof Error ? error : new Error(String(error));
+    }
+    await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
+  }
 }
 
 /** Checks the database answers (readiness). */
