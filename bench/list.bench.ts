@@ -18,6 +18,7 @@ import { migrateToLatest, type Db, type DialectName } from '../src/repositories/
 import type { Database } from '../src/repositories/db/schema.js';
 import { LocalBlobStore } from '../src/repositories/blob/local-blob-store.js';
 import { ImageService, type ImageListQuery } from '../src/services/image.service.js';
+import { KyselyImageUnitOfWork } from '../src/repositories/db/transaction.js';
 import type { RequestContext } from '../src/services/context.js';
 import { call, callOk, login } from './lib/http.js';
 import { runLoad, summarize, type LoadResult } from './lib/load.js';
@@ -187,7 +188,11 @@ async function runOneSize(
 
   // ---- in-process: the service's own queries, their plans and timings (no HTTP)
   const config = loadConfig({ env: {}, file: '', overrides: { dataDir, regions: REGIONS.join(',') } });
-  const service = new ImageService(rec.db, new LocalBlobStore(join(dataDir, 'images')), config);
+  const service = new ImageService(
+    new KyselyImageUnitOfWork(rec.db),
+    new LocalBlobStore(join(dataDir, 'images')),
+    config,
+  );
   const ctx: RequestContext = {
     caller: { accountId: seed.receiver.id, isAdmin: false },
     region: REGIONS[0] as string,

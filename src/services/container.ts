@@ -14,6 +14,7 @@ import { ApiKeyService } from './api-key.service.js';
 import { SecretBox, loadMasterKey } from './secret-box.js';
 import { ImageService } from './image.service.js';
 import { ShareService } from './share.service.js';
+import { KyselyImageUnitOfWork } from '../repositories/db/transaction.js';
 import { InstanceService } from './instance.service.js';
 
 export interface Services {
@@ -53,12 +54,13 @@ export function createServices(deps: ServiceDeps): Services {
     nonces: new NonceRepository(deps.db),
     box: () => new SecretBox(loadMasterKey(deps.config.masterKey, deps.config.dataDir)),
   });
+  const imageStore = new KyselyImageUnitOfWork(deps.db);
   return {
     accounts,
     auth,
     apiKeys,
-    images: new ImageService(deps.db, deps.blobs, deps.config),
-    shares: new ShareService(deps.db, accounts, deps.config),
-    instances: new InstanceService(deps.db, deps.config),
+    images: new ImageService(imageStore, deps.blobs, deps.config),
+    shares: new ShareService(imageStore, accounts, deps.config),
+    instances: new InstanceService(imageStore, deps.config),
   };
 }

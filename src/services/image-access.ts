@@ -5,7 +5,7 @@ import { imageNotFound } from '../domain/errors.js';
 import { isImageId } from '../domain/ids.js';
 import type { Image, MemberStatus, Visibility } from '../domain/types.js';
 import type { ImageRow } from '../repositories/db/schema.js';
-import type { ImageRepositories } from '../repositories/db/transaction.js';
+import type { ImageStores } from '../repositories/image-stores.js';
 import type { RequestContext } from './context.js';
 
 export interface LoadedImage {
@@ -26,7 +26,7 @@ export function rowFacts(row: ImageRow) {
   };
 }
 
-async function membershipOf(repos: ImageRepositories, row: ImageRow, ctx: RequestContext) {
+async function membershipOf(repos: ImageStores, row: ImageRow, ctx: RequestContext) {
   if (row.owner_id === ctx.caller.accountId) return null;
   return (await repos.members.find(row.id, ctx.caller.accountId))?.status ?? null;
 }
@@ -36,7 +36,7 @@ async function membershipOf(repos: ImageRepositories, row: ImageRow, ctx: Reques
  * it). With `lock`, the row stays locked until the transaction ends (see ImageRepository.findForUpdate).
  */
 export async function loadImageFor(
-  repos: ImageRepositories,
+  repos: ImageStores,
   ctx: RequestContext,
   id: string,
   action: ImageAction,
@@ -54,7 +54,7 @@ export async function loadImageFor(
 
 /** The image if the caller may see it, else undefined (for checks that must not throw). */
 export async function findVisibleImage(
-  repos: ImageRepositories,
+  repos: ImageStores,
   ctx: RequestContext,
   id: string,
 ): Promise<ImageRow | undefined> {

@@ -5,8 +5,7 @@ import { fail } from '../domain/errors.js';
 import { newInstanceId, nowIso } from '../domain/ids.js';
 import { assertUsable } from '../domain/sharing.js';
 import type { Image, Instance } from '../domain/types.js';
-import type { Db } from '../repositories/db/database.js';
-import { imageRepositories, inTransaction } from '../repositories/db/transaction.js';
+import type { ImageUnitOfWork } from '../repositories/image-stores.js';
 import type { RequestContext } from './context.js';
 import { loadImageFor } from './image-access.js';
 
@@ -15,7 +14,7 @@ export const MAX_INSTANCE_NAME_LENGTH = 128;
 
 export class InstanceService {
   constructor(
-    private readonly db: Db,
+    private readonly store: ImageUnitOfWork,
     private readonly config: Config,
   ) {}
 
@@ -36,7 +35,7 @@ export class InstanceService {
         field: 'InstanceName',
       });
     }
-    return inTransaction(this.db, async (repos) => {
+    return this.store.transaction(async (repos) => {
       const { row } = await loadImageFor(repos, ctx, imageId, 'launch');
       assertUsable({ id: imageId, status: row.status as Image['status'] });
 
@@ -71,7 +70,7 @@ export class InstanceService {
     ctx: RequestContext,
     options: { ids?: string[]; offset?: number; limit?: number } = {},
   ): Promise<{ instances: Instance[]; total: number }> {
-    const repos = imageRepositories(this.db.kysely, this.db.dialect);
+    const repos = this.store.stores;
     return repos.instances.list(ctx.caller.accountId, ctx.region, {
       ids: options.ids,
       offset: options.offset ?? 0,
@@ -82,7 +81,7 @@ export class InstanceService {
   /** Terminates all of the given instances, or none when any of them is not the caller's. */
   async terminate(ctx: RequestContext, ids: string[]): Promise<void> {
     const unique = [...new Set(ids)];
-    await inTransaction(this.db, async (repos) => {
+    await this.store.transaction(async (repos) => {
       for (const id of unique) {
         const instance = await repos.instances.find(id, ctx.caller.accountId, ctx.region);
         if (!instance) throw fail('InstanceNotFound', `Instance ${id} does not exist.`, { instanceId: id });

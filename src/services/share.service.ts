@@ -10,21 +10,20 @@ import {
   assertWithinShareLimit,
 } from '../domain/sharing.js';
 import type { Member, MemberStatus, Visibility } from '../domain/types.js';
-import type { Db } from '../repositories/db/database.js';
-import { imageRepositories, inTransaction, type ImageRepositories } from '../repositories/db/transaction.js';
+import type { ImageStores, ImageUnitOfWork } from '../repositories/image-stores.js';
 import type { AccountLookup, RequestContext } from './context.js';
 import { loadImageFor, type LoadedImage } from './image-access.js';
 import type { ImageAction } from '../domain/access.js';
 
 export class ShareService {
   constructor(
-    private readonly db: Db,
+    private readonly store: ImageUnitOfWork,
     private readonly accounts: AccountLookup,
     private readonly config: Config,
   ) {}
 
   private load(
-    repos: ImageRepositories,
+    repos: ImageStores,
     ctx: RequestContext,
     imageId: string,
     action: ImageAction,
@@ -58,7 +57,7 @@ export class ShareService {
     const exists = new Map<string, boolean>();
     for (const id of targets) exists.set(id, isAccountId(id) && (await this.accounts.exists(id)));
 
-    return inTransaction(this.db, async (repos) => {
+    return this.store.transaction(async (repos) => {
       const { row } = await this.load(repos, ctx, imageId, 'manageMembers', true);
       assertImageTakesMembers({ id: row.id, visibility: row.visibility as Visibility });
       for (const id of targets)
@@ -90,7 +89,7 @@ export class ShareService {
 
   /** Owner and admins see every member; a member sees only its own row. */
   async listMembers(ctx: RequestContext, imageId: string): Promise<Member[]> {
-    const repos = imageRepositories(this.db.kysely, this.db.dialect);
+    const repos = this.store.stores;
     const { row } = await this.load(repos, ctx, imageId, 'readMembers');
     assertImageTakesMembers({ id: row.id, visibility: row.visibility as Visibility });
     const members = await repos.members.listForImage(imageId);
@@ -99,7 +98,7 @@ export class ShareService {
   }
 
   async getMember(ctx: RequestContext, imageId: string, memberId: string): Promise<Member> {
-    const repos = imageRepositories(this.db.kysely, this.db.dialect);
+    const repos = this.store.stores;
     const { row } = await this.load(repos, ctx, imageId, 'read');
     const mayRead =
       row.owner_id === ctx.caller.accountId || ctx.caller.isAdmin || memberId === ctx.caller.accountId;
@@ -116,7 +115,7 @@ export class ShareService {
     memberId: string,
     status: MemberStatus,
   ): Promise<Member> {
-    return inTransaction(this.db, async (repos) => {
+    return this.store.transaction(async (repos) => {
       const { row } = await this.load(repos, ctx, imageId, 'read', true);
       const isOwner = row.owner_id === ctx.caller.accountId;
       // Someone else's membership is invisible to a member: 404, as for any row it may not see.
@@ -134,7 +133,7 @@ export class ShareService {
 
   /** Glance DELETE /members/{id}: the owner cancels one share. */
   async removeMember(ctx: RequestContext, imageId: string, memberId: string): Promise<void> {
-    await inTransaction(this.db, async (repos) => {
+    await this.store.transaction(async (repos) => {
       const { row } = await this.load(repos, ctx, imageId, 'manageMembers', true);
       assertImageTakesMembers({ id: row.id, visibility: row.visibility as Visibility });
       if ((await repos.members.delete(imageId, [memberId])) === 0) throw memberNotFound(imageId, memberId);
@@ -143,7 +142,7 @@ export class ShareService {
 
   /** Tencent CANCEL: several accounts at once; accounts that do not have the image are ignored. */
   async cancelShares(ctx: RequestContext, imageId: string, accountIds: string[]): Promise<number> {
-    return inTransaction(this.db, async (repos) => {
+    return this.store.transaction(async (repos) => {
       const { row } = await this.load(repos, ctx, imageId, 'manageMembers', true);
       assertImageTakesMembers({ id: row.id, visibility: row.visibility as Visibility });
       return repos.members.delete(imageId, [...new Set(accountIds)]);

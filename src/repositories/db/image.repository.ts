@@ -4,6 +4,7 @@ import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool
 import type { Image, ImageStatus, MemberStatus, Visibility } from '../../domain/types.js';
 import type { DialectName } from './database.js';
 import type { Database, ImageRow, NewImageRow } from './schema.js';
+import type { ImageStore } from '../image-stores.js';
 
 export type SortKey =
   'name' | 'status' | 'container_format' | 'disk_format' | 'size' | 'id' | 'created_at' | 'updated_at';
@@ -78,7 +79,7 @@ export function fullSort(sort: Array<{ key: SortKey; dir: SortDir }>): Array<{ k
   return out;
 }
 
-export class ImageRepository {
+export class ImageRepository implements ImageStore {
   constructor(
     private readonly db: Executor,
     private readonly dialect: DialectName,

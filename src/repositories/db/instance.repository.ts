@@ -3,8 +3,9 @@ import { sql, type Kysely } from 'kysely';
 import type { Instance, InstanceState } from '../../domain/types.js';
 import type { DialectName } from './database.js';
 import type { Database, InstanceRow } from './schema.js';
+import type { InstanceStore } from '../image-stores.js';
 
-export class InstanceRepository {
+export class InstanceRepository implements InstanceStore {
   constructor(
     private readonly db: Kysely<Database>,
     private readonly dialect: DialectName,

@@ -2,8 +2,9 @@
 import type { Kysely } from 'kysely';
 import type { Member, MemberStatus } from '../../domain/types.js';
 import type { Database, MemberRow } from './schema.js';
+import type { MemberStore } from '../image-stores.js';
 
-export class MemberRepository {
+export class MemberRepository implements MemberStore {
   constructor(private readonly db: Kysely<Database>) {}
 
   async find(imageId: string, memberId: string): Promise<Member | undefined> {

@@ -1,18 +1,13 @@
-// Groups the image-side repositories over one executor, and runs work in one database transaction.
+// The Kysely implementation of the image stores and their unit of work (one database transaction).
 import type { Kysely } from 'kysely';
+import type { ImageStores, ImageUnitOfWork } from '../image-stores.js';
 import type { Db, DialectName } from './database.js';
 import type { Database } from './schema.js';
 import { ImageRepository } from './image.repository.js';
 import { MemberRepository } from './member.repository.js';
 import { InstanceRepository } from './instance.repository.js';
 
-export interface ImageRepositories {
-  images: ImageRepository;
-  members: MemberRepository;
-  instances: InstanceRepository;
-}
-
-export function imageRepositories(executor: Kysely<Database>, dialect: DialectName): ImageRepositories {
+function kyselyImageStores(executor: Kysely<Database>, dialect: DialectName): ImageStores {
   return {
     images: new ImageRepository(executor, dialect),
     members: new MemberRepository(executor),
@@ -20,10 +15,18 @@ export function imageRepositories(executor: Kysely<Database>, dialect: DialectNa
   };
 }
 
-/**
- * Runs `work` in one transaction. Keep I/O other than the database (image data) outside: on SQLite a
- * transaction holds the only connection until it ends.
- */
-export async function inTransaction<T>(db: Db, work: (repos: ImageRepositories) => Promise<T>): Promise<T> {
-  return db.kysely.transaction().execute((trx) => work(imageRepositories(trx, db.dialect)));
+export class KyselyImageUnitOfWork implements ImageUnitOfWork {
+  readonly stores: ImageStores;
+
+  constructor(private readonly db: Db) {
+    this.stores = kyselyImageStores(db.kysely, db.dialect);
+  }
+
+  /**
+   * Keep I/O other than the database (image data) outside: on SQLite a transaction holds the only
+   * connection until it ends.
+   */
+  transaction<T>(work: (stores: ImageStores) => Promise<T>): Promise<T> {
+    return this.db.kysely.transaction().execute((trx) => work(kyselyImageStores(trx, this.db.dialect)));
+  }
 }

@@ -1,0 +1,78 @@
+// What the image, share and instance services need from storage, as interfaces: the services depend on
+// these, never on the database handle; repositories/db implements them with Kysely (SQLite, PostgreSQL).
+import type { Image, Instance, InstanceState, Member, MemberStatus } from '../domain/types.js';
+import type { ImageFilters, KeysetPage, ListScope } from './db/image.repository.js';
+import type { ImageRow, NewImageRow } from './db/schema.js';
+
+export interface ImageStore {
+  insert(row: NewImageRow): Promise<void>;
+  /** True for any image ever created with this ID, deleted or not (IDs are never reused). */
+  idExists(id: string): Promise<boolean>;
+  /** A live (not deleted) image in the region, or undefined. */
+  find(id: string, region: string): Promise<ImageRow | undefined>;
+  /** As find, and the row stays locked until the transaction ends. */
+  findForUpdate(id: string, region: string): Promise<ImageRow | undefined>;
+  update(id: string, changes: Partial<Omit<ImageRow, 'id'>>): Promise<void>;
+  /** Heartbeat of a running upload: only while the upload still holds the image. */
+  touchUpload(id: string, uploadId: string, at: string): Promise<void>;
+  /** A failed upload puts the image back to "queued", unless another upload has taken it over since. */
+  releaseUpload(id: string, uploadId: string, at: string): Promise<void>;
+  /** Serializes quota checks of one owner in one region until the transaction ends. */
+  lockOwnerRegion(ownerId: string, region: string): Promise<void>;
+  /** Images an account owns in a region that count against its quota. */
+  countOwned(ownerId: string, region: string): Promise<number>;
+  replaceTags(id: string, tags: string[]): Promise<void>;
+  addTag(id: string, tag: string): Promise<void>;
+  removeTag(id: string, tag: string): Promise<boolean>;
+  setProperties(id: string, props: Record<string, string>): Promise<void>;
+  removeProperties(id: string, keys: string[]): Promise<void>;
+  /** Rows as domain images, with their tags and properties. */
+  hydrate(rows: ImageRow[]): Promise<Image[]>;
+  /** One page of the images a caller may list (keyset pagination). */
+  listPage(scope: ListScope, filters: ImageFilters, page: KeysetPage): Promise<ImageRow[]>;
+  /** How many images listPage would walk through in all. */
+  count(scope: ListScope, filters: ImageFilters): Promise<number>;
+}
+
+export interface MemberStore {
+  find(imageId: string, memberId: string): Promise<Member | undefined>;
+  /** Members in the order they were added. */
+  listForImage(imageId: string): Promise<Member[]>;
+  countForImage(imageId: string): Promise<number>;
+  insert(member: Member): Promise<void>;
+  setStatus(imageId: string, memberId: string, status: MemberStatus, updatedAt: string): Promise<void>;
+  /** Removes the members given; returns how many there were. */
+  delete(imageId: string, memberIds: string[]): Promise<number>;
+  deleteAllForImage(imageId: string): Promise<void>;
+}
+
+export interface InstanceStore {
+  /** Serializes the per-account instance limit check until the transaction ends. */
+  lockAccount(accountId: string): Promise<void>;
+  insertMany(instances: Instance[]): Promise<void>;
+  idExists(id: string): Promise<boolean>;
+  countActive(accountId: string): Promise<number>;
+  list(
+    accountId: string,
+    region: string,
+    options: { ids?: string[]; offset: number; limit: number },
+  ): Promise<{ instances: Instance[]; total: number }>;
+  find(id: string, accountId: string, region: string): Promise<Instance | undefined>;
+  setState(ids: string[], state: InstanceState, at: string): Promise<void>;
+  countForImage(imageId: string): Promise<number>;
+}
+
+/** The stores over one executor: all of them see the same transaction. */
+export interface ImageStores {
+  images: ImageStore;
+  members: MemberStore;
+  instances: InstanceStore;
+}
+
+/** Access to the stores, outside a transaction or inside one. */
+export interface ImageUnitOfWork {
+  /** Stores outside any transaction: reads, and writes that are one statement. */
+  readonly stores: ImageStores;
+  /** Runs `work` in one transaction; it commits when `work` resolves and rolls back when it throws. */
+  transaction<T>(work: (stores: ImageStores) => Promise<T>): Promise<T>;
+}

@@ -1,0 +1,151 @@
+// Image data: the upload (a claim on the image kept alive by heartbeats while data streams to the blob
+// store) and the download, whole or one byte range.
+import { randomUUID } from 'node:crypto';
+import type { Readable } from 'node:stream';
+import { fail } from '../../domain/errors.js';
+import { assertUploadable } from '../../domain/image-status.js';
+import { nowIso } from '../../domain/ids.js';
+import type { Image } from '../../domain/types.js';
+import type { BlobRange } from '../../repositories/blob/blob-store.js';
+import type { RequestContext } from '../context.js';
+import { loadImageFor } from '../image-access.js';
+import { hydrateOne, readImage, type ImageUseCaseDeps } from './support.js';
+
+export interface ImageData {
+  image: Image;
+  /** Null when the image has no data yet. */
+  stream: Readable | null;
+  /** Byte range served, when a range was asked for. */
+  range?: BlobRange;
+}
+
+export class ImageDataTransfer {
+  constructor(private readonly deps: ImageUseCaseDeps) {}
+
+  /**
+   * Stores the image's data. The image goes queued -> saving while the data streams to the blob store
+   * (hashed on the way), and becomes active only once the data is stored whole; any failure puts it back to
+   * queued and leaves no data behind.
+   */
+  async upload(
+    ctx: RequestContext,
+    id: string,
+    data: Readable,
+    options: { expectedSize?: number } = {},
+  ): Promise<Image> {
+    const { store, blobs, config } = this.deps;
+    // The data may fail (the client went away) before the pipeline below listens to it: keep that from
+    // becoming an uncaught error; the pipeline still sees the stream destroyed and fails the upload.
+    data.on('error', () => undefined);
+    const uploadId = randomUUID();
+    await store.transaction(async (stores) => {
+      const { row } = await loadImageFor(stores, ctx, id, 'upload', { lock: true });
+      assertUploadable(
+        {
+          id,
+          status: row.status as Image['status'],
+          diskFormat: row.disk_format,
+          containerFormat: row.container_format,
+          uploadHeartbeatAt: row.upload_heartbeat_at,
+        },
+        new Date(),
+        config.images.uploadStaleSeconds * 1000,
+      );
+      const now = nowIso();
+      await stores.images.update(id, {
+        status: 'saving',
+        upload_id: uploadId,
+        upload_heartbeat_at: now,
+        updated_at: now,
+      });
+    });
+    // While data flows, keep showing the claim is alive so no other upload takes the image over.
+    const heartbeat = setInterval(
+      () => {
+        store.stores.images.touchUpload(id, uploadId, nowIso()).catch(() => undefined);
+      },
+      Math.max(100, (config.images.uploadStaleSeconds * 1000) / 5),
+    );
+
+    let stored;
+    try {
+      stored = await blobs.put(data, { maxBytes: config.images.maxUploadBytes, keyPrefix: id });
+      if (options.expectedSize !== undefined && stored.size !== options.expectedSize) {
+        await blobs.delete(stored.key);
+        throw fail(
+          'InvalidInput',
+          `Image data was ${stored.size} bytes, not the ${options.expectedSize} announced.`,
+        );
+      }
+    } catch (err) {
+      await store.stores.images.releaseUpload(id, uploadId, nowIso());
+      throw err;
+    } finally {
+      clearInterval(heartbeat);
+    }
+
+    const { key, size, md5, sha512 } = stored;
+    const activated = await store.transaction(async (stores) => {
+      const row = await stores.images.findForUpdate(id, ctx.region);
+      // Deleted, or taken over as abandoned, while the data was on its way: this data must not stay.
+      if (!row || row.status !== 'saving' || row.upload_id !== uploadId) return false;
+      await stores.images.update(id, {
+        status: 'active',
+        size,
+        checksum: md5,
+        os_hash_algo: 'sha512',
+        os_hash_value: sha512,
+        blob_key: key,
+        upload_id: null,
+        upload_heartbeat_at: null,
+        updated_at: nowIso(),
+      });
+      return true;
+    });
+    if (!activated) {
+      await blobs.delete(key);
+      throw fail('Conflict', `Image ${id} was deleted or changed while its data was being uploaded.`);
+    }
+    return readImage(store.stores, ctx, id);
+  }
+
+  /** The image's data (or null when it has none), optionally one byte range of it. */
+  async openData(
+    ctx: RequestContext,
+    id: string,
+    range?: { start?: number; end?: number },
+  ): Promise<ImageData> {
+    const stores = this.deps.store.stores;
+    const { row } = await loadImageFor(stores, ctx, id, 'download');
+    const image = await hydrateOne(stores, row);
+    if (image.status === 'deactivated' && !ctx.caller.isAdmin) {
+      throw fail(
+        'ImageDeactivated',
+        'The requested image has been deactivated. Image data download is forbidden.',
+      );
+    }
+    if (!row.blob_key || image.size === null) return { image, stream: null };
+    if (!range) return { image, stream: await this.deps.blobs.get(row.blob_key) };
+    const resolved = resolveRange(range, image.size);
+    return { image, stream: await this.deps.blobs.get(row.blob_key, resolved), range: resolved };
+  }
+}
+
+/** Resolves an HTTP-style byte range against the size; throws RangeNotSatisfiable when it can't. */
+function resolveRange(range: { start?: number; end?: number }, size: number): BlobRange {
+  let start: number;
+  let end: number;
+  if (range.start === undefined) {
+    // suffix range: the last N bytes
+    const n = range.end ?? 0;
+    start = Math.max(0, size - n);
+    end = size - 1;
+  } else {
+    start = range.start;
+    end = Math.min(range.end ?? size - 1, size - 1);
+  }
+  if (size === 0 || start > end || start >= size) {
+    throw fail('RangeNotSatisfiable', `Requested range not satisfiable (image size ${size}).`, { size });
+  }
+  return { start, end };
+}

@@ -1,0 +1,65 @@
+// Deleting, deactivating and reactivating images.
+import { assertMayDeactivate, assertMayReactivate } from '../../domain/image-status.js';
+import { nowIso } from '../../domain/ids.js';
+import { assertMayDelete } from '../../domain/sharing.js';
+import type { Image } from '../../domain/types.js';
+import type { ImageRow } from '../../repositories/db/schema.js';
+import type { RequestContext } from '../context.js';
+import { loadImageFor, rowFacts } from '../image-access.js';
+import { deleteBlobQuietly, type ImageUseCaseDeps } from './support.js';
+
+export class ImageLifecycle {
+  constructor(private readonly deps: ImageUseCaseDeps) {}
+
+  async delete(ctx: RequestContext, id: string): Promise<void> {
+    await this.deleteMany(ctx, [id]);
+  }
+
+  /**
+   * Deletes all of the images or none (Tencent DeleteImages takes a batch): every image is checked under its
+   * row lock, in one transaction, before any is deleted. With `dryRun` only the checks run.
+   */
+  async deleteMany(ctx: RequestContext, ids: string[], options: { dryRun?: boolean } = {}): Promise<void> {
+    const unique = [...new Set(ids)];
+    const blobKeys = await this.deps.store.transaction(async (stores) => {
+      const checked: Array<{ row: ImageRow; shares: number }> = [];
+      for (const id of unique) {
+        const { row } = await loadImageFor(stores, ctx, id, 'delete', { lock: true });
+        const shares = await stores.members.countForImage(id);
+        assertMayDelete(rowFacts(row), shares, this.deps.config.images.deleteShared);
+        checked.push({ row, shares });
+      }
+      if (options.dryRun) return [];
+      const now = nowIso();
+      for (const { row, shares } of checked) {
+        if (shares > 0) await stores.members.deleteAllForImage(row.id);
+        await stores.images.update(row.id, {
+          status: 'deleted',
+          deleted_at: now,
+          updated_at: now,
+          blob_key: null,
+        });
+      }
+      return checked.map(({ row }) => row.blob_key).filter((key): key is string => key !== null);
+    });
+    // After commit: if removing the data fails, an orphan blob is left, never an image without data.
+    for (const key of blobKeys) await deleteBlobQuietly(this.deps.blobs, key);
+  }
+
+  async deactivate(ctx: RequestContext, id: string): Promise<void> {
+    await this.deps.store.transaction(async (stores) => {
+      const { row } = await loadImageFor(stores, ctx, id, 'deactivate', { lock: true });
+      assertMayDeactivate({ status: row.status as Image['status'] });
+      if (row.status !== 'deactivated')
+        await stores.images.update(id, { status: 'deactivated', updated_at: nowIso() });
+    });
+  }
+
+  async reactivate(ctx: RequestContext, id: string): Promise<void> {
+    await this.deps.store.transaction(async (stores) => {
+      const { row } = await loadImageFor(stores, ctx, id, 'deactivate', { lock: true });
+      assertMayReactivate({ status: row.status as Image['status'] });
+      if (row.status !== 'active') await stores.images.update(id, { status: 'active', updated_at: nowIso() });
+    });
+  }
+}
