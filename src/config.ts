@@ -5,6 +5,7 @@ import { readFileSync, existsSync } from 'node:fs';
 import { resolve } from 'node:path';
 
 export type DeleteSharedPolicy = 'refuse' | 'cancel-shares';
+export type BlobBackend = 'local' | 's3';
 
 export interface Config {
   server: {
@@ -26,8 +27,35 @@ export interface Config {
     statementTimeoutMs: number;
   };
   blob: {
-    /** Folder for image data; empty means <dataDir>/images. */
+    /** Where image data lives: a local (or shared) folder, or an S3-compatible bucket. */
+    backend: BlobBackend;
+    /** Local backend: folder for image data; empty means <dataDir>/images. */
     dir: string;
+    /** Names this node's temporary upload files in a shared folder; empty means the host name. */
+    nodeId: string;
+    /** How often each node sweeps data no image refers to; 0 turns the background sweep off. */
+    sweepIntervalSeconds: number;
+    /** Data younger than this is never swept: it may belong to an upload or copy about to commit. */
+    sweepGraceSeconds: number;
+    s3: {
+      /** Empty: AWS's endpoint for the region. */
+      endpoint: string;
+      region: string;
+      bucket: string;
+      /** Prepended to every object key, e.g. "images/". */
+      prefix: string;
+      /** Empty: the standard AWS chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profiles, roles). */
+      accessKeyId: string;
+      secretAccessKey: string;
+      /** Path-style URLs (http://host/bucket/key), needed by most S3-compatible servers. */
+      forcePathStyle: boolean;
+      /** Multipart part size; the largest image is this times the server's part limit (AWS: 10,000). */
+      partSizeMiB: number;
+      /** Parts of one upload in flight at once; memory per upload is about (this + 1) x part size. */
+      uploadConcurrency: number;
+      /** Create the bucket on start when it does not exist. */
+      createBucket: boolean;
+    };
   };
   /** Region names; the first is the default region (served at the root of the image API). */
   regions: string[];
@@ -69,7 +97,25 @@ export const defaultConfig: Config = {
   server: { host: '127.0.0.1', port: 9292, publicUrl: null, bodyLimitBytes: 1024 * 1024 },
   dataDir: './data',
   database: { url: '', schema: '', statementTimeoutMs: 30_000 },
-  blob: { dir: '' },
+  blob: {
+    backend: 'local',
+    dir: '',
+    nodeId: '',
+    sweepIntervalSeconds: 3600,
+    sweepGraceSeconds: 3600,
+    s3: {
+      endpoint: '',
+      region: 'us-east-1',
+      bucket: '',
+      prefix: '',
+      accessKeyId: '',
+      secretAccessKey: '',
+      forcePathStyle: false,
+      partSizeMiB: 16,
+      uploadConcurrency: 2,
+      createBucket: false,
+    },
+  },
   regions: ['ap-guangzhou', 'ap-shanghai'],
   tokens: { ttlSeconds: 3600 },
   login: { maxFailuresPerAccount: 5, maxFailuresPerAddress: 20, windowSeconds: 300 },
@@ -242,7 +288,30 @@ function validateConfig(config: Config): void {
   if (config.database.schema && !/^[a-z_][a-z0-9_]{0,62}$/.test(config.database.schema)) {
     problems.push('database.schema must be a lower-case SQL identifier');
   }
+  problems.push(...blobConfigProblems(config.blob));
   if (problems.length) throw new ConfigError(problems.join('; '));
+}
+
+function blobConfigProblems(blob: Config['blob']): string[] {
+  const problems: string[] = [];
+  if (!['local', 's3'].includes(blob.backend)) problems.push('blob.backend must be "local" or "s3"');
+  if (!(blob.sweepIntervalSeconds >= 0)) problems.push('blob.sweepIntervalSeconds must be 0 or more');
+  if (!(blob.sweepGraceSeconds >= 0)) problems.push('blob.sweepGraceSeconds must be 0 or more');
+  if (blob.backend !== 's3') return problems;
+  const s3 = blob.s3;
+  if (!s3.bucket) problems.push('blob.s3.bucket must be set when blob.backend is "s3"');
+  if (!/^[A-Za-z0-9._/-]*$/.test(s3.prefix)) problems.push('blob.s3.prefix may hold only A-Z a-z 0-9 . _ / -');
+  // S3 refuses parts under 5 MiB (except the last) and over 5 GiB.
+  if (!Number.isInteger(s3.partSizeMiB) || s3.partSizeMiB < 5 || s3.partSizeMiB > 5120) {
+    problems.push('blob.s3.partSizeMiB must be an integer from 5 to 5120');
+  }
+  if (!Number.isInteger(s3.uploadConcurrency) || s3.uploadConcurrency < 1 || s3.uploadConcurrency > 16) {
+    problems.push('blob.s3.uploadConcurrency must be an integer from 1 to 16');
+  }
+  if (Boolean(s3.accessKeyId) !== Boolean(s3.secretAccessKey)) {
+    problems.push('blob.s3.accessKeyId and blob.s3.secretAccessKey must be set together');
+  }
+  return problems;
 }
 
 export function defaultRegion(config: Config): string {

@@ -4,7 +4,8 @@ import pino, { type Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { publicBaseUrl, type Config } from './config.js';
 import { migrateToLatest, openDatabase, type Db } from './repositories/db/database.js';
-import { LocalBlobStore } from './repositories/blob/local-blob-store.js';
+import type { BlobStore } from './repositories/blob/blob-store.js';
+import { openBlobStore } from './repositories/blob/open-blob-store.js';
 import { createServices, type Services } from './services/container.js';
 import { buildApp } from './http/app.js';
 
@@ -53,7 +54,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     announce(`admin account: id=${admin.id} name=${admin.name}${password}`);
   }
 
-  const app = await buildApp({ config, db, services, logger });
+  const app = await buildApp({ config, db, blobs, services, logger });
   await app.listen({ host: config.server.host, port: config.server.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;
@@ -66,13 +67,16 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     services.auth.purgeExpired().catch((err: unknown) => app.log.warn({ err }, 'token purge failed'));
   }, 10 * 60_000);
   purge.unref();
+  const sweep = scheduleBlobSweep(config, services, app.log);
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       clearInterval(purge);
+      sweep.stop();
       await app.close();
       await db.close();
+      await blobs.close();
     })());
   return { app, db, services, config, url, admin, close };
 }
@@ -80,12 +84,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
 /**
  * Opens the configured database, brings its schema up to date and builds the services over it: what both
  * `serve` and the administrative CLI commands need. The blob store is not initialised here (its init clears
- * temporary files, which only a starting server may do).
+ * this node's stale temporary files, which only a starting server may do).
  */
 export async function openServices(
   config: Config,
   options: Pick<StartOptions, 'databaseSchema'> = {},
-): Promise<{ db: Db; services: Services; blobs: LocalBlobStore }> {
+): Promise<{ db: Db; services: Services; blobs: BlobStore }> {
   const schema = options.databaseSchema ?? (config.database.schema || undefined);
   const db = openDatabase({
     url: databaseUrl(config),
@@ -98,7 +102,38 @@ export async function openServices(
     await db.close();
     throw err;
   }
-  const blobs = new LocalBlobStore(config.blob.dir || join(config.dataDir, 'images'));
+  const blobs = openBlobStore(config);
   const services = createServices({ config, db, blobs });
   return { db, services, blobs };
+}
+
+/**
+ * Every node sweeps unreferenced blob data now and then (see BlobSweepService: safe on several nodes at
+ * once). The first run comes at a random point of the first interval, so nodes started together spread out.
+ */
+function scheduleBlobSweep(config: Config, services: Services, log: FastifyInstance['log']): { stop(): void } {
+  const intervalMs = config.blob.sweepIntervalSeconds * 1000;
+  if (intervalMs <= 0) return { stop: () => undefined };
+  let timer: NodeJS.Timeout;
+  const run = () => {
+    services.blobSweep.sweep({ dryRun: false }).then(
+      (report) => {
+        const found = report.orphanBlobs.length + report.abandonedUploads.length;
+        if (found > 0 || report.failures > 0) {
+          log.info(
+            {
+              orphanBlobs: report.orphanBlobs.length,
+              abandonedUploads: report.abandonedUploads.length,
+              failures: report.failures,
+            },
+            'blob sweep removed unreferenced data',
+          );
+        }
+      },
+      (err: unknown) => log.warn({ err }, 'blob sweep failed'),
+    );
+    timer = setTimeout(run, intervalMs).unref();
+  };
+  timer = setTimeout(run, Math.random() * intervalMs).unref();
+  return { stop: () => clearTimeout(timer) };
 }

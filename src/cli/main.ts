@@ -4,6 +4,7 @@ import { ConfigError, loadConfig } from '../config.js';
 import { startServer } from '../main.js';
 import { registerAccountCommands } from './account.commands.js';
 import { registerApiKeyCommands } from './apikey.commands.js';
+import { registerBlobCommands } from './blobs.commands.js';
 
 const program = new Command();
 program.name('imageshare').description('Custom machine images and cross-account image sharing');
@@ -41,6 +42,7 @@ program
 
 registerAccountCommands(program);
 registerApiKeyCommands(program);
+registerBlobCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) console.error(`configuration error: ${err.message}`);

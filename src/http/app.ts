@@ -4,6 +4,7 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../config.js';
+import type { BlobStore } from '../repositories/blob/blob-store.js';
 import type { Db } from '../repositories/db/database.js';
 import type { Services } from '../services/container.js';
 import { opsRoutes } from './ops/ops.routes.js';
@@ -15,6 +16,7 @@ import { tencentLegacyPlugin } from './tencent/legacy/plugin.js';
 export interface AppDeps {
   config: Config;
   db: Db;
+  blobs: BlobStore;
   services: Services;
   logger: FastifyBaseLogger;
 }

@@ -16,6 +16,8 @@ import { ImageService } from './image.service.js';
 import { ShareService } from './share.service.js';
 import { KyselyImageUnitOfWork } from '../repositories/db/transaction.js';
 import { InstanceService } from './instance.service.js';
+import { BlobSweepService } from './blob-sweep.service.js';
+import { KyselyBlobReferenceRepository } from '../repositories/db/blob-reference.repository.js';
 
 export interface Services {
   accounts: AccountService;
@@ -24,6 +26,7 @@ export interface Services {
   images: ImageService;
   shares: ShareService;
   instances: InstanceService;
+  blobSweep: BlobSweepService;
 }
 
 export interface ServiceDeps {
@@ -62,5 +65,9 @@ export function createServices(deps: ServiceDeps): Services {
     images: new ImageService(imageStore, deps.blobs, deps.config),
     shares: new ShareService(imageStore, accounts, deps.config),
     instances: new InstanceService(imageStore, deps.config),
+    blobSweep: new BlobSweepService(deps.blobs, new KyselyBlobReferenceRepository(deps.db), {
+      graceSeconds: deps.config.blob.sweepGraceSeconds,
+      uploadStaleSeconds: deps.config.images.uploadStaleSeconds,
+    }),
   };
 }
