@@ -300,7 +300,8 @@ function blobConfigProblems(blob: Config['blob']): string[] {
   if (blob.backend !== 's3') return problems;
   const s3 = blob.s3;
   if (!s3.bucket) problems.push('blob.s3.bucket must be set when blob.backend is "s3"');
-  if (!/^[A-Za-z0-9._/-]*$/.test(s3.prefix)) problems.push('blob.s3.prefix may hold only A-Z a-z 0-9 . _ / -');
+  if (!/^[A-Za-z0-9._/-]*$/.test(s3.prefix))
+    problems.push('blob.s3.prefix may hold only A-Z a-z 0-9 . _ / -');
   // S3 refuses parts under 5 MiB (except the last) and over 5 GiB.
   if (!Number.isInteger(s3.partSizeMiB) || s3.partSizeMiB < 5 || s3.partSizeMiB > 5120) {
     problems.push('blob.s3.partSizeMiB must be an integer from 5 to 5120');

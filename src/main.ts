@@ -111,7 +111,11 @@ export async function openServices(
  * Every node sweeps unreferenced blob data now and then (see BlobSweepService: safe on several nodes at
  * once). The first run comes at a random point of the first interval, so nodes started together spread out.
  */
-function scheduleBlobSweep(config: Config, services: Services, log: FastifyInstance['log']): { stop(): void } {
+function scheduleBlobSweep(
+  config: Config,
+  services: Services,
+  log: FastifyInstance['log'],
+): { stop(): void } {
   const intervalMs = config.blob.sweepIntervalSeconds * 1000;
   if (intervalMs <= 0) return { stop: () => undefined };
   let timer: NodeJS.Timeout;

@@ -108,8 +108,12 @@ for (const target of targets) {
       assert.ok((await readAll(await store.get(stored.key))).equals(data));
       const start = 5 * MiB - 10;
       const end = 10 * MiB + 10;
-      assert.ok((await readAll(await store.get(stored.key, { start, end }))).equals(data.subarray(start, end + 1)));
-      assert.ok((await readAll(await store.get(stored.key, { start: 0, end: 0 }))).equals(data.subarray(0, 1)));
+      assert.ok(
+        (await readAll(await store.get(stored.key, { start, end }))).equals(data.subarray(start, end + 1)),
+      );
+      assert.ok(
+        (await readAll(await store.get(stored.key, { start: 0, end: 0 }))).equals(data.subarray(0, 1)),
+      );
 
       const copy = await store.copy(stored.key, 'copy');
       assert.notEqual(copy, stored.key);

@@ -159,7 +159,9 @@ export async function createTestBucket(options: { prefix?: string; partSizeMiB?:
   const remove = async () => {
     const listed = await client.send(new ListMultipartUploadsCommand({ Bucket: bucket }));
     for (const u of listed.Uploads ?? []) {
-      await client.send(new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }));
+      await client.send(
+        new AbortMultipartUploadCommand({ Bucket: bucket, Key: u.Key, UploadId: u.UploadId }),
+      );
     }
     for (const key of (await contents()).objects) {
       await client.send(new DeleteObjectCommand({ Bucket: bucket, Key: key }));

@@ -40,7 +40,11 @@ export class HashingLimiter extends Transform {
     super();
   }
 
-  override _transform(chunk: Buffer, _encoding: BufferEncoding, callback: (err?: Error | null, data?: Buffer) => void): void {
+  override _transform(
+    chunk: Buffer,
+    _encoding: BufferEncoding,
+    callback: (err?: Error | null, data?: Buffer) => void,
+  ): void {
     this.byteCount += chunk.length;
     if (this.byteCount > this.maxBytes) {
       callback(fail('PayloadTooLarge', `Image data exceeds the limit of ${this.maxBytes} bytes`));

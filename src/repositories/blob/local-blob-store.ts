@@ -120,7 +120,12 @@ export class LocalBlobStore implements BlobStore {
 
 /** The node ID as it appears in file names: lower-case letters, digits and dashes only. */
 function nodeTagOf(nodeId: string): string {
-  return nodeId.toLowerCase().replace(/[^a-z0-9-]+/g, '-').slice(0, 63) || 'node';
+  return (
+    nodeId
+      .toLowerCase()
+      .replace(/[^a-z0-9-]+/g, '-')
+      .slice(0, 63) || 'node'
+  );
 }
 
 async function statOrNull(path: string) {
