@@ -7,7 +7,7 @@ import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { forEachDatabase } from '../helpers/databases.js';
 import { createTestBucket, s3SkipReason, type TestBucket } from '../helpers/s3.js';
-import { startTestServer, type TestServer } from '../helpers/server.js';
+import { startTestServer } from '../helpers/server.js';
 
 forEachDatabase((target) => {
   describe(`readiness and the blob store on ${target.dialect}`, { skip: target.skipReason ?? false }, () => {

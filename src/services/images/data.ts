@@ -9,6 +9,7 @@ import type { Image } from '../../domain/types.js';
 import type { BlobRange } from '../../repositories/blob/blob-store.js';
 import type { RequestContext } from '../context.js';
 import { loadImageFor } from '../image-access.js';
+import { pausePoint } from '../test-pause.js';
 import { hydrateOne, readImage, type ImageUseCaseDeps } from './support.js';
 
 export interface ImageData {
@@ -59,6 +60,7 @@ export class ImageDataTransfer {
         updated_at: now,
       });
     });
+    await pausePoint('upload:claimed');
     // While data flows, keep showing the claim is alive so no other upload takes the image over.
     const heartbeat = setInterval(
       () => {
@@ -84,6 +86,7 @@ export class ImageDataTransfer {
       clearInterval(heartbeat);
     }
 
+    await pausePoint('upload:stored'); // data whole in the store, image not yet active
     const { key, size, md5, sha512 } = stored;
     const activated = await store.transaction(async (stores) => {
       const row = await stores.images.findForUpdate(id, ctx.region);
