@@ -20,6 +20,10 @@ export interface DataBenchOptions {
   ranges: number;
   rangeBytes: number;
   log: (line: string) => void;
+  /** Extra server environment, e.g. the S3 blob store settings (default: the local blob folder). */
+  serverEnv?: Record<string, string>;
+  /** Where the image data goes, for the report. */
+  storeLabel?: string;
 }
 
 interface TransferFigures {
@@ -38,6 +42,8 @@ interface TransferFigures {
 }
 
 export interface DataBenchResult {
+  /** The blob store the server wrote to. */
+  store: string;
   sizeBytes: number;
   chunkBytes: number;
   imageId: string;
@@ -137,9 +143,10 @@ export async function runDataBench(o: DataBenchOptions): Promise<DataBenchResult
       await db.close();
     }
   }
-  const server = await startServerProcess({ dataDir });
+  const server = await startServerProcess({ dataDir, env: o.serverEnv });
   const pid = server.pid;
   const result: DataBenchResult = {
+    store: o.storeLabel ?? 'SQLite + local blob folder',
     sizeBytes: size,
     chunkBytes: CHUNK,
     imageId: '',

@@ -13,6 +13,8 @@ export interface Report {
   machine: Machine;
   wallSeconds: number;
   data?: DataBenchResult;
+  /** The same data benchmark with the blob store in S3 (`npm run bench -- s3`). */
+  s3?: DataBenchResult;
   lists: ListBenchResult[];
 }
 
@@ -32,8 +34,8 @@ function machineLines(r: Report): string[] {
   ];
 }
 
-function dataSection(r: Report, d: DataBenchResult): string[] {
-  const lines = ['### Image data', '', ...machineLines(r), ''];
+function dataSection(r: Report, d: DataBenchResult, title = 'Image data'): string[] {
+  const lines = [`### ${title}`, '', ...machineLines(r), ''];
   if (!d.upload) {
     lines.push(`Not measured: ${d.note ?? 'no upload'}.`);
     return lines;
@@ -42,7 +44,7 @@ function dataSection(r: Report, d: DataBenchResult): string[] {
   lines.push(
     `One ${(d.sizeBytes / 1024 ** 3).toFixed(2)} GiB image (${d.sizeBytes} bytes), streamed from a generator in ` +
       `${d.chunkBytes / 1024} KiB chunks (chunked transfer encoding), hashed by the client on the way up and ` +
-      `down. Server: \`node bin/imageshare.js serve\` as its own process, SQLite + local blob folder.`,
+      `down. Server: \`node bin/imageshare.js serve\` as its own process, ${d.store ?? 'SQLite + local blob folder'}.`,
     '',
     '| step | HTTP | seconds | MB/s | MiB/s | server peak VmRSS (MiB) | server VmHWM after (MiB) | client peak RSS (MiB) | CPU s server / client | check |',
     '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
@@ -162,6 +164,7 @@ export function updateResults(r: Report): string {
     ? readFileSync(path, 'utf8')
     : '# Benchmark results\n\nGenerated tables sit between the `bench:*` markers; `npm run bench` rewrites them.\n';
   if (r.data) text = replaceSection(text, 'data', dataSection(r, r.data));
+  if (r.s3) text = replaceSection(text, 's3', dataSection(r, r.s3, 'Image data through S3'));
   if (r.lists.length) text = replaceSection(text, 'list', listSection(r));
   writeFileSync(path, text);
   return path;

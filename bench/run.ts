@@ -1,9 +1,12 @@
 // `npm run bench [-- data | list | all]`: the benchmarks of bench/README section in RESULTS.md.
 //   data  1 GiB streamed upload / download / ranges against a server process, its RSS sampled
 //   list  listing as a receiver over 10,000 and 100,000 seeded images, SQLite and (when a URL is set) PostgreSQL
+//   s3    4 GiB streamed upload / download / ranges with the blob store in S3 (Swift + s3api on loopback:
+//         BENCH_S3_ENDPOINT / TEST_S3_ENDPOINT, else one started through ../shared/tools/swift-s3.sh);
+//         not part of `all`, as it needs Swift and takes minutes
 // Raw JSON goes to bench/out/ (ignored by git); the generated tables replace their section of bench/RESULTS.md.
 //
-// Knobs (environment): BENCH_DATA_MB=1024 BENCH_DOWNLOADS=2 BENCH_RANGES=200 BENCH_IMAGES=10000,100000
+// Knobs (environment): BENCH_S3_MB=4096 BENCH_DATA_MB=1024 BENCH_DOWNLOADS=2 BENCH_RANGES=200 BENCH_IMAGES=10000,100000
 // BENCH_SHARED=1000 BENCH_CONNS=1,16 BENCH_DURATION=8 BENCH_WARMUP=2 BENCH_ITERATIONS=200
 // BENCH_DATABASE_URL (else TEST_DATABASE_URL) = postgres://... adds the PostgreSQL listing run;
 // BENCH_WRITE_RESULTS=0 leaves RESULTS.md alone (smoke runs with small sizes); BENCH_NO_WRK=1 uses the
@@ -28,8 +31,8 @@ const list = (name: string, fallback: number[]) =>
   env[name] ? (env[name] as string).split(',').map((s) => Number(s.trim())) : fallback;
 
 const which = process.argv[2] ?? 'all';
-if (!['all', 'data', 'list'].includes(which)) {
-  console.error('usage: npm run bench [-- data | list | all]');
+if (!['all', 'data', 'list', 's3'].includes(which)) {
+  console.error('usage: npm run bench [-- data | list | s3 | all]');
   process.exit(2);
 }
 
@@ -100,6 +103,7 @@ function save(name: string, data: unknown): string {
 }
 
 let data: DataBenchResult | undefined;
+let s3: DataBenchResult | undefined;
 const lists: ListBenchResult[] = [];
 
 log(`machine: ${machine.nproc} cores, ${machine.node}, load ${machine.loadBefore}`);
@@ -112,6 +116,27 @@ if (which === 'all' || which === 'data') {
     log,
   });
   log(`wrote ${save('data', { data })}`);
+}
+if (which === 's3') {
+  if (env.BENCH_S3_ENDPOINT) env.TEST_S3_ENDPOINT = env.BENCH_S3_ENDPOINT;
+  const { createTestBucket } = await import('../test/helpers/s3.js');
+  const bucket = await createTestBucket({ partSizeMiB: 8 });
+  try {
+    s3 = await runDataBench({
+      sizeMiB: num('BENCH_S3_MB', 4096),
+      downloads: num('BENCH_DOWNLOADS', 1),
+      ranges: num('BENCH_RANGES', 200),
+      rangeBytes: 64 * 1024,
+      log,
+      serverEnv: bucket.env,
+      storeLabel:
+        'SQLite + blob store in S3 (OpenStack Swift with s3api on loopback, same machine; 8 MiB parts, ' +
+        '2 parts in flight)',
+    });
+  } finally {
+    await bucket.remove();
+  }
+  log(`wrote ${save('s3', { s3 })}`);
 }
 if (which === 'all' || which === 'list') {
   const pgUrl = env.BENCH_DATABASE_URL || env.TEST_DATABASE_URL || '';
@@ -137,6 +162,6 @@ const wall = Math.round((Date.now() - started) / 1000);
 machine.loadAfter = sh('cat /proc/loadavg');
 log(`total wall time ${wall}s`);
 if (env.BENCH_WRITE_RESULTS !== '0') {
-  const path = updateResults({ machine, wallSeconds: wall, data, lists });
+  const path = updateResults({ machine, wallSeconds: wall, data, s3, lists });
   log(`updated ${path}`);
 }

@@ -111,7 +111,7 @@ export const defaultConfig: Config = {
       accessKeyId: '',
       secretAccessKey: '',
       forcePathStyle: false,
-      partSizeMiB: 16,
+      partSizeMiB: 8,
       uploadConcurrency: 2,
       createBucket: false,
     },
