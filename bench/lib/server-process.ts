@@ -41,7 +41,8 @@ export function cleanEnv(extra: Record<string, string> = {}): Record<string, str
 
 export async function startServerProcess(options: ServerOptions, timeoutMs = 60_000): Promise<ServerProcess> {
   const args = [
-    'bin/imageshare.js',
+    // BENCH_SERVER_ENTRY=dist/cli/main.js runs the compiled server (after `npm run build`).
+    process.env.BENCH_SERVER_ENTRY ?? 'bin/imageshare.js',
     'serve',
     '--host',
     '127.0.0.1',
