@@ -1,7 +1,9 @@
 import { describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { TencentError } from './error-codes.js';
-import { parseFlat, parseParams, refuseUnsafeJsonKeys, unflatten, type Schema } from './params.js';
+import { Type } from '@sinclair/typebox';
+import { MAX_PARAM_DEPTH, parseFlat, refuseUnsafeJsonKeys, unflatten, validateParams } from './params.js';
+import { Int, Params } from './param-types.js';
 import { isTencentRequest } from './api3/plugin.js';
 
 function code(fn: () => unknown): string | undefined {
@@ -106,14 +108,16 @@ describe('unflatten', () => {
   });
 });
 
-describe('parseParams', () => {
-  const schema = {
-    Id: { type: 'string', required: true, maxLength: 5, pattern: /^i-/, patternCode: 'InvalidId.Malformed' },
-    N: { type: 'integer', min: 1, max: 10 },
-    B: { type: 'boolean' },
-    L: { type: 'array', items: { type: 'string' }, maxItems: 2 },
-    O: { type: 'object', fields: { K: { type: 'string', required: true } } },
-  } as const satisfies Schema;
+describe('validateParams', () => {
+  const schema = Params({
+    Id: Type.String({ maxLength: 5, pattern: '^i-', tencentCodes: { pattern: 'InvalidId.Malformed' } }),
+    N: Type.Optional(Int({ minimum: 1, maximum: 10 })),
+    B: Type.Optional(Type.Boolean()),
+    L: Type.Optional(Type.Array(Type.String(), { maxItems: 2 })),
+    O: Type.Optional(Params({ K: Type.String() })),
+    Open: Type.Optional(Type.Unknown()),
+  });
+  const parseParams = validateParams;
 
   it('coerces strings from queries and forms, but not in JSON', () => {
     assert.deepEqual(parseParams(schema, { Id: 'i-1', N: '3', B: 'true' }, 'strings'), {
@@ -184,6 +188,76 @@ describe('parseParams', () => {
     );
     const bare = Object.assign(Object.create(null) as Record<string, unknown>, { Id: 'i-1' });
     assert.deepEqual(parseParams(schema, bare, 'json'), { Id: 'i-1' });
+  });
+
+  it('treats null as absent (JSON clients send it for "not given")', () => {
+    assert.deepEqual(parseParams(schema, { Id: 'i-1', N: null, O: { K: 'v' } }, 'json'), {
+      Id: 'i-1',
+      O: { K: 'v' },
+    });
+    assert.equal(
+      code(() => parseParams(schema, { Id: null }, 'json')),
+      'MissingParameter',
+    );
+  });
+
+  it('says which parameter is wrong and why', () => {
+    const message = (input: Record<string, unknown>, source: 'json' | 'strings' = 'json') => {
+      try {
+        parseParams(schema, input, source);
+      } catch (err) {
+        if (err instanceof TencentError) return `${err.code}: ${err.message}`;
+        throw err;
+      }
+      return 'valid';
+    };
+    assert.equal(message({}), 'MissingParameter: The request is missing a required parameter Id.');
+    assert.equal(
+      message({ Id: 'i-1', O: {} }),
+      'MissingParameter: The request is missing a required parameter O.K.',
+    );
+    assert.equal(
+      message({ Id: 'i-1', O: { K: 'v', Z: 1 } }),
+      'UnknownParameter: The parameter O.Z is not recognized.',
+    );
+    assert.equal(
+      message({ Id: 'i-1', L: ['a', 2] }),
+      'InvalidParameter: The parameter L.1 must be a string, not number.',
+    );
+    assert.equal(
+      message({ Id: 'i-1', N: 'x' }, 'strings'),
+      'InvalidParameter: The parameter N must be an integer.',
+    );
+    assert.equal(
+      message({ Id: 'i-1', N: 0 }),
+      'InvalidParameterValue: The parameter N must be between 1 and 10.',
+    );
+  });
+
+  it('refuses NUL characters and deep nesting anywhere, open values included', () => {
+    assert.equal(
+      code(() => parseParams(schema, { Id: 'i-\u0000' }, 'json')),
+      'InvalidParameterValue',
+    );
+    assert.equal(
+      code(() => parseParams(schema, { Id: 'i-1', Open: { a: ['x\u0000'] } }, 'json')),
+      'InvalidParameterValue',
+    );
+    assert.equal(
+      code(() => parseParams(schema, { Id: 'i-1', Open: { 'a\u0000': 1 } }, 'json')),
+      'InvalidParameter',
+    );
+    let deep: unknown = 'x';
+    for (let i = 0; i < MAX_PARAM_DEPTH; i++) deep = [deep];
+    assert.equal(
+      code(() => parseParams(schema, { Id: 'i-1', Open: deep }, 'json')),
+      'InvalidParameter',
+    );
+    // Positive control: one level less is accepted and passed on as sent.
+    assert.deepEqual(
+      parseParams(schema, { Id: 'i-1', Open: (deep as unknown[])[0] }, 'json').Open,
+      (deep as unknown[])[0],
+    );
   });
 });
 

@@ -1,59 +1,13 @@
-// Action parameters for the Tencent APIs: a small declarative schema per action, one validator for every way
-// parameters arrive. JSON bodies (TC3 POST) must carry the right JSON types; query strings and form bodies
-// (GET, v1 and legacy) arrive flattened as strings (`AccountIds.0=…`, `Filters.1.Values.0=…`) and are
-// unflattened and coerced here. Errors use Tencent's codes: MissingParameter, UnknownParameter,
-// InvalidParameter (wrong type or shape) and InvalidParameterValue[.LimitExceeded] (out of range).
+// Action parameters for the Tencent APIs (API 3.0 and legacy): each action declares its parameters as a TypeBox
+// schema (param-types.ts has the shared pieces), and validateParams checks them for every way parameters
+// arrive. JSON bodies (TC3 POST) must carry the right JSON types; query strings and form bodies (GET, v1 and
+// legacy) arrive flattened as strings (`AccountIds.0=…`, `Filters.1.Values.0=…`) and are unflattened and
+// coerced here. The check itself is Ajv's (../validation.ts); this file maps its first error to Tencent's
+// codes: MissingParameter, UnknownParameter, InvalidParameter (wrong type or shape) and
+// InvalidParameterValue[.TooLarge|.LimitExceeded] (out of range), or the code a schema names (`tencentCodes`).
+import type { Static, TObject } from '@sinclair/typebox';
+import { check, typesOf, type Issue } from '../validation.js';
 import { TencentError } from './error-codes.js';
-
-export type Field =
-  | {
-      type: 'string';
-      required?: boolean;
-      minLength?: number;
-      maxLength?: number;
-      pattern?: RegExp;
-      /** Shown in the error message when `pattern` does not match. */
-      patternHint?: string;
-      /** The error code when `pattern` does not match (default InvalidParameterValue). */
-      patternCode?: string;
-      enum?: readonly string[];
-    }
-  | {
-      type: 'integer';
-      required?: boolean;
-      min?: number;
-      max?: number;
-      /** The error code for an out-of-range value (default InvalidParameterValue). */
-      rangeCode?: string;
-    }
-  | { type: 'boolean'; required?: boolean }
-  | { type: 'array'; required?: boolean; items: Field; minItems?: number; maxItems?: number }
-  | { type: 'object'; required?: boolean; fields: Record<string, Field> }
-  /** Accepted and not interpreted: Tencent parameters that have no meaning here (RunInstances' Placement, ...). */
-  | { type: 'ignored'; required?: boolean };
-
-export type Schema = Record<string, Field>;
-
-type InferField<F> = F extends { type: 'string'; enum: readonly (infer E)[] }
-  ? E
-  : F extends { type: 'string' }
-    ? string
-    : F extends { type: 'integer' }
-      ? number
-      : F extends { type: 'boolean' }
-        ? boolean
-        : F extends { type: 'array'; items: infer I }
-          ? InferField<I>[]
-          : F extends { type: 'object'; fields: infer O }
-            ? Infer<O>
-            : F extends { type: 'ignored' }
-              ? unknown
-              : never;
-
-/** The parsed parameters of a schema: required fields present, others optional. */
-export type Infer<S> = { [K in keyof S as S[K] extends { required: true } ? K : never]: InferField<S[K]> } & {
-  [K in keyof S as S[K] extends { required: true } ? never : K]?: InferField<S[K]>;
-};
 
 export type Source = 'json' | 'strings';
 
@@ -149,135 +103,155 @@ export function parseFlat(text: string): Record<string, string> {
   return out;
 }
 
+/** Nesting deeper than this is refused (the deepest parameter, RunInstances' TagSpecification, has 4). */
+export const MAX_PARAM_DEPTH = 10;
+
 function typeName(value: unknown): string {
   if (value === null) return 'null';
   if (Array.isArray(value)) return 'array';
   return typeof value;
 }
 
-function checkField(field: Field, value: unknown, path: string, source: Source): unknown {
-  switch (field.type) {
-    case 'string': {
-      if (typeof value !== 'string') {
-        throw new TencentError(
-          'InvalidParameter',
-          `The parameter ${path} must be a string, not ${typeName(value)}.`,
-        );
-      }
-      if (field.minLength !== undefined && value.length < field.minLength) {
+function asSchema(value: unknown): Record<string, unknown> {
+  return typeof value === 'object' && value !== null ? (value as Record<string, unknown>) : {};
+}
+
+/**
+ * The input as the schema will see it: own properties only (an inherited value, e.g. from a polluted
+ * Object.prototype, is never a parameter), null properties dropped (JSON clients may send null for "absent";
+ * the Node SDK strips them, others may not), and for flattened strings the integers and booleans the schema
+ * asks for converted. Guided by the schema, so values it leaves open (`Type.Unknown()`) are passed as sent.
+ */
+function normalize(schema: Record<string, unknown>, value: unknown, source: Source): unknown {
+  const types = typesOf(schema);
+  if (types.includes('object') && typeof value === 'object' && value !== null && !Array.isArray(value)) {
+    const properties = asSchema(schema.properties);
+    const entries: Array<[string, unknown]> = [];
+    for (const key of Object.keys(value)) {
+      const child = (value as Record<string, unknown>)[key];
+      if (child === null || child === undefined) continue;
+      const childSchema = Object.hasOwn(properties, key) ? asSchema(properties[key]) : {};
+      entries.push([key, normalize(childSchema, child, source)]);
+    }
+    // fromEntries defines own properties: a `__proto__` key stays a key (and is then an unknown parameter).
+    return Object.fromEntries(entries);
+  }
+  if (types.includes('array') && Array.isArray(value)) {
+    return value.map((item: unknown) => normalize(asSchema(schema.items), item, source));
+  }
+  if (source === 'strings' && typeof value === 'string') {
+    if (types.includes('integer') && /^-?\d{1,15}$/.test(value)) return Number(value);
+    if (types.includes('boolean') && (value === 'true' || value === 'false')) return value === 'true';
+  }
+  return value;
+}
+
+/** Tencent's words for the first problem Ajv found. */
+function tencentError(issue: Issue): TencentError {
+  const name = issue.path.join('.');
+  const { schema, params } = issue;
+  const override = asSchema(schema.tencentCodes)[issue.keyword];
+  const code = (fallback: string) => (typeof override === 'string' ? override : fallback);
+  switch (issue.keyword) {
+    case 'required':
+      return new TencentError('MissingParameter', `The request is missing a required parameter ${name}.`);
+    case 'additionalProperties':
+      return new TencentError('UnknownParameter', `The parameter ${name} is not recognized.`);
+    case 'type': {
+      const expected = typesOf(schema)[0];
+      const what =
+        expected === 'integer'
+          ? 'an integer'
+          : expected === 'boolean'
+            ? 'a boolean (true or false)'
+            : `${expected === 'array' || expected === 'object' ? 'an' : 'a'} ${expected}, not ${typeName(issue.value)}`;
+      return new TencentError(code('InvalidParameter'), `The parameter ${name} must be ${what}.`);
+    }
+    case 'minLength':
+      return new TencentError(
+        code('InvalidParameterValue'),
+        `The parameter ${name} must be at least ${String(params.limit)} characters.`,
+      );
+    case 'maxLength':
+      return new TencentError(
+        code('InvalidParameterValue.TooLarge'),
+        `The parameter ${name} must be at most ${String(params.limit)} characters.`,
+      );
+    case 'enum':
+      return new TencentError(
+        code('InvalidParameterValue'),
+        `The parameter ${name} must be one of ${(schema.enum as unknown[]).join(', ')}.`,
+      );
+    case 'pattern': {
+      const hint = typeof schema.hint === 'string' ? `: ${schema.hint}` : '';
+      return new TencentError(code('InvalidParameterValue'), `The parameter ${name} is malformed${hint}.`);
+    }
+    case 'minimum':
+    case 'maximum':
+      return new TencentError(
+        code('InvalidParameterValue'),
+        `The parameter ${name} must be between ${String(schema.minimum ?? '-∞')} and ${String(schema.maximum ?? '∞')}.`,
+      );
+    case 'maxItems':
+      return new TencentError(
+        code('InvalidParameterValue.LimitExceeded'),
+        `The parameter ${name} takes at most ${String(params.limit)} values.`,
+      );
+    case 'minItems':
+      return new TencentError(
+        code('InvalidParameterValue'),
+        `The parameter ${name} needs at least ${String(params.limit)} value(s).`,
+      );
+    default:
+      return new TencentError(code('InvalidParameterValue'), `The parameter ${name} is invalid.`);
+  }
+}
+
+/**
+ * Names and string values with a NUL character, and nesting deeper than MAX_PARAM_DEPTH, at any depth (values
+ * a schema leaves open included). PostgreSQL text cannot store or even compare a NUL, so such a value reaching
+ * a query (an image-name filter, a new image or instance name) failed there as an internal error.
+ */
+function refuseNulAndDepth(params: unknown): void {
+  // Iterative: a deeply nested open value cannot exhaust the stack.
+  const stack: Array<{ value: unknown; path: string; depth: number }> = [
+    { value: params, path: '', depth: 0 },
+  ];
+  while (stack.length > 0) {
+    const { value, path, depth } = stack.pop() as { value: unknown; path: string; depth: number };
+    if (typeof value === 'string') {
+      if (value.includes('\u0000')) {
         throw new TencentError(
           'InvalidParameterValue',
-          `The parameter ${path} must be at least ${field.minLength} characters.`,
+          `The parameter ${path} must not contain NUL characters (\\u0000).`,
         );
       }
-      if (field.maxLength !== undefined && value.length > field.maxLength) {
-        throw new TencentError(
-          'InvalidParameterValue.TooLarge',
-          `The parameter ${path} must be at most ${field.maxLength} characters.`,
-        );
+    } else if (typeof value === 'object' && value !== null) {
+      if (depth >= MAX_PARAM_DEPTH) {
+        throw new TencentError('InvalidParameter', `The parameter ${path} is nested too deeply.`);
       }
-      if (field.enum && !field.enum.includes(value)) {
-        throw new TencentError(
-          'InvalidParameterValue',
-          `The parameter ${path} must be one of ${field.enum.join(', ')}.`,
-        );
+      for (const [key, child] of Object.entries(value)) {
+        if (key.includes('\u0000')) {
+          throw new TencentError('InvalidParameter', 'A parameter name must not contain NUL characters.');
+        }
+        stack.push({ value: child, path: path === '' ? key : `${path}.${key}`, depth: depth + 1 });
       }
-      if (field.pattern && !field.pattern.test(value)) {
-        throw new TencentError(
-          field.patternCode ?? 'InvalidParameterValue',
-          `The parameter ${path} is malformed${field.patternHint ? `: ${field.patternHint}` : ''}.`,
-        );
-      }
-      return value;
-    }
-    case 'integer': {
-      let n: number;
-      if (source === 'strings' && typeof value === 'string' && /^-?\d{1,15}$/.test(value)) n = Number(value);
-      else if (typeof value === 'number' && Number.isSafeInteger(value)) n = value;
-      else throw new TencentError('InvalidParameter', `The parameter ${path} must be an integer.`);
-      if ((field.min !== undefined && n < field.min) || (field.max !== undefined && n > field.max)) {
-        throw new TencentError(
-          field.rangeCode ?? 'InvalidParameterValue',
-          `The parameter ${path} must be between ${field.min ?? '-∞'} and ${field.max ?? '∞'}.`,
-        );
-      }
-      return n;
-    }
-    case 'boolean': {
-      if (typeof value === 'boolean') return value;
-      if (source === 'strings' && (value === 'true' || value === 'false')) return value === 'true';
-      throw new TencentError('InvalidParameter', `The parameter ${path} must be a boolean (true or false).`);
-    }
-    case 'array': {
-      if (!Array.isArray(value)) {
-        throw new TencentError(
-          'InvalidParameter',
-          `The parameter ${path} must be an array, not ${typeName(value)}.`,
-        );
-      }
-      if (field.maxItems !== undefined && value.length > field.maxItems) {
-        throw new TencentError(
-          'InvalidParameterValue.LimitExceeded',
-          `The parameter ${path} takes at most ${field.maxItems} values.`,
-        );
-      }
-      if (field.minItems !== undefined && value.length < field.minItems) {
-        throw new TencentError(
-          'InvalidParameterValue',
-          `The parameter ${path} needs at least ${field.minItems} value(s).`,
-        );
-      }
-      return value.map((item, i) => checkField(field.items, item, `${path}.${i}`, source));
-    }
-    case 'ignored':
-      return value;
-    case 'object': {
-      if (typeof value !== 'object' || value === null || Array.isArray(value)) {
-        throw new TencentError(
-          'InvalidParameter',
-          `The parameter ${path} must be an object, not ${typeName(value)}.`,
-        );
-      }
-      return checkObject(field.fields, value as Record<string, unknown>, `${path}.`, source);
     }
   }
 }
 
-function checkObject(
-  schema: Schema,
-  input: Record<string, unknown>,
-  prefix: string,
-  source: Source,
-): unknown {
-  const out: Record<string, unknown> = {};
-  for (const key of Object.keys(input)) {
-    if (!Object.hasOwn(schema, key)) {
-      throw new TencentError('UnknownParameter', `The parameter ${prefix}${key} is not recognized.`);
-    }
-  }
-  for (const [key, field] of Object.entries(schema)) {
-    // Own properties only: an inherited value (a polluted Object.prototype) is never a parameter.
-    const value = Object.hasOwn(input, key) ? input[key] : undefined;
-    // JSON clients may send null for "absent" (the Node SDK strips nulls; others may not).
-    if (value === undefined || value === null) {
-      if (field.required) {
-        throw new TencentError(
-          'MissingParameter',
-          `The request is missing a required parameter ${prefix}${key}.`,
-        );
-      }
-      continue;
-    }
-    out[key] = checkField(field, value, `${prefix}${key}`, source);
-  }
-  return out;
-}
-
-/** Validates action parameters: unknown names, types, ranges, required fields. */
-export function parseParams<S extends Schema>(
+/**
+ * Validates an action's parameters against its schema: unknown names, types, ranges, required fields, then
+ * NUL characters and depth. Returns them typed, integers and booleans of flattened strings converted.
+ */
+export function validateParams<S extends TObject>(
   schema: S,
   input: Record<string, unknown>,
   source: Source,
-): Infer<S> {
-  return checkObject(schema, input, '', source) as Infer<S>;
+): Static<S> {
+  const params = normalize(schema as unknown as Record<string, unknown>, input, source);
+  const issue = check(schema, params);
+  if (issue) throw tencentError(issue);
+  refuseNulAndDepth(params);
+  return params as Static<S>;
 }

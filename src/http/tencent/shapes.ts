@@ -1,30 +1,6 @@
 // How our model looks in Tencent's APIs: image types and states, times, field formats. Shared by API 3.0 and
 // the legacy v2 actions.
 import type { Caller, Image, ImageStatus } from '../../domain/types.js';
-import type { Field } from './params.js';
-
-/** Tencent image IDs are `img-` + lowercase letters and digits; ours have 8, Tencent's examples up to 9. */
-export const imageIdField = {
-  type: 'string',
-  required: true,
-  pattern: /^img-[a-z0-9]{1,32}$/,
-  patternHint: 'expected img- followed by lowercase letters and digits',
-  patternCode: 'InvalidImageId.Malformed',
-} as const satisfies Field;
-
-export const accountIdField = {
-  type: 'string',
-  pattern: /^[1-9][0-9]{4,19}$/,
-  patternHint: 'account IDs are numeric',
-  patternCode: 'InvalidParameterValue.InvalidAppIdFormat',
-} as const satisfies Field;
-
-export const instanceIdField = {
-  type: 'string',
-  pattern: /^ins-[a-z0-9]{1,32}$/,
-  patternHint: 'expected ins- followed by lowercase letters and digits',
-  patternCode: 'InvalidInstanceId.Malformed',
-} as const satisfies Field;
 
 export type TencentImageType = 'PRIVATE_IMAGE' | 'PUBLIC_IMAGE' | 'SHARED_IMAGE';
 

@@ -18,8 +18,7 @@ import type { Caller } from '../../../domain/types.js';
 import type { Services } from '../../../services/container.js';
 import { authenticateParams, authenticateTc3 } from '../authenticate.js';
 import { TencentError, tencentCodeFor } from '../error-codes.js';
-import { refuseNulParams } from '../nul-guard.js';
-import { parseFlat, parseParams, refuseUnsafeJsonKeys, unflatten, type Source } from '../params.js';
+import { parseFlat, validateParams, refuseUnsafeJsonKeys, unflatten, type Source } from '../params.js';
 import {
   acceptRawBodies,
   actionParams,
@@ -257,8 +256,7 @@ async function handle(
       }
     }
 
-    const params = parseParams(definition.params, parsed.params, parsed.source);
-    refuseNulParams(params);
+    const params = validateParams(definition.params, parsed.params, parsed.source);
     request.log.info({ tencentAction: action, accountId: caller.accountId, region }, 'tencent api3 action');
     const result = await definition.handler(params, {
       ctx: { caller, region },

@@ -5,7 +5,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import type { Config } from '../../../config.js';
 import type { RequestContext } from '../../../services/context.js';
 import type { Services } from '../../../services/container.js';
-import type { Infer, Schema } from '../params.js';
+import type { Static, TObject } from '@sinclair/typebox';
 
 export interface ActionContext {
   ctx: RequestContext;
@@ -15,19 +15,20 @@ export interface ActionContext {
   log: FastifyBaseLogger;
 }
 
-export interface ActionDefinition<S extends Schema = Schema> {
+export interface ActionDefinition<S extends TObject = TObject> {
   /**
    * 'required': X-TC-Region / Region must name a configured region (else InvalidRegion.NotFound);
    * 'optional': the default region when absent; 'none': not used (DescribeRegions).
    */
   region: 'required' | 'optional' | 'none';
+  /** The parameters' schema (param-types.ts), validated by params.ts' validateParams. */
   params: S;
-  handler(params: Infer<S>, ac: ActionContext): Promise<Record<string, unknown>>;
+  handler(params: Static<S>, ac: ActionContext): Promise<Record<string, unknown>>;
 }
 
 export type ActionTable = Record<string, ActionDefinition>;
 
 /** Keeps the handler's parameter type tied to its schema, then erases it for the table. */
-export function defineAction<const S extends Schema>(def: ActionDefinition<S>): ActionDefinition {
+export function defineAction<S extends TObject>(def: ActionDefinition<S>): ActionDefinition {
   return def as unknown as ActionDefinition;
 }

@@ -1,33 +1,37 @@
 // The legacy v2 image actions (spec §1.5), on the same services as API 3.0: a share made here is the same
 // member Glance and API 3.0 show. Parameter names are the legacy lowercase ones (`imageId`, `uinList.n`).
+import { Type, type Static, type TObject } from '@sinclair/typebox';
 import { isDomainError } from '../../../domain/errors.js';
 import type { ImageKind } from '../../../services/image.service.js';
 import { assertShareCount, membersOrNone } from '../action-helpers.js';
 import type { ActionContext } from '../api3/types.js';
 import { TencentError, legacyCodeFor, tencentCodeFor } from '../error-codes.js';
-import type { Infer, Schema } from '../params.js';
-import { accountIdField, imageIdField, legacyTime } from '../shapes.js';
+import { MAX_ACCOUNTS_PER_CALL } from '../api3/actions/share-permission.js';
+import {
+  AccountId,
+  ImageDescription,
+  ImageId,
+  ImageName,
+  Int,
+  List,
+  Params,
+  RegionName,
+} from '../param-types.js';
+import { legacyTime } from '../shapes.js';
 
-export interface LegacyAction<S extends Schema = Schema> {
+export interface LegacyAction<S extends TObject = TObject> {
   /** The API 3.0 action whose error-code overrides apply (error-codes.ts). */
   api3Name: string;
+  /** The parameters' schema (param-types.ts), validated by params.ts' validateParams. */
   params: S;
-  handler(params: Infer<S>, ac: ActionContext): Promise<Record<string, unknown>>;
+  handler(params: Static<S>, ac: ActionContext): Promise<Record<string, unknown>>;
 }
 
-function defineLegacy<const S extends Schema>(def: LegacyAction<S>): LegacyAction {
+function defineLegacy<S extends TObject>(def: LegacyAction<S>): LegacyAction {
   return def as unknown as LegacyAction;
 }
 
-const imageIds = (max: number) =>
-  ({
-    type: 'array',
-    required: true,
-    items: { ...imageIdField, required: false },
-    minItems: 1,
-    maxItems: max,
-  }) as const;
-const uinList = { type: 'array', required: true, items: accountIdField, minItems: 1, maxItems: 500 } as const;
+const uinList = List(AccountId, MAX_ACCOUNTS_PER_CALL);
 
 /** Legacy region codes (spec §1.2) and the API 3.0 names they stand for. */
 export const LEGACY_REGIONS: Record<string, string> = {
@@ -73,7 +77,7 @@ function legacyStatus(status: string): number {
 export const legacyActions: Record<string, LegacyAction> = {
   ShareImage: defineLegacy({
     api3Name: 'ModifyImageSharePermission',
-    params: { imageId: imageIdField, uinList },
+    params: Params({ imageId: ImageId, uinList }),
     async handler(p, ac) {
       assertShareCount(ac.config, p.uinList, 'uinList');
       await ac.services.shares.shareWith(ac.ctx, p.imageId, p.uinList);
@@ -83,7 +87,7 @@ export const legacyActions: Record<string, LegacyAction> = {
 
   CancelShareImage: defineLegacy({
     api3Name: 'ModifyImageSharePermission',
-    params: { imageId: imageIdField, uinList },
+    params: Params({ imageId: ImageId, uinList }),
     async handler(p, ac) {
       await ac.services.shares.cancelShares(ac.ctx, p.imageId, p.uinList);
       return {};
@@ -92,7 +96,7 @@ export const legacyActions: Record<string, LegacyAction> = {
 
   GetImageShareUinInfo: defineLegacy({
     api3Name: 'DescribeImageSharePermission',
-    params: { imageIds: imageIds(10) },
+    params: Params({ imageIds: List(ImageId, 10) }),
     async handler(p, ac) {
       const imageList = [];
       for (const imageId of [...new Set(p.imageIds)]) {
@@ -114,13 +118,13 @@ export const legacyActions: Record<string, LegacyAction> = {
 
   DescribeImages: defineLegacy({
     api3Name: 'DescribeImages',
-    params: {
-      imageType: { type: 'integer', required: true, min: 1, max: 4 },
-      imageIds: { ...imageIds(10), required: false },
-      status: { type: 'integer', min: 0, max: 5 },
-      offset: { type: 'integer', min: 0 },
-      limit: { type: 'integer', min: 0, max: 100 },
-    },
+    params: Params({
+      imageType: Int({ minimum: 1, maximum: 4 }),
+      imageIds: Type.Optional(List(ImageId, 10)),
+      status: Type.Optional(Int({ minimum: 0, maximum: 5 })),
+      offset: Type.Optional(Int({ minimum: 0 })),
+      limit: Type.Optional(Int({ minimum: 0, maximum: 100 })),
+    }),
     async handler(p, ac) {
       const kind = LEGACY_TYPES[p.imageType];
       const statuses = p.status ? LEGACY_STATUSES[p.status] : undefined;
@@ -149,11 +153,11 @@ export const legacyActions: Record<string, LegacyAction> = {
 
   ModifyImageAttributes: defineLegacy({
     api3Name: 'ModifyImageAttribute',
-    params: {
-      imageId: imageIdField,
-      imageName: { type: 'string', minLength: 1, maxLength: 60 },
-      imageDescription: { type: 'string', maxLength: 256 },
-    },
+    params: Params({
+      imageId: ImageId,
+      imageName: Type.Optional(ImageName),
+      imageDescription: Type.Optional(ImageDescription),
+    }),
     async handler(p, ac) {
       const patch: { name?: string; description?: string } = {};
       if (p.imageName !== undefined) patch.name = p.imageName;
@@ -167,7 +171,7 @@ export const legacyActions: Record<string, LegacyAction> = {
 
   DeleteImages: defineLegacy({
     api3Name: 'DeleteImages',
-    params: { imageIds: imageIds(100) },
+    params: Params({ imageIds: List(ImageId, 100) }),
     async handler(p, ac) {
       // The legacy batch format (spec §1.4): one result per image; outer code 0 / 5400 partial / 5100 all failed.
       const detail: Record<string, { code: number; message: string; codeDesc?: string }> = {};
@@ -195,17 +199,11 @@ export const legacyActions: Record<string, LegacyAction> = {
 
   SyncCvmImage: defineLegacy({
     api3Name: 'SyncImages',
-    params: {
-      srcRegion: { type: 'string', required: true, maxLength: 64 },
-      imgIdList: imageIds(10),
-      dstRegion: {
-        type: 'array',
-        required: true,
-        items: { type: 'string', maxLength: 64 },
-        minItems: 1,
-        maxItems: 20,
-      },
-    },
+    params: Params({
+      srcRegion: RegionName,
+      imgIdList: List(ImageId, 10),
+      dstRegion: List(RegionName, 20),
+    }),
     async handler(p, ac) {
       const source = regionName(p.srcRegion);
       if (!ac.config.regions.includes(source)) {

@@ -11,8 +11,7 @@ import { isDomainError } from '../../../domain/errors.js';
 import type { Services } from '../../../services/container.js';
 import { authenticateParams } from '../authenticate.js';
 import { TencentError, legacyCodeFor, tencentCodeFor } from '../error-codes.js';
-import { refuseNulParams } from '../nul-guard.js';
-import { parseFlat, parseParams, unflatten } from '../params.js';
+import { parseFlat, validateParams, unflatten } from '../params.js';
 import {
   acceptRawBodies,
   actionParams,
@@ -74,8 +73,7 @@ async function handle(
         throw new TencentError('InvalidRegion.NotFound', `The region ${flat.Region} does not exist.`);
       }
     }
-    const params = parseParams(definition.params, unflatten(actionParams(flat)), 'strings');
-    refuseNulParams(params);
+    const params = validateParams(definition.params, unflatten(actionParams(flat)), 'strings');
     request.log.info(
       { tencentLegacyAction: action, accountId: caller.accountId, region },
       'tencent legacy action',

@@ -1,4 +1,5 @@
 // DescribeRegions: the configured regions in Tencent's shape.
+import { Params } from '../../param-types.js';
 import { defineAction } from '../types.js';
 
 /** Display names of Tencent's regions; other configured names are shown as they are. */
@@ -24,7 +25,7 @@ const REGION_NAMES: Record<string, string> = {
 
 export const describeRegions = defineAction({
   region: 'none',
-  params: {},
+  params: Params({}),
   async handler(_params, { config }) {
     const RegionSet = config.regions.map((region) => ({
       Region: region,

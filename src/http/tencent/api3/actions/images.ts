@@ -1,30 +1,24 @@
 // Image actions: DescribeImages, ModifyImageAttribute, DeleteImages, SyncImages, CreateImage, DescribeImageQuota.
+import { Type } from '@sinclair/typebox';
 import type { ImageFilters } from '../../../../repositories/db/image.repository.js';
 import type { ImageKind } from '../../../../services/image.service.js';
 import { TencentError } from '../../error-codes.js';
-import type { Field } from '../../params.js';
-import { imageIdField, imageShape, instanceIdField, statusesForState } from '../../shapes.js';
+import {
+  ImageDescription,
+  ImageId,
+  ImageName,
+  InstanceId,
+  Int,
+  List,
+  Params,
+  RegionName,
+  StringEnum,
+  Text,
+} from '../../param-types.js';
+import { imageShape, statusesForState } from '../../shapes.js';
 import { defineAction } from '../types.js';
 
-const optionalImageIds = (maxItems: number) =>
-  ({
-    type: 'array',
-    items: { ...imageIdField, required: false },
-    minItems: 1,
-    maxItems,
-  }) as const satisfies Field;
-const requiredImageIds = (maxItems: number) => ({ ...optionalImageIds(maxItems), required: true }) as const;
-
-const filtersField = {
-  type: 'array',
-  items: {
-    type: 'object',
-    fields: {
-      Name: { type: 'string', required: true, maxLength: 64 },
-      Values: { type: 'array', required: true, items: { type: 'string', maxLength: 255 }, minItems: 1 },
-    },
-  },
-} as const satisfies Field;
+const filtersField = Type.Array(Params({ Name: Text(64), Values: Type.Array(Text(255), { minItems: 1 }) }));
 
 const IMAGE_TYPES: Record<string, ImageKind> = {
   PRIVATE_IMAGE: 'own',
@@ -34,19 +28,16 @@ const IMAGE_TYPES: Record<string, ImageKind> = {
 
 export const describeImages = defineAction({
   region: 'required',
-  params: {
-    ImageIds: optionalImageIds(100),
-    Filters: filtersField,
-    Offset: { type: 'integer', min: 0 },
-    Limit: {
-      type: 'integer',
-      min: 0,
-      max: 100,
-      rangeCode: 'InvalidParameterValue.InvalidParameterValueLimit',
-    },
+  params: Params({
+    ImageIds: Type.Optional(List(ImageId, 100)),
+    Filters: Type.Optional(filtersField),
+    Offset: Type.Optional(Int({ minimum: 0 })),
+    Limit: Type.Optional(
+      Int({ minimum: 0, maximum: 100, rangeCode: 'InvalidParameterValue.InvalidParameterValueLimit' }),
+    ),
     // Accepted for compatibility: every image runs on every (imaginary) instance type here.
-    InstanceType: { type: 'string', maxLength: 64 },
-  },
+    InstanceType: Type.Optional(Text(64)),
+  }),
   async handler(params, { ctx, services }) {
     if (params.ImageIds && params.Filters) {
       throw new TencentError(
@@ -116,11 +107,11 @@ export const describeImages = defineAction({
 
 export const modifyImageAttribute = defineAction({
   region: 'required',
-  params: {
-    ImageId: imageIdField,
-    ImageName: { type: 'string', minLength: 1, maxLength: 60 },
-    ImageDescription: { type: 'string', maxLength: 256 },
-  },
+  params: Params({
+    ImageId,
+    ImageName: Type.Optional(ImageName),
+    ImageDescription: Type.Optional(ImageDescription),
+  }),
   async handler(params, { ctx, services }) {
     const patch: { name?: string; description?: string } = {};
     if (params.ImageName !== undefined) patch.name = params.ImageName;
@@ -135,11 +126,11 @@ export const modifyImageAttribute = defineAction({
 
 export const deleteImages = defineAction({
   region: 'required',
-  params: {
-    ImageIds: requiredImageIds(100),
-    DeleteBindedSnap: { type: 'boolean' },
-    DryRun: { type: 'boolean' },
-  },
+  params: Params({
+    ImageIds: List(ImageId, 100),
+    DeleteBindedSnap: Type.Optional(Type.Boolean()),
+    DryRun: Type.Optional(Type.Boolean()),
+  }),
   async handler(params, { ctx, services }) {
     await services.images.deleteMany(ctx, params.ImageIds, { dryRun: params.DryRun === true });
     return {};
@@ -148,20 +139,14 @@ export const deleteImages = defineAction({
 
 export const syncImages = defineAction({
   region: 'required',
-  params: {
-    ImageIds: requiredImageIds(10),
-    DestinationRegions: {
-      type: 'array',
-      required: true,
-      items: { type: 'string', maxLength: 64 },
-      minItems: 1,
-      maxItems: 20,
-    },
-    DryRun: { type: 'boolean' },
-    ImageName: { type: 'string', minLength: 1, maxLength: 60 },
-    ImageSetRequired: { type: 'boolean' },
-    Encrypt: { type: 'boolean' },
-  },
+  params: Params({
+    ImageIds: List(ImageId, 10),
+    DestinationRegions: List(RegionName, 20),
+    DryRun: Type.Optional(Type.Boolean()),
+    ImageName: Type.Optional(ImageName),
+    ImageSetRequired: Type.Optional(Type.Boolean()),
+    Encrypt: Type.Optional(Type.Boolean()),
+  }),
   async handler(params, { ctx, services }) {
     if (params.Encrypt) {
       throw new TencentError(
@@ -182,14 +167,14 @@ export const syncImages = defineAction({
 
 export const createImage = defineAction({
   region: 'required',
-  params: {
-    ImageName: { type: 'string', required: true, minLength: 1, maxLength: 60 },
-    InstanceId: { ...instanceIdField, required: true },
-    ImageDescription: { type: 'string', maxLength: 256 },
+  params: Params({
+    ImageName,
+    InstanceId,
+    ImageDescription: Type.Optional(ImageDescription),
     // Accepted for compatibility; an instance here is a record, not a machine to power off or sysprep.
-    ForcePoweroff: { type: 'string', enum: ['true', 'false'] },
-    Sysprep: { type: 'string', enum: ['true', 'false'] },
-  },
+    ForcePoweroff: Type.Optional(StringEnum(['true', 'false'])),
+    Sysprep: Type.Optional(StringEnum(['true', 'false'])),
+  }),
   async handler(params, { ctx, services }) {
     const image = await services.images.createFromInstance(ctx, params.InstanceId, {
       name: params.ImageName,
@@ -201,7 +186,7 @@ export const createImage = defineAction({
 
 export const describeImageQuota = defineAction({
   region: 'optional',
-  params: {},
+  params: Params({}),
   async handler(_params, { ctx, services }) {
     const { quota } = await services.images.quota(ctx);
     return { ImageNumQuota: quota };

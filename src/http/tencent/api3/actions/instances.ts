@@ -1,47 +1,38 @@
 // RunInstances, DescribeInstances, TerminateInstances: instances are records of launches from an image (the
 // one thing a receiver may do with a shared image), not machines.
+import { Type } from '@sinclair/typebox';
 import { TencentError } from '../../error-codes.js';
-import type { Field } from '../../params.js';
-import { imageIdField, instanceIdField, tencentTime } from '../../shapes.js';
+import { Ignored, ImageId, InstanceId, Int, List, Params, Text } from '../../param-types.js';
+import { tencentTime } from '../../shapes.js';
 import { defineAction } from '../types.js';
 
-const optionalInstanceIds = {
-  type: 'array',
-  items: instanceIdField,
-  minItems: 1,
-  maxItems: 100,
-} as const satisfies Field;
-const requiredInstanceIds = { ...optionalInstanceIds, required: true } as const;
-
 /** RunInstances parameters that describe a real machine; accepted so SDK calls work, and not interpreted. */
-const machineParams = Object.fromEntries(
-  [
-    'InstanceChargeType',
-    'InstanceChargePrepaid',
-    'Placement',
-    'InstanceType',
-    'SystemDisk',
-    'DataDisks',
-    'VirtualPrivateCloud',
-    'InternetAccessible',
-    'LoginSettings',
-    'SecurityGroupIds',
-    'EnhancedService',
-    'ClientToken',
-    'HostName',
-    'TagSpecification',
-    'UserData',
-  ].map((name) => [name, { type: 'ignored' } as const]),
-) as Record<string, { type: 'ignored' }>;
+const machineParams = {
+  InstanceChargeType: Ignored(),
+  InstanceChargePrepaid: Ignored(),
+  Placement: Ignored(),
+  InstanceType: Ignored(),
+  SystemDisk: Ignored(),
+  DataDisks: Ignored(),
+  VirtualPrivateCloud: Ignored(),
+  InternetAccessible: Ignored(),
+  LoginSettings: Ignored(),
+  SecurityGroupIds: Ignored(),
+  EnhancedService: Ignored(),
+  ClientToken: Ignored(),
+  HostName: Ignored(),
+  TagSpecification: Ignored(),
+  UserData: Ignored(),
+};
 
 export const runInstances = defineAction({
   region: 'required',
-  params: {
-    ImageId: imageIdField,
-    InstanceCount: { type: 'integer', min: 1, max: 100 },
-    InstanceName: { type: 'string', minLength: 1, maxLength: 128 },
+  params: Params({
+    ImageId,
+    InstanceCount: Type.Optional(Int({ minimum: 1, maximum: 100 })),
+    InstanceName: Type.Optional(Text(128, 1)),
     ...machineParams,
-  },
+  }),
   async handler(params, { ctx, services }) {
     const instances = await services.instances.launch(ctx, params.ImageId, {
       count: params.InstanceCount ?? 1,
@@ -53,28 +44,14 @@ export const runInstances = defineAction({
 
 export const describeInstances = defineAction({
   region: 'required',
-  params: {
-    InstanceIds: optionalInstanceIds,
-    Filters: {
-      type: 'array',
-      maxItems: 10,
-      items: {
-        type: 'object',
-        fields: {
-          Name: { type: 'string', required: true, maxLength: 64 },
-          Values: {
-            type: 'array',
-            required: true,
-            items: { type: 'string', maxLength: 64 },
-            minItems: 1,
-            maxItems: 5,
-          },
-        },
-      },
-    },
-    Offset: { type: 'integer', min: 0 },
-    Limit: { type: 'integer', min: 0, max: 100 },
-  },
+  params: Params({
+    InstanceIds: Type.Optional(List(InstanceId, 100)),
+    Filters: Type.Optional(
+      Type.Array(Params({ Name: Text(64), Values: List(Text(64), 5) }), { maxItems: 10 }),
+    ),
+    Offset: Type.Optional(Int({ minimum: 0 })),
+    Limit: Type.Optional(Int({ minimum: 0, maximum: 100 })),
+  }),
   async handler(params, { ctx, services }) {
     if (params.InstanceIds && params.Filters) {
       throw new TencentError(
@@ -109,7 +86,7 @@ export const describeInstances = defineAction({
 
 export const terminateInstances = defineAction({
   region: 'required',
-  params: { InstanceIds: requiredInstanceIds },
+  params: Params({ InstanceIds: List(InstanceId, 100) }),
   async handler(params, { ctx, services }) {
     await services.instances.terminate(ctx, params.InstanceIds);
     return {};

@@ -1,7 +1,8 @@
 // ModifyImageSharePermission (SHARE / CANCEL, many accounts per call, all or nothing) and
 // DescribeImageSharePermission. The shares are the image members Glance shows at /v2/images/{id}/members.
 import { assertShareCount, membersOrNone } from '../../action-helpers.js';
-import { accountIdField, imageIdField, tencentTime } from '../../shapes.js';
+import { AccountId, ImageId, List, Params, StringEnum } from '../../param-types.js';
+import { tencentTime } from '../../shapes.js';
 import { defineAction } from '../types.js';
 
 /** At most this many account IDs in one call (Tencent's current per-image limit). */
@@ -10,17 +11,11 @@ export const MAX_ACCOUNTS_PER_CALL = 500;
 export const modifyImageSharePermission = defineAction({
   // Tencent's docs say the region is not required here: the default region is used when absent.
   region: 'optional',
-  params: {
-    ImageId: imageIdField,
-    AccountIds: {
-      type: 'array',
-      required: true,
-      items: accountIdField,
-      minItems: 1,
-      maxItems: MAX_ACCOUNTS_PER_CALL,
-    },
-    Permission: { type: 'string', required: true, enum: ['SHARE', 'CANCEL'] },
-  },
+  params: Params({
+    ImageId,
+    AccountIds: List(AccountId, MAX_ACCOUNTS_PER_CALL),
+    Permission: StringEnum(['SHARE', 'CANCEL']),
+  }),
   async handler(params, { ctx, services, config }) {
     assertShareCount(config, params.AccountIds, 'AccountIds');
     if (params.Permission === 'SHARE')
@@ -32,7 +27,7 @@ export const modifyImageSharePermission = defineAction({
 
 export const describeImageSharePermission = defineAction({
   region: 'optional',
-  params: { ImageId: imageIdField },
+  params: Params({ ImageId }),
   async handler(params, { ctx, services }) {
     const members = await membersOrNone(services, ctx, params.ImageId);
     return {
