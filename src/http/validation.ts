@@ -7,9 +7,11 @@ import type { FastifySchemaCompiler } from 'fastify';
 
 /**
  * Annotation keywords our schemas carry and Ajv must accept without acting on them: Glance's served schemas
- * have `name`, `links` and `is_base`; Tencent parameters name the error `code` of a failed keyword.
+ * have `name`, `links` and `is_base`; `messages` gives a dialect's text for a failed keyword (Glance's member
+ * bodies); Tencent parameters name the error code of a failed keyword (`tencentCodes`) and explain a pattern
+ * (`hint`).
  */
-const ANNOTATIONS = ['name', 'links', 'is_base', 'tencentCodes', 'hint'];
+const ANNOTATIONS = ['name', 'links', 'is_base', 'messages', 'tencentCodes', 'hint'];
 
 /**
  * No coercion, no defaults, nothing removed: a value is valid as sent or refused. Strict mode catches a typo
@@ -23,12 +25,19 @@ const ajv = new Ajv({
   coerceTypes: false,
   useDefaults: false,
   removeAdditional: false,
+  // An inherited property (say, of a polluted Object.prototype) is never part of an input.
+  ownProperties: true,
 });
 ajv.addVocabulary(ANNOTATIONS);
 
 const compiled = new WeakMap<object, ValidateFunction>();
 
-/** The validator of `schema`, compiled once per schema object. */
+/** A fresh validator of `schema` as it is now (a surface compiles its schemas when it is built). */
+export function compile(schema: object): ValidateFunction {
+  return ajv.compile(schema);
+}
+
+/** The validator of `schema`, compiled once per schema object (for schemas that never change). */
 export function validatorFor(schema: object): ValidateFunction {
   let validate = compiled.get(schema);
   if (!validate) {
@@ -39,7 +48,7 @@ export function validatorFor(schema: object): ValidateFunction {
 }
 
 /** Fastify's validator compiler for the surfaces that declare route schemas (`setValidatorCompiler`). */
-export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema }) => validatorFor(schema);
+export const validatorCompiler: FastifySchemaCompiler<object> = ({ schema }) => compile(schema);
 
 /** One problem with an input, in terms every dialect can phrase. */
 export interface Issue {

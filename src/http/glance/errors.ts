@@ -4,7 +4,10 @@
 // Authentication failures are Keystone-style JSON with WWW-Authenticate, as keystonemiddleware sends them.
 // The one table from the domain's coded errors to HTTP statuses for this surface lives here.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorObject } from 'ajv';
 import { isDomainError, type DomainError, type ErrorCode } from '../../domain/errors.js';
+import { issueOf } from '../validation.js';
+import { glanceValidationError } from './validation.js';
 
 export const titles: Record<number, string> = {
   400: 'Bad Request',
@@ -193,7 +196,10 @@ export function glanceErrorHandler(identityUri: () => string) {
     }
     const fastifyError = error as FastifyError;
     if (fastifyError.validation) {
-      return sendGlanceError(request, reply, 400, `Invalid request: ${fastifyError.message}`.slice(0, 500));
+      // A route schema refused the body: Glance's words for the first problem.
+      const root = (request.routeOptions.schema?.body ?? {}) as Record<string, unknown>;
+      const refusal = glanceValidationError(issueOf(fastifyError.validation as ErrorObject[]), root);
+      return sendGlanceError(request, reply, refusal.statusCode, refusal.message);
     }
     const status = fastifyError.statusCode;
     if (typeof status === 'number' && status >= 400 && status < 500) {

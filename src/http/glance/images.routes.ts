@@ -2,10 +2,9 @@
 // actions. Each handler turns the wire format into one service call and the result back into Glance JSON.
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { isReservedProperty } from '../../domain/image-fields.js';
-import type { Visibility } from '../../domain/types.js';
 import type { NewImageInput } from '../../services/image.service.js';
 import { requestContext } from './auth.js';
-import { GlanceHttpError, badRequest } from './errors.js';
+import { GlanceHttpError } from './errors.js';
 import { parseListQuery, pageLinks } from './list-query.js';
 import {
   ACCEPT_PATCH,
@@ -16,95 +15,71 @@ import {
   translatePatch,
 } from './patch.js';
 import type { GlanceContext } from './plugin.js';
-import { jsonBody, jsonObjectBody, ownValue, route } from './routing.js';
+import { jsonBody, route } from './routing.js';
+import { imageSchema, type ImageBody } from './schemas.js';
 import { imageBody } from './serialize.js';
 
 const forbidden = (message: string) => new GlanceHttpError(403, message);
 
-function typeError(name: string, expected: string): GlanceHttpError {
-  return badRequest(`Invalid value for '${name}': expected ${expected}.`);
-}
-
-function optString(
-  body: Record<string, unknown>,
-  name: string,
-  nullable: boolean,
-): string | null | undefined {
-  const value = ownValue(body, name);
-  if (value === undefined) return undefined;
-  if (value === null && nullable) return null;
-  if (typeof value !== 'string') throw typeError(name, nullable ? 'a string or null' : 'a string');
-  return value;
-}
-
-function optBoolean(body: Record<string, unknown>, name: string): boolean | undefined {
-  const value = ownValue(body, name);
-  if (value === undefined) return undefined;
-  if (typeof value !== 'boolean') throw typeError(name, 'a boolean');
-  return value;
-}
-
-function optInteger(body: Record<string, unknown>, name: string): number | undefined {
-  const value = ownValue(body, name);
-  if (value === undefined) return undefined;
-  if (typeof value !== 'number' || !Number.isInteger(value)) throw typeError(name, 'an integer');
-  return value;
-}
-
-/** POST /v2/images body -> NewImageInput: read-only and reserved keys 403 first, then types 400. */
-export function createInput(body: Record<string, unknown>): NewImageInput {
+/** Glance's first check on a create body: attributes the server sets are 403, before the schema's 400. */
+export function refuseReadOnlyAttributes(body: Record<string, unknown>): void {
   for (const key of Object.keys(body)) {
     if (READ_ONLY_ATTRIBUTES.has(key)) throw forbidden(`Attribute '${key}' is read-only.`);
     if (key === 'locations' || isReservedProperty(key)) throw forbidden(`Attribute '${key}' is reserved.`);
   }
+}
+
+/** Base attributes of a create body; every other key is an extra property. */
+const CREATE_FIELDS = new Set([
+  'id',
+  'name',
+  'description',
+  'visibility',
+  'protected',
+  'os_hidden',
+  'disk_format',
+  'container_format',
+  'min_disk',
+  'min_ram',
+  'owner',
+  'tags',
+]);
+
+/**
+ * A POST /v2/images body that passed the image schema -> NewImageInput. Own properties only: an inherited
+ * value is never an input. A null extra property (the schema allows it for kernel_id, ...) is not stored.
+ */
+export function createInput(body: ImageBody): NewImageInput {
+  const read = <K extends keyof ImageBody>(name: K): ImageBody[K] | undefined =>
+    Object.hasOwn(body, name) ? body[name] : undefined;
   const input: NewImageInput = {};
-  const id = optString(body, 'id', false);
-  if (id !== undefined) input.id = id as string;
-  const name = optString(body, 'name', true);
+  const id = read('id');
+  if (id !== undefined) input.id = id;
+  const name = read('name');
   if (name !== undefined) input.name = name;
-  const description = optString(body, 'description', true);
+  const description = read('description');
   if (description !== undefined) input.description = description;
-  const visibility = optString(body, 'visibility', false);
-  if (visibility !== undefined) input.visibility = visibility as Visibility;
-  const isProtected = optBoolean(body, 'protected');
+  const visibility = read('visibility');
+  if (visibility !== undefined) input.visibility = visibility;
+  const isProtected = read('protected');
   if (isProtected !== undefined) input.protected = isProtected;
-  const osHidden = optBoolean(body, 'os_hidden');
+  const osHidden = read('os_hidden');
   if (osHidden !== undefined) input.osHidden = osHidden;
-  const diskFormat = optString(body, 'disk_format', true);
+  const diskFormat = read('disk_format');
   if (diskFormat !== undefined) input.diskFormat = diskFormat;
-  const containerFormat = optString(body, 'container_format', true);
+  const containerFormat = read('container_format');
   if (containerFormat !== undefined) input.containerFormat = containerFormat;
-  const minDisk = optInteger(body, 'min_disk');
+  const minDisk = read('min_disk');
   if (minDisk !== undefined) input.minDisk = minDisk;
-  const minRam = optInteger(body, 'min_ram');
+  const minRam = read('min_ram');
   if (minRam !== undefined) input.minRam = minRam;
-  const owner = optString(body, 'owner', true);
+  const owner = read('owner');
   if (typeof owner === 'string') input.ownerId = owner;
-  const tags = ownValue(body, 'tags');
-  if (tags !== undefined) {
-    if (!Array.isArray(tags) || tags.some((t) => typeof t !== 'string')) {
-      throw typeError('tags', 'an array of strings');
-    }
-    input.tags = tags as string[];
-  }
-  const base = new Set([
-    'id',
-    'name',
-    'description',
-    'visibility',
-    'protected',
-    'os_hidden',
-    'disk_format',
-    'container_format',
-    'min_disk',
-    'min_ram',
-    'owner',
-    'tags',
-  ]);
+  const tags = read('tags');
+  if (tags !== undefined) input.tags = tags;
   const properties: Record<string, string> = {};
   for (const [key, value] of Object.entries(body)) {
-    if (base.has(key)) continue;
-    if (typeof value !== 'string') throw typeError(key, 'a string (extra properties are strings)');
+    if (CREATE_FIELDS.has(key) || typeof value !== 'string') continue;
     properties[key] = value;
   }
   if (Object.keys(properties).length) input.properties = properties;
@@ -136,8 +111,12 @@ export function imageRoutes(app: FastifyInstance, g: GlanceContext): void {
       },
     },
     POST: {
+      json: 'object',
+      beforeSchema: (request) => refuseReadOnlyAttributes(request.body as Record<string, unknown>),
+      // The very schema GET /v2/schemas/image serves.
+      schema: { body: imageSchema },
       handler: async (request, reply) => {
-        const input = createInput(await jsonObjectBody(request, limit));
+        const input = createInput(request.body as ImageBody);
         const image = await services.images.create(requestContext(request), input);
         return reply
           .code(201)
@@ -174,7 +153,9 @@ export function imageRoutes(app: FastifyInstance, g: GlanceContext): void {
         const body = await jsonBody(request, limit);
         // The patch is translated against the image as it is under the service's row lock.
         return imageBody(
-          await services.images.update(ctx, id, (current) => translatePatch(media, body, current)),
+          await services.images.update(ctx, id, (current) =>
+            translatePatch(media, body, current, g.validateImage),
+          ),
         );
       },
     },

@@ -1,18 +1,49 @@
 // Image members (sharing), with Glance's bodies and status codes (spec §2.1): create answers 200, the
 // member body carries `schema`, and unknown keys in an update body are ignored (openstacksdk sends more).
 // Who may do what is decided by the share service (domain/access.ts, domain/sharing.ts).
+import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { hasNul } from '../../domain/image-fields.js';
-import { parseMemberStatus } from '../../domain/sharing.js';
+import { memberStatuses } from '../../domain/types.js';
 import { requestContext } from './auth.js';
-import { badRequest } from './errors.js';
 import type { GlanceContext } from './plugin.js';
-import { jsonObjectBody, ownValue, route } from './routing.js';
+import { route } from './routing.js';
 import { memberBody } from './serialize.js';
+
+/** No NUL character (PostgreSQL text cannot hold one, and no account ID has one). */
+const NO_NUL = '^[^\\u0000]*$';
+
+/** POST /v2/images/{id}/members: `{"member": "<account ID>"}`, with Glance's texts for each refusal. */
+export const addMemberBody = Type.Object({
+  member: Type.String({
+    minLength: 1,
+    maxLength: 255,
+    pattern: NO_NUL,
+    messages: {
+      required: 'Member to be added not specified',
+      null: "Member can't be empty",
+      minLength: "Member can't be empty",
+      type: 'Member must be a string (an account ID).',
+      maxLength: 'Member ID is longer than 255 characters.',
+      pattern: 'Member ID must not contain NUL characters (\\u0000).',
+    },
+  }),
+});
+
+/** PUT /v2/images/{id}/members/{member}: `{"status": ...}`; other keys are ignored (openstacksdk sends more). */
+export const memberStatusBody = Type.Object({
+  status: Type.Unsafe<(typeof memberStatuses)[number]>({
+    type: 'string',
+    enum: [...memberStatuses],
+    messages: {
+      required: 'Status not specified',
+      type: 'Incorrect request: Status must be "pending", "accepted" or "rejected".',
+      enum: 'Incorrect request: Status must be "pending", "accepted" or "rejected".',
+    },
+  }),
+});
 
 export function memberRoutes(app: FastifyInstance, g: GlanceContext): void {
   const { services } = g;
-  const limit = g.config.server.bodyLimitBytes;
 
   route(app, '/v2/images/:id/members', {
     GET: {
@@ -24,15 +55,11 @@ export function memberRoutes(app: FastifyInstance, g: GlanceContext): void {
       },
     },
     POST: {
+      json: 'object',
+      schema: { body: addMemberBody },
       handler: async (request) => {
         const { id } = request.params as { id: string };
-        const body = await jsonObjectBody(request, limit);
-        if (!Object.hasOwn(body, 'member')) throw badRequest('Member to be added not specified');
-        const member = ownValue(body, 'member');
-        if (member === '' || member === null) throw badRequest("Member can't be empty");
-        if (typeof member !== 'string') throw badRequest('Member must be a string (an account ID).');
-        if (member.length > 255) throw badRequest('Member ID is longer than 255 characters.');
-        if (hasNul(member)) throw badRequest('Member ID must not contain NUL characters (\\u0000).');
+        const { member } = request.body as Static<typeof addMemberBody>;
         return memberBody(await services.shares.addMember(requestContext(request), id, member));
       },
     },
@@ -47,16 +74,11 @@ export function memberRoutes(app: FastifyInstance, g: GlanceContext): void {
       },
     },
     PUT: {
+      json: 'object',
+      schema: { body: memberStatusBody },
       handler: async (request) => {
         const { id, memberId } = request.params as { id: string; memberId: string };
-        const body = await jsonObjectBody(request, limit);
-        if (!Object.hasOwn(body, 'status')) throw badRequest('Status not specified');
-        let status;
-        try {
-          status = parseMemberStatus(ownValue(body, 'status'));
-        } catch {
-          throw badRequest('Incorrect request: Status must be "pending", "accepted" or "rejected".');
-        }
+        const { status } = request.body as Static<typeof memberStatusBody>;
         return memberBody(
           await services.shares.setMemberStatus(requestContext(request), id, memberId, status),
         );

@@ -2,10 +2,14 @@
 // ImagePatch for the image service. Wire rules live here (which paths exist, which are read-only or
 // reserved, draft-4 versus draft-10 `add`, missing properties); the image rules stay in the service.
 import type { Image, Visibility } from '../../domain/types.js';
-import { hasNul, isReservedProperty } from '../../domain/image-fields.js';
+import type { ValidateFunction } from 'ajv';
+import { MAX_PROPERTY_KEY_LENGTH, hasNul, isReservedProperty } from '../../domain/image-fields.js';
 import type { ImagePatch } from '../../services/image.service.js';
 import { GlanceHttpError, badRequest } from './errors.js';
 import { ownValue } from './routing.js';
+import { imageSchema } from './schemas.js';
+import { assertValid } from './validation.js';
+import { validatorFor } from '../validation.js';
 
 export const PATCH_V21 = 'application/openstack-images-v2.1-json-patch';
 export const PATCH_V20 = 'application/openstack-images-v2.0-json-patch';
@@ -116,42 +120,28 @@ function parseOperations(media: string, body: unknown): Operation[] {
   });
 }
 
-function invalid(name: string, expected: string): GlanceHttpError {
-  return badRequest(`Invalid value for '${name}': expected ${expected}.`);
-}
+/** The image schema's validator (what GET /v2/schemas/image serves), compiled when the surface is built. */
+export type ImageValidator = ValidateFunction;
 
-function checkBaseValue(name: string, value: unknown): void {
-  switch (name) {
-    case 'name':
-    case 'container_format':
-    case 'disk_format':
-      if (value !== null && typeof value !== 'string') throw invalid(name, 'a string or null');
-      return;
-    case 'owner':
-    case 'visibility':
-      if (typeof value !== 'string') throw invalid(name, 'a string');
-      return;
-    case 'protected':
-    case 'os_hidden':
-      if (typeof value !== 'boolean') throw invalid(name, 'a boolean');
-      return;
-    case 'min_disk':
-    case 'min_ram':
-      if (typeof value !== 'number' || !Number.isInteger(value)) throw invalid(name, 'an integer');
-      return;
-    case 'tags':
-      if (!Array.isArray(value) || value.some((t) => typeof t !== 'string')) {
-        throw invalid(name, 'an array of strings');
-      }
-      return;
-  }
+/**
+ * The value an operation writes, checked against the image schema as the property it sets: `{ name: value }`
+ * must be a valid image body (base attributes by their own schema, extra properties as strings).
+ */
+function checkValue(validate: ImageValidator, name: string, value: unknown): void {
+  // A computed key defines an own property, even for `__proto__`.
+  assertValid(validate, imageSchema, { [name]: value });
 }
 
 /**
  * Applies the operations to a copy of `image`, in order, and returns the difference as an ImagePatch.
  * `description` is a column here but an extra property in Glance, so it follows extra-property rules.
  */
-export function translatePatch(media: string, body: unknown, image: Image): ImagePatch {
+export function translatePatch(
+  media: string,
+  body: unknown,
+  image: Image,
+  validate: ImageValidator = validatorFor(imageSchema),
+): ImagePatch {
   const ops = parseOperations(media, body);
   const patch: ImagePatch = {};
   // Prototype-less maps: a property named `__proto__` or `constructor` is a plain key like any other.
@@ -163,7 +153,7 @@ export function translatePatch(media: string, body: unknown, image: Image): Imag
     if (WRITABLE_BASE.has(name)) {
       if (op === 'remove') throw forbidden(`Property ${name} may not be removed.`);
       if (op === 'add' && draft === 4) throw conflict(`Property ${name} already present.`);
-      checkBaseValue(name, value);
+      checkValue(validate, name, value);
       setBase(patch, name, value);
       continue;
     }
@@ -176,9 +166,13 @@ export function translatePatch(media: string, body: unknown, image: Image): Imag
     }
     if (op === 'replace' && !exists) throw conflict(`Property ${name} does not exist.`);
     if (op === 'add' && draft === 4 && exists) throw conflict(`Property ${name} already present.`);
-    if (typeof value !== 'string') throw invalid(name, 'a string');
-    if (name.length > 255) throw badRequest('Custom property should not be greater than 255 characters.');
-    props[name] = value;
+    checkValue(validate, name, value);
+    if (name.length > MAX_PROPERTY_KEY_LENGTH) {
+      throw badRequest(`Custom property should not be greater than ${MAX_PROPERTY_KEY_LENGTH} characters.`);
+    }
+    // A nullable extra property (kernel_id, ...) set to null has no value: it is removed.
+    if (value === null) delete props[name];
+    else props[name] = value as string;
   }
 
   // The difference between the original properties and the result.

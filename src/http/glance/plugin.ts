@@ -11,9 +11,10 @@ import { dataRoutes } from './data.routes.js';
 import { GlanceHttpError, glanceErrorHandler } from './errors.js';
 import { imageRoutes } from './images.routes.js';
 import { memberRoutes } from './members.routes.js';
-import { PATCH_V20, PATCH_V21 } from './patch.js';
+import { PATCH_V20, PATCH_V21, type ImageValidator } from './patch.js';
 import { parseJson, route } from './routing.js';
-import { schemas } from './schemas.js';
+import { imageSchema, schemas } from './schemas.js';
+import { compile, validatorCompiler } from '../validation.js';
 import { versionsDocument } from './versions.js';
 
 export interface GlancePluginOptions extends AppDeps {
@@ -28,6 +29,8 @@ export interface GlanceContext {
   region: string;
   /** e.g. http://host:9292 or http://host:9292/regions/ap-shanghai (no trailing slash). */
   endpointUrl(): string;
+  /** The image schema as served, compiled when this surface was built (PATCH values are checked by it). */
+  validateImage: ImageValidator;
 }
 
 function registerParsers(app: FastifyInstance, bodyLimit: number): void {
@@ -61,9 +64,12 @@ export const glancePlugin: FastifyPluginAsync<GlancePluginOptions> = async (app,
     config,
     region,
     endpointUrl: () => `${publicBaseUrl(config)}${prefix}`,
+    validateImage: compile(imageSchema),
   };
 
   registerParsers(app, config.server.bodyLimitBytes);
+  // Route schemas (the image body, member bodies) are checked by the project's one Ajv (../validation.ts).
+  app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(glanceErrorHandler(() => identityUri(publicBaseUrl(config))));
   app.addHook('onRequest', authHook(services, region));
   if (prefix) {

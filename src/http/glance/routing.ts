@@ -1,7 +1,13 @@
 // Small routing helpers shared by the Glance route modules: one path with its methods (every other method
 // answers 405 with Allow, as Glance's RejectMethodController does), Glance's body_reject, and JSON bodies.
 import type { Readable } from 'node:stream';
-import type { FastifyInstance, FastifyReply, FastifyRequest, RouteHandlerMethod } from 'fastify';
+import type {
+  FastifyInstance,
+  FastifyReply,
+  FastifyRequest,
+  FastifySchema,
+  RouteHandlerMethod,
+} from 'fastify';
 import { hasNul } from '../../domain/image-fields.js';
 import { GlanceHttpError, badRequest } from './errors.js';
 
@@ -14,6 +20,15 @@ export interface RouteSpec {
   rejectBody?: boolean;
   /** No token needed (version discovery). */
   public?: boolean;
+  /**
+   * The request's JSON body, read before validation whatever its Content-Type (as Glance parses bodies):
+   * 'object' or 'array' is the JSON type it must have. The handler then finds it in `request.body`.
+   */
+  json?: 'object' | 'array';
+  /** Checks on the body that Glance makes before its schema (read-only attributes are a 403 first). */
+  beforeSchema?: (request: FastifyRequest) => void;
+  /** The route's schemas (validated by Fastify through ../validation.ts; failures are Glance 400s). */
+  schema?: FastifySchema;
 }
 
 export function hasBody(request: FastifyRequest): boolean {
@@ -48,11 +63,21 @@ export function route(app: FastifyInstance, path: string, specs: Partial<Record<
   for (const method of METHODS) {
     const spec = specs[method];
     if (spec) {
+      const preValidation = [rejectNulParamsHook];
+      if (spec.rejectBody) preValidation.push(rejectBodyHook);
+      const { json, beforeSchema } = spec;
+      if (json) {
+        preValidation.push(async (request) => {
+          request.body = await readJsonBody(request, json, bodyLimit(app));
+          beforeSchema?.(request);
+        });
+      }
       app.route({
         method,
         url: path,
         config: { public: spec.public ?? false },
-        preValidation: spec.rejectBody ? [rejectNulParamsHook, rejectBodyHook] : [rejectNulParamsHook],
+        preValidation,
+        ...(spec.schema ? { schema: spec.schema } : {}),
         handler: spec.handler,
       });
     }
@@ -95,27 +120,35 @@ function isStream(value: unknown): value is Readable {
   return typeof value === 'object' && value !== null && typeof (value as Readable).pipe === 'function';
 }
 
+function bodyLimit(app: FastifyInstance): number {
+  return app.initialConfig.bodyLimit ?? 1024 * 1024;
+}
+
 /**
- * The request's JSON body as an object. Glance parses the body as JSON whatever its Content-Type, so a body
- * the catch-all parser passed through as a stream is read here; a missing body or a non-object is a 400.
+ * The request's JSON body. Glance parses the body as JSON whatever its Content-Type, so a body the catch-all
+ * parser passed through as a stream is read here; a missing body or one of another JSON type is a 400.
  */
-export async function jsonObjectBody(
+async function readJsonBody(
   request: FastifyRequest,
+  type: 'object' | 'array',
   limit: number,
-): Promise<Record<string, unknown>> {
+): Promise<unknown> {
   let body: unknown = request.body;
   if (isStream(body)) {
     const text = await readStream(body, limit);
     body = text.trim() === '' ? undefined : parseJson(text);
   }
   if (body === undefined) throw badRequest('Body expected in request.');
-  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+  if (type === 'array' && !Array.isArray(body)) {
+    throw badRequest('Request body must be a JSON array of operation objects.');
+  }
+  if (type === 'object' && (typeof body !== 'object' || body === null || Array.isArray(body))) {
     throw badRequest('Body must be a JSON object.');
   }
-  return body as Record<string, unknown>;
+  return body;
 }
 
-/** The same for PATCH bodies, which are JSON arrays. */
+/** A PATCH body (a JSON array, checked by the patch translator after the media type). */
 export async function jsonBody(request: FastifyRequest, limit: number): Promise<unknown> {
   let body: unknown = request.body;
   if (isStream(body)) {

@@ -2,6 +2,7 @@
 // `member` and validates what it sends and what it reads back, so the image schema describes every field
 // imageshare emits, with our ID pattern, formats and enums. The metadefs schemas are static documents
 // (Tempest reads their names); imageshare has no metadefs API.
+import { Type, type Static, type TSchema, type TUnsafe } from '@sinclair/typebox';
 import {
   CONTAINER_FORMATS,
   DISK_FORMATS,
@@ -11,90 +12,126 @@ import {
 import { IMAGE_ID_PATTERN } from '../../domain/ids.js';
 import { imageStatuses, memberStatuses, visibilities } from '../../domain/types.js';
 
-const nullableString = (description: string, extra: Record<string, unknown> = {}) => ({
-  type: ['null', 'string'],
-  description,
-  ...extra,
-});
+// The image and member schemas are TypeBox values: the document served is the JSON Schema underneath (TypeBox's
+// own markers are symbols, which JSON leaves out), and the same objects validate request bodies (images.routes.ts,
+// patch.ts, members.routes.ts), so what clients are told and what the server checks cannot drift apart.
+
+/** A property that may be a string or null, written as Glance writes it (`"type": ["null", "string"]`). */
+const nullableString = (description: string, extra: Record<string, unknown> = {}): TUnsafe<string | null> =>
+  Type.Unsafe<string | null>({ type: ['null', 'string'], description, ...extra });
+
+const optional = <T extends TSchema>(schema: T) => Type.Optional(schema);
 
 const imageProperties = {
-  id: { type: 'string', description: 'An identifier for the image', pattern: IMAGE_ID_PATTERN.source },
-  name: nullableString('Descriptive name for the image', { maxLength: MAX_NAME_LENGTH }),
-  status: {
-    type: 'string',
-    readOnly: true,
-    description: 'Status of the image',
-    enum: [...imageStatuses],
-  },
-  visibility: { type: 'string', description: 'Scope of image accessibility', enum: [...visibilities] },
-  protected: { type: 'boolean', description: 'If true, image will not be deletable.' },
-  os_hidden: {
-    type: 'boolean',
-    description: 'If true, image will not appear in default image list response.',
-  },
-  checksum: nullableString('md5 hash of image contents.', { readOnly: true, maxLength: 32 }),
-  os_hash_algo: nullableString('Algorithm to calculate the os_hash_value', { readOnly: true, maxLength: 64 }),
-  os_hash_value: nullableString(
-    'Hexdigest of the image contents using the algorithm specified by the os_hash_algo',
-    { readOnly: true, maxLength: 128 },
+  id: optional(Type.String({ description: 'An identifier for the image', pattern: IMAGE_ID_PATTERN.source })),
+  name: optional(nullableString('Descriptive name for the image', { maxLength: MAX_NAME_LENGTH })),
+  status: optional(
+    Type.Unsafe<string>({
+      type: 'string',
+      readOnly: true,
+      description: 'Status of the image',
+      enum: [...imageStatuses],
+    }),
   ),
-  owner: nullableString('Owner of the image', { maxLength: 255 }),
-  size: { type: ['null', 'integer'], readOnly: true, description: 'Size of image file in bytes' },
-  virtual_size: { type: ['null', 'integer'], readOnly: true, description: 'Virtual size of image in bytes' },
-  container_format: nullableString('Format of the container', { enum: [null, ...CONTAINER_FORMATS] }),
-  disk_format: nullableString('Format of the disk', { enum: [null, ...DISK_FORMATS] }),
-  created_at: { type: 'string', readOnly: true, description: 'Date and time of image registration' },
-  updated_at: { type: 'string', readOnly: true, description: 'Date and time of the last image modification' },
-  tags: {
-    type: 'array',
-    description: 'List of strings related to the image',
-    items: { type: 'string', maxLength: MAX_TAG_LENGTH },
-  },
-  min_ram: { type: 'integer', description: 'Amount of ram (in MB) required to boot image.' },
-  min_disk: { type: 'integer', description: 'Amount of disk space (in GB) required to boot image.' },
-  self: { type: 'string', readOnly: true, description: 'An image self url' },
-  file: { type: 'string', readOnly: true, description: 'An image file url' },
-  schema: { type: 'string', readOnly: true, description: 'An image schema url' },
-  // Custom properties Glance ships in schema-image.json (not base: clients may remove them).
-  description: { type: 'string', description: 'A human-readable description of the image', is_base: false },
-  kernel_id: nullableString('ID of image stored in Glance that should be used as the kernel', {
-    is_base: false,
-  }),
-  ramdisk_id: nullableString('ID of image stored in Glance that should be used as the ramdisk', {
-    is_base: false,
-  }),
-  instance_uuid: {
-    type: 'string',
-    description: 'Metadata which can be used to record which instance this image is associated with.',
-    is_base: false,
-  },
-  architecture: {
-    type: 'string',
-    description: 'Operating system architecture as specified in https://docs.openstack.org/',
-    is_base: false,
-  },
-  os_distro: {
-    type: 'string',
-    description: 'Common name of operating system distribution',
-    is_base: false,
-  },
-  os_version: {
-    type: 'string',
-    description: 'Operating system version as specified by the distributor',
-    is_base: false,
-  },
+  visibility: optional(
+    Type.Unsafe<(typeof visibilities)[number]>({
+      type: 'string',
+      description: 'Scope of image accessibility',
+      enum: [...visibilities],
+    }),
+  ),
+  protected: optional(Type.Boolean({ description: 'If true, image will not be deletable.' })),
+  os_hidden: optional(
+    Type.Boolean({ description: 'If true, image will not appear in default image list response.' }),
+  ),
+  checksum: optional(nullableString('md5 hash of image contents.', { readOnly: true, maxLength: 32 })),
+  os_hash_algo: optional(
+    nullableString('Algorithm to calculate the os_hash_value', { readOnly: true, maxLength: 64 }),
+  ),
+  os_hash_value: optional(
+    nullableString('Hexdigest of the image contents using the algorithm specified by the os_hash_algo', {
+      readOnly: true,
+      maxLength: 128,
+    }),
+  ),
+  owner: optional(nullableString('Owner of the image', { maxLength: 255 })),
+  size: optional(
+    Type.Unsafe<number | null>({
+      type: ['null', 'integer'],
+      readOnly: true,
+      description: 'Size of image file in bytes',
+    }),
+  ),
+  virtual_size: optional(
+    Type.Unsafe<number | null>({
+      type: ['null', 'integer'],
+      readOnly: true,
+      description: 'Virtual size of image in bytes',
+    }),
+  ),
+  container_format: optional(
+    nullableString('Format of the container', { enum: [null, ...CONTAINER_FORMATS] }),
+  ),
+  disk_format: optional(nullableString('Format of the disk', { enum: [null, ...DISK_FORMATS] })),
+  created_at: optional(Type.String({ readOnly: true, description: 'Date and time of image registration' })),
+  updated_at: optional(
+    Type.String({ readOnly: true, description: 'Date and time of the last image modification' }),
+  ),
+  tags: optional(
+    Type.Array(Type.String({ maxLength: MAX_TAG_LENGTH }), {
+      description: 'List of strings related to the image',
+    }),
+  ),
+  min_ram: optional(Type.Integer({ description: 'Amount of ram (in MB) required to boot image.' })),
+  min_disk: optional(Type.Integer({ description: 'Amount of disk space (in GB) required to boot image.' })),
+  self: optional(Type.String({ readOnly: true, description: 'An image self url' })),
+  file: optional(Type.String({ readOnly: true, description: 'An image file url' })),
+  schema: optional(Type.String({ readOnly: true, description: 'An image schema url' })),
+  // Custom properties Glance ships in schema-image.json (not base: clients may remove them). imageshare
+  // stores a description as its own column (Tencent's ImageDescription) and accepts null to clear it.
+  description: optional(nullableString('A human-readable description of the image', { is_base: false })),
+  kernel_id: optional(
+    nullableString('ID of image stored in Glance that should be used as the kernel', { is_base: false }),
+  ),
+  ramdisk_id: optional(
+    nullableString('ID of image stored in Glance that should be used as the ramdisk', { is_base: false }),
+  ),
+  instance_uuid: optional(
+    Type.String({
+      description: 'Metadata which can be used to record which instance this image is associated with.',
+      is_base: false,
+    }),
+  ),
+  architecture: optional(
+    Type.String({
+      description: 'Operating system architecture as specified in https://docs.openstack.org/',
+      is_base: false,
+    }),
+  ),
+  os_distro: optional(
+    Type.String({ description: 'Common name of operating system distribution', is_base: false }),
+  ),
+  os_version: optional(
+    Type.String({ description: 'Operating system version as specified by the distributor', is_base: false }),
+  ),
 };
 
-export const imageSchema = {
+/**
+ * GET /v2/schemas/image, and the schema POST /v2/images bodies and PATCH values are validated against.
+ * Extra properties are strings.
+ */
+export const imageSchema = Type.Object(imageProperties, {
   name: 'image',
-  properties: imageProperties,
-  additionalProperties: { type: 'string' },
+  additionalProperties: Type.String(),
   links: [
     { rel: 'self', href: '{self}' },
     { rel: 'enclosure', href: '{file}' },
     { rel: 'describedby', href: '{schema}' },
   ],
-};
+});
+
+/** A body that passed `imageSchema`. */
+export type ImageBody = Static<typeof imageSchema>;
 
 export const imagesSchema = {
   name: 'images',
@@ -111,21 +148,25 @@ export const imagesSchema = {
   ],
 };
 
-export const memberSchema = {
-  name: 'member',
-  properties: {
-    member_id: { type: 'string', description: 'An identifier for the image member (tenantId)' },
-    image_id: {
-      type: 'string',
-      description: 'An identifier for the image',
-      pattern: IMAGE_ID_PATTERN.source,
-    },
-    created_at: { type: 'string', description: 'Date and time of image member creation' },
-    updated_at: { type: 'string', description: 'Date and time of last modification of image member' },
-    status: { type: 'string', description: 'The status of this image member', enum: [...memberStatuses] },
-    schema: { readOnly: true, type: 'string' },
+export const memberSchema = Type.Object(
+  {
+    member_id: optional(Type.String({ description: 'An identifier for the image member (tenantId)' })),
+    image_id: optional(
+      Type.String({ description: 'An identifier for the image', pattern: IMAGE_ID_PATTERN.source }),
+    ),
+    created_at: optional(Type.String({ description: 'Date and time of image member creation' })),
+    updated_at: optional(Type.String({ description: 'Date and time of last modification of image member' })),
+    status: optional(
+      Type.Unsafe<(typeof memberStatuses)[number]>({
+        type: 'string',
+        description: 'The status of this image member',
+        enum: [...memberStatuses],
+      }),
+    ),
+    schema: optional(Type.String({ readOnly: true })),
   },
-};
+  { name: 'member' },
+);
 
 export const membersSchema = {
   name: 'members',
