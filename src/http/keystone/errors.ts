@@ -1,7 +1,9 @@
 // Keystone's error envelope: {"error":{"code":401,"title":"Unauthorized","message":"..."}}.
 // Maps the domain's coded errors and Fastify's own errors to it; never leaks internals or stack traces.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
+import type { ErrorObject } from 'ajv';
 import { isDomainError, type ErrorCode } from '../../domain/errors.js';
+import { issueOf } from '../validation.js';
 
 const titles: Record<number, string> = {
   400: 'Bad Request',
@@ -82,13 +84,17 @@ export function keystoneErrorHandler(baseUrl: () => string) {
     }
     const fastifyError = error as FastifyError;
     if (fastifyError.validation) {
+      // A route schema (TypeBox, checked by ../validation.ts) refused the request: name the field.
+      const issue = issueOf(fastifyError.validation as ErrorObject[]);
+      const field = issue.path.join('.') || (fastifyError.validationContext ?? 'body');
+      const reason =
+        issue.keyword === 'required'
+          ? `'${issue.path[issue.path.length - 1] ?? field}' is a required property`
+          : `it ${(fastifyError.validation[0] as ErrorObject | undefined)?.message ?? 'is invalid'}`;
       return sendKeystoneError(
         reply,
         400,
-        `Invalid input for field '${fastifyError.validationContext ?? 'body'}': ${fastifyError.message}`.slice(
-          0,
-          500,
-        ),
+        `Invalid input for field '${field}': ${reason}.`.slice(0, 500),
         baseUrl(),
       );
     }

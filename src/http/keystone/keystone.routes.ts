@@ -2,96 +2,56 @@
 // password tokens (issue, validate, revoke), and read-only views of the caller's own project and user.
 // One account = one user + one project with the same ID and name, in the one domain "Default".
 // Unscoped password logins are scoped to the account's own project (clients then need no project setting).
+import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { publicBaseUrl } from '../../config.js';
 import type { Account, Caller } from '../../domain/types.js';
 import { DEFAULT_DOMAIN, isDefaultDomain, type PasswordLogin } from '../../services/auth.service.js';
 import { MAX_PASSWORD_LENGTH } from '../../services/passwords.js';
 import type { AppDeps } from '../app.js';
+import { validatorCompiler } from '../validation.js';
 import { KeystoneHttpError, keystoneErrorHandler, sendKeystoneError } from './errors.js';
 import { catalog, domainObject, projectObject, tokenBody, userObject, versionObject } from './documents.js';
 
-const domainRefSchema = {
-  type: 'object',
-  properties: { id: { type: 'string', maxLength: 255 }, name: { type: 'string', maxLength: 255 } },
-} as const;
+const Name = Type.String({ maxLength: 255 });
+const DomainRef = Type.Object({ id: Type.Optional(Name), name: Type.Optional(Name) });
 
-const authBodySchema = {
-  type: 'object',
-  required: ['auth'],
-  properties: {
-    auth: {
-      type: 'object',
-      required: ['identity'],
-      properties: {
-        identity: {
-          type: 'object',
-          required: ['methods'],
-          properties: {
-            methods: { type: 'array', minItems: 1, maxItems: 8, items: { type: 'string', maxLength: 64 } },
-            password: {
-              type: 'object',
-              required: ['user'],
-              properties: {
-                user: {
-                  type: 'object',
-                  required: ['password'],
-                  properties: {
-                    id: { type: 'string', maxLength: 255 },
-                    name: { type: 'string', maxLength: 255 },
-                    password: { type: 'string', maxLength: MAX_PASSWORD_LENGTH },
-                    domain: domainRefSchema,
-                  },
-                },
-              },
-            },
-          },
-        },
-        scope: {
-          anyOf: [
-            { type: 'string', maxLength: 64 },
-            {
-              type: 'object',
-              properties: {
-                project: {
-                  type: 'object',
-                  properties: {
-                    id: { type: 'string', maxLength: 255 },
-                    name: { type: 'string', maxLength: 255 },
-                    domain: domainRefSchema,
-                  },
-                },
-                domain: domainRefSchema,
-                system: { type: 'object' },
-              },
-            },
-          ],
-        },
-      },
-    },
-  },
-} as const;
+/** POST /v3/auth/tokens: a password login, optionally scoped (validated by Fastify, ../validation.ts). */
+const authBodySchema = Type.Object({
+  auth: Type.Object({
+    identity: Type.Object({
+      methods: Type.Array(Type.String({ maxLength: 64 }), { minItems: 1, maxItems: 8 }),
+      password: Type.Optional(
+        Type.Object({
+          user: Type.Object({
+            id: Type.Optional(Name),
+            name: Type.Optional(Name),
+            password: Type.String({ maxLength: MAX_PASSWORD_LENGTH }),
+            domain: Type.Optional(DomainRef),
+          }),
+        }),
+      ),
+    }),
+    scope: Type.Optional(
+      Type.Union([
+        Type.String({ maxLength: 64 }),
+        Type.Object({
+          project: Type.Optional(
+            Type.Object({
+              id: Type.Optional(Name),
+              name: Type.Optional(Name),
+              domain: Type.Optional(DomainRef),
+            }),
+          ),
+          domain: Type.Optional(DomainRef),
+          system: Type.Optional(Type.Object({})),
+        }),
+      ]),
+    ),
+  }),
+});
 
-interface DomainRefBody {
-  id?: string;
-  name?: string;
-}
-
-interface AuthBody {
-  auth: {
-    identity: {
-      methods: string[];
-      password?: { user: { id?: string; name?: string; password: string; domain?: DomainRefBody } };
-    };
-    scope?:
-      | string
-      | {
-          project?: { id?: string; name?: string; domain?: DomainRefBody };
-          domain?: unknown;
-          system?: unknown;
-        };
-  };
-}
+type AuthBody = Static<typeof authBodySchema>;
 
 /**
  * The identifying strings of a login (user, project and domain names and IDs, methods, scope): a NUL character
@@ -148,6 +108,7 @@ export const keystoneRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => 
   const { config, services } = deps;
   const baseUrl = () => publicBaseUrl(config);
 
+  app.setValidatorCompiler(validatorCompiler);
   app.setErrorHandler(keystoneErrorHandler(baseUrl));
   app.setNotFoundHandler((request, reply) =>
     sendKeystoneError(reply, 404, 'The resource could not be found.', baseUrl()),
