@@ -34,6 +34,8 @@ const compiled = new WeakMap<object, ValidateFunction>();
 
 /** A fresh validator of `schema` as it is now (a surface compiles its schemas when it is built). */
 export function compile(schema: object): ValidateFunction {
+  // Ajv caches by schema object; a schema changed since (a test of the served Glance schema) compiles anew.
+  ajv.removeSchema(schema);
   return ajv.compile(schema);
 }
 
