@@ -119,6 +119,22 @@ forEachDatabase((target) => {
       });
     });
 
+    describe('Glance list query', () => {
+      const list = (query: string) =>
+        t.request('GET', `/v2/images?${query}`, { token, headers: JSON_ACCEPT });
+      it('closed vocabularies and repeat counts are checked by the query schema', async () => {
+        assertGlance400(await list('visibility=everyone'), /^Invalid visibility value: everyone/);
+        assertGlance400(await list('member_status=maybe'), /^Invalid status value: maybe/);
+        const times = Array.from({ length: 21 }, () => 'created_at=lt:2030-01-01T00:00:00Z').join('&');
+        assertGlance400(await list(times), /Too many created_at filters: at most 20/);
+        assertGlance400(await list('a%00b=1'), /must not contain NUL characters/);
+        // Positive control: the same names with valid values.
+        const ok = await list('visibility=shared&member_status=all&created_at=lt:2030-01-01T00:00:00Z');
+        assert.equal(ok.status, 200, ok.text);
+        assert.ok((body(ok).images as Json[]).some((i) => i.id === imageId));
+      });
+    });
+
     describe('Glance member bodies', () => {
       const addMember = (payload: unknown) =>
         t.request('POST', `/v2/images/${imageId}/members`, { token, headers: JSON_ACCEPT, body: payload });

@@ -5,7 +5,7 @@ import { isReservedProperty } from '../../domain/image-fields.js';
 import type { NewImageInput } from '../../services/image.service.js';
 import { requestContext } from './auth.js';
 import { GlanceHttpError } from './errors.js';
-import { parseListQuery, pageLinks } from './list-query.js';
+import { listQuerySchema, parseListQuery, pageLinks } from './list-query.js';
 import {
   ACCEPT_PATCH,
   PATCH_V20,
@@ -97,6 +97,7 @@ export function imageRoutes(app: FastifyInstance, g: GlanceContext): void {
 
   route(app, '/v2/images', {
     GET: {
+      schema: { querystring: listQuerySchema },
       handler: async (request) => {
         const params = queryParams(request);
         const page = await services.images.list(requestContext(request), parseListQuery(params));

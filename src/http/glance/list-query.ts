@@ -1,8 +1,8 @@
 // GET /v2/images query parameters (spec §1.6) -> ImageListQuery, and the `first`/`next` links.
 // Links start with /v2/: clients join them onto the endpoint they called (glanceclient onto the unversioned
 // endpoint, openstacksdk after stripping /v2/), which for another region already holds /regions/<r>.
-import { hasNul } from '../../domain/image-fields.js';
-import type { MemberStatus, Visibility } from '../../domain/types.js';
+import { Type } from '@sinclair/typebox';
+import { memberStatuses, visibilities, type MemberStatus, type Visibility } from '../../domain/types.js';
 import type { CompareOp, ImageFilters, SortDir, SortKey } from '../../repositories/db/image.repository.js';
 import type { ImageListQuery } from '../../services/image.service.js';
 import { badRequest } from './errors.js';
@@ -34,8 +34,8 @@ const SORT_KEYS: readonly SortKey[] = [
 ];
 /** Longer sort lists repeat a key (each adds a level to the marker's keyset condition). */
 export const MAX_SORT_KEYS = SORT_KEYS.length;
-const VISIBILITIES = ['community', 'public', 'private', 'shared', 'all'];
-const MEMBER_STATUSES = ['pending', 'accepted', 'rejected', 'all'];
+const VISIBILITIES = [...visibilities, 'all'];
+const MEMBER_STATUSES = [...memberStatuses, 'all'];
 const COMPARE_OPS: readonly CompareOp[] = ['eq', 'neq', 'gt', 'gte', 'lt', 'lte'];
 const KNOWN_OPS = [...COMPARE_OPS, 'in'];
 const ISO_DATE = /^\d{4}-\d{2}-\d{2}(?:[T ]\d{2}:\d{2}(?::\d{2}(?:\.\d+)?)?)?(?:Z|[+-]\d{2}:?\d{2})?$/i;
@@ -196,26 +196,52 @@ function parseSort(params: URLSearchParams): Array<{ key: SortKey; dir: SortDir 
   }));
 }
 
-/** Counts and characters no filter may exceed, checked before anything is parsed. */
-function checkBounds(params: URLSearchParams): void {
-  for (const [key, value] of params) {
-    // PostgreSQL text cannot hold NUL (a query with one fails there), and no stored name, ID or value has one.
-    if (hasNul(key) || hasNul(value)) {
-      throw badRequest('Invalid query: parameter names and values must not contain NUL characters (%00).');
-    }
-  }
-  if (params.getAll('tag').length > MAX_MATCH_FILTERS) {
-    throw badRequest(`Too many tag filters: at most ${MAX_MATCH_FILTERS} per request.`);
-  }
-  for (const key of ['created_at', 'updated_at']) {
-    if (params.getAll(key).length > MAX_TIME_FILTERS) {
-      throw badRequest(`Too many ${key} filters: at most ${MAX_TIME_FILTERS} per request.`);
-    }
-  }
-}
+/** No NUL character: PostgreSQL text cannot hold one (a query with one fails there), and no stored value has one. */
+const NO_NUL = '^[^\\u0000]*$';
+const NUL_MESSAGE = 'Invalid query: parameter names and values must not contain NUL characters (%00).';
 
+/** The values given for one query parameter name, in order. */
+const values = (options: Record<string, unknown> = {}) =>
+  Type.Array(Type.String({ pattern: NO_NUL, messages: { pattern: NUL_MESSAGE } }), options);
+const timeFilters = (name: string) =>
+  Type.Optional(
+    values({
+      maxItems: MAX_TIME_FILTERS,
+      messages: { maxItems: `Too many ${name} filters: at most ${MAX_TIME_FILTERS} per request.` },
+    }),
+  );
+const oneOf = (choices: readonly string[], message: string) =>
+  Type.Optional(
+    Type.Array(Type.Unsafe<string>({ type: 'string', enum: [...choices], messages: { enum: message } })),
+  );
+
+/**
+ * The shape of GET /v2/images' query, as lists of values per name (queryLists in routing.ts), checked by
+ * Fastify before the handler: characters, how often a name may repeat, the closed vocabularies. What a value
+ * means (operators, dates, `in:` lists, sort syntax, integers and their ranges) is parsed below.
+ */
+export const listQuerySchema = Type.Object(
+  {
+    tag: Type.Optional(
+      values({
+        maxItems: MAX_MATCH_FILTERS,
+        messages: { maxItems: `Too many tag filters: at most ${MAX_MATCH_FILTERS} per request.` },
+      }),
+    ),
+    created_at: timeFilters('created_at'),
+    updated_at: timeFilters('updated_at'),
+    visibility: oneOf(VISIBILITIES, 'Invalid visibility value: {value}'),
+    member_status: oneOf(MEMBER_STATUSES, 'Invalid status value: {value}'),
+  },
+  {
+    propertyNames: { pattern: NO_NUL, messages: { pattern: NUL_MESSAGE } },
+    // Any other name filters on an image field or an extra property.
+    additionalProperties: values(),
+  },
+);
+
+/** GET /v2/images' query (already checked against listQuerySchema) -> ImageListQuery. */
 export function parseListQuery(params: URLSearchParams): ImageListQuery {
-  checkBounds(params);
   const limitParam = single(params, 'limit');
   const limit = Math.min(
     // A larger limit is not an error: it is lowered to MAX_LIMIT.
@@ -225,11 +251,7 @@ export function parseListQuery(params: URLSearchParams): ImageListQuery {
   const marker = single(params, 'marker');
 
   const visibility = single(params, 'visibility');
-  if (visibility !== undefined && !VISIBILITIES.includes(visibility)) {
-    throw badRequest(`Invalid visibility value: ${visibility}`);
-  }
   const memberStatus = single(params, 'member_status') ?? 'accepted';
-  if (!MEMBER_STATUSES.includes(memberStatus)) throw badRequest(`Invalid status value: ${memberStatus}`);
 
   const filters: ImageFilters = { osHidden: false };
   const seen = new Set<string>();

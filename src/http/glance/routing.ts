@@ -51,6 +51,20 @@ async function rejectNulParamsHook(request: FastifyRequest, _reply: FastifyReply
   }
 }
 
+/** The query string as the list of values of each name, in a prototype-less object. */
+export function queryLists(url: string): Record<string, string[]> {
+  const i = url.indexOf('?');
+  const lists = Object.create(null) as Record<string, string[]>;
+  for (const [key, value] of new URLSearchParams(i < 0 ? '' : url.slice(i + 1))) {
+    (lists[key] ??= []).push(value);
+  }
+  return lists;
+}
+
+async function queryListsHook(request: FastifyRequest, _reply: FastifyReply): Promise<void> {
+  request.query = queryLists(request.url);
+}
+
 /** The value of an object's own property `name`; an inherited property is never an input. */
 export function ownValue(obj: Record<string, unknown>, name: string): unknown {
   return Object.hasOwn(obj, name) ? obj[name] : undefined;
@@ -64,6 +78,8 @@ export function route(app: FastifyInstance, path: string, specs: Partial<Record<
     const spec = specs[method];
     if (spec) {
       const preValidation = [rejectNulParamsHook];
+      // A query schema sees every value of a repeated name (tag=a&tag=b), as Glance reads them.
+      if (spec.schema?.querystring) preValidation.push(queryListsHook);
       if (spec.rejectBody) preValidation.push(rejectBodyHook);
       const { json, beforeSchema } = spec;
       if (json) {

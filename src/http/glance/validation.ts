@@ -1,6 +1,6 @@
 // Glance's words for a request that does not match its schema: a 400 whose text names the field and what it
 // takes ("Invalid value for 'min_ram': expected an integer."), or the text a schema gives for a keyword in its
-// `messages` annotation (member bodies, whose texts Glance fixes: "Member can't be empty").
+// `messages` annotation (member bodies and list queries, whose texts Glance fixes: "Member can't be empty").
 import type { ValidateFunction } from 'ajv';
 import { issueOf, typesOf, type Issue } from '../validation.js';
 import { badRequest, type GlanceHttpError } from './errors.js';
@@ -41,7 +41,8 @@ export function glanceValidationError(issue: Issue, root: Record<string, unknown
   const messages = record(issue.schema.messages);
   if (issue.value === null && typeof messages.null === 'string') return badRequest(messages.null);
   const own = messages[issue.keyword];
-  if (typeof own === 'string') return badRequest(own);
+  // `{value}` in a message stands for the value refused (Glance's "Invalid visibility value: x").
+  if (typeof own === 'string') return badRequest(own.replace('{value}', String(issue.value)));
   const name = issue.path[0];
   if (name === undefined) return badRequest(`Invalid request body: expected ${expectation(root)}.`);
   const properties = record(root.properties);

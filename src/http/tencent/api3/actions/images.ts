@@ -18,7 +18,18 @@ import {
 import { imageShape, statusesForState } from '../../shapes.js';
 import { defineAction } from '../types.js';
 
-const filtersField = Type.Array(Params({ Name: Text(64), Values: Type.Array(Text(255), { minItems: 1 }) }));
+/** At most 10 filters of at most 5 values each (Tencent's limits and codes). */
+const filtersField = Type.Array(
+  Params({
+    Name: Text(64),
+    Values: Type.Array(Text(255), {
+      minItems: 1,
+      maxItems: 5,
+      tencentCodes: { maxItems: 'InvalidFilterValue.LimitExceeded' },
+    }),
+  }),
+  { maxItems: 10 },
+);
 
 const IMAGE_TYPES: Record<string, ImageKind> = {
   PRIVATE_IMAGE: 'own',
@@ -48,17 +59,8 @@ export const describeImages = defineAction({
     const filters: ImageFilters = {};
     let kinds: ImageKind[] = ['own', 'shared', 'public'];
     if (params.ImageIds) filters.ids = [...new Set(params.ImageIds)];
-    const given = params.Filters ?? [];
-    if (given.length > 10)
-      throw new TencentError('InvalidParameterValue.LimitExceeded', 'At most 10 Filters.');
     const seen = new Set<string>();
-    for (const filter of given) {
-      if (filter.Values.length > 5) {
-        throw new TencentError(
-          'InvalidFilterValue.LimitExceeded',
-          `Filter ${filter.Name} takes at most 5 values.`,
-        );
-      }
+    for (const filter of params.Filters ?? []) {
       if (seen.has(filter.Name))
         throw new TencentError('InvalidFilter', `Filter ${filter.Name} is given twice.`);
       seen.add(filter.Name);
