@@ -2,6 +2,7 @@
 // password tokens (issue, validate, revoke), and read-only views of the caller's own project and user.
 // One account = one user + one project with the same ID and name, in the one domain "Default".
 // Unscoped password logins are scoped to the account's own project (clients then need no project setting).
+import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { publicBaseUrl } from '../../config.js';
@@ -130,10 +131,10 @@ export const keystoneRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => 
   app.get('/v3/', v3);
 
   // --- tokens ---
-  app.post<{ Body: AuthBody }>(
-    '/v3/auth/tokens',
-    { schema: { body: authBodySchema } },
-    async (request, reply) => {
+  // The TypeBox type provider types request.body from the schema itself.
+  app
+    .withTypeProvider<TypeBoxTypeProvider>()
+    .post('/v3/auth/tokens', { schema: { body: authBodySchema } }, async (request, reply) => {
       refuseNulInLogin(request.body);
       const { identity, scope } = request.body.auth;
       // Only the password method; anything else (token, totp, application credentials) is refused alike.
@@ -160,8 +161,7 @@ export const keystoneRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => 
         .code(201)
         .header('x-subject-token', issued.token)
         .send(tokenBody(issued, config, baseUrl(), wantsCatalog(request)));
-    },
-  );
+    });
 
   /** The subject token's details, for its own account or an admin; 404 otherwise (no hint it exists). */
   const subjectToken = async (request: FastifyRequest) => {
