@@ -16,6 +16,7 @@ import type { Config } from '../../../config.js';
 import { isDomainError } from '../../../domain/errors.js';
 import type { Caller } from '../../../domain/types.js';
 import type { Services } from '../../../services/container.js';
+import { validatorFor } from '../../validation.js';
 import { authenticateParams, authenticateTc3 } from '../authenticate.js';
 import { TencentError, tencentCodeFor } from '../error-codes.js';
 import { parseFlat, validateParams, refuseUnsafeJsonKeys, unflatten, type Source } from '../params.js';
@@ -290,6 +291,9 @@ export async function tencentApi3Plugin(app: FastifyInstance, opts: TencentApi3O
       : tencentErrorBody(err, undefined, request.log);
     return sendEnvelope(reply, { Error: error, RequestId: randomUUID() });
   });
+
+  // Compile every action's parameter schema now: a schema error stops the start, not a request.
+  for (const definition of Object.values(opts.actions ?? defaultActions)) validatorFor(definition.params);
 
   const handler = tencentApi3Handler(opts);
   app.route({ method: 'GET', url: '/', constraints: { tencentApi: 'api3' }, handler });

@@ -9,6 +9,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../../config.js';
 import { isDomainError } from '../../../domain/errors.js';
 import type { Services } from '../../../services/container.js';
+import { validatorFor } from '../../validation.js';
 import { authenticateParams } from '../authenticate.js';
 import { TencentError, legacyCodeFor, tencentCodeFor } from '../error-codes.js';
 import { parseFlat, validateParams, unflatten } from '../params.js';
@@ -117,6 +118,8 @@ export async function tencentLegacyPlugin(app: FastifyInstance, opts: TencentLeg
       codeDesc: 'InternalError',
     });
   });
+  // Compile every action's parameter schema now: a schema error stops the start, not a request.
+  for (const definition of Object.values(legacyActions)) validatorFor(definition.params);
   const handler = (request: FastifyRequest, reply: FastifyReply) => handle(request, reply, opts);
   app.route({ method: ['GET', 'POST'], url: LEGACY_PATH, handler });
 }
