@@ -24,20 +24,15 @@ interface Operation {
   draft: 4 | 10;
 }
 
-/** Attributes the server sets: a client may never write them (403), on create or update. */
+/**
+ * Attributes the server sets: a client may never write them (403), on create or update. Those the served image
+ * schema marks `readOnly`, and two Glance has that imageshare does not show.
+ */
 export const READ_ONLY_ATTRIBUTES: ReadonlySet<string> = new Set([
-  'status',
-  'checksum',
-  'os_hash_algo',
-  'os_hash_value',
-  'size',
-  'virtual_size',
-  'created_at',
-  'updated_at',
+  ...Object.entries(imageSchema.properties)
+    .filter(([, schema]) => (schema as { readOnly?: boolean }).readOnly === true)
+    .map(([name]) => name),
   'direct_url',
-  'self',
-  'file',
-  'schema',
   'stores',
 ]);
 
