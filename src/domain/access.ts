@@ -1,8 +1,10 @@
 // Who may do what to an image: one switch, called first by every service method that touches an image.
 // The rule of thumb (DESIGN.md rule 4): whoever may not see an image gets "not found", never "forbidden";
 // whoever may see it but not do the thing gets a clear refusal.
+// Who sees what is declared in visibility.ts (RELATION_RULES), which the listing SQL is built from too.
 import { fail, imageNotFound } from './errors.js';
-import type { Caller, Image, MemberStatus } from './types.js';
+import type { Image } from './types.js';
+import { relationOf, type Relation, type VisibilityFacts } from './visibility.js';
 
 export type ImageAction =
   | 'read' // show the image and its metadata
@@ -17,29 +19,13 @@ export type ImageAction =
   | 'manageMembers' // add or remove members (share / cancel)
   | 'readMembers'; // list and show members (a member sees only its own row)
 
-/** What the caller is to the image. */
-export type Relation = 'owner' | 'admin' | 'member' | 'public' | 'none';
+export type { Relation } from './visibility.js';
 
-export interface AccessFacts {
-  caller: Caller;
+export interface AccessFacts extends VisibilityFacts {
   image: Pick<Image, 'id' | 'ownerId' | 'region' | 'visibility' | 'status'>;
-  /** The caller's membership row on this image, if any (any status). */
-  membership: MemberStatus | null;
-  /** The region the request came through; images exist for callers only in their own region. */
-  region: string;
 }
 
-export function relationOf(facts: AccessFacts): Relation {
-  const { caller, image } = facts;
-  // A share holds only in the image's region: through another region's endpoint the image does not exist.
-  if (image.region !== facts.region) return 'none';
-  if (image.ownerId === caller.accountId) return 'owner';
-  if (caller.isAdmin) return 'admin';
-  // Member status decides listing, not access (DESIGN.md rule 8): pending and rejected members may use it.
-  if (image.visibility === 'shared' && facts.membership !== null) return 'member';
-  if (image.visibility === 'public' || image.visibility === 'community') return 'public';
-  return 'none';
-}
+export { relationOf };
 
 export function canSee(facts: AccessFacts): boolean {
   return relationOf(facts) !== 'none';
@@ -49,7 +35,11 @@ export function canSee(facts: AccessFacts): boolean {
 export function authorize(action: ImageAction, facts: AccessFacts): Relation {
   const relation = relationOf(facts);
   if (relation === 'none') throw imageNotFound(facts.image.id);
-  if (relation === 'owner' || relation === 'admin') return relation;
+  // Admins may do to any image they see what its owner may (also to public images, whose relation is 'public').
+  if (relation === 'owner' || facts.caller.isAdmin) return relation;
+  const { id } = facts.image;
+  // Machine-readable for the surfaces whose clients are told "it was shared with you" apart (Tencent).
+  const details = { imageId: id, relation };
 
   switch (action) {
     case 'read':
@@ -65,19 +55,29 @@ export function authorize(action: ImageAction, facts: AccessFacts): Relation {
       if (relation === 'member') {
         throw fail(
           'NotImageOwner',
-          `Not allowed to share image ${facts.image.id}: only its owner may share it.`,
+          `Not allowed to share image ${id}: only its owner may share it.`,
+          details,
         );
       }
-      throw fail('NotImageOwner', `Not allowed to manage members for image ${facts.image.id}.`);
+      throw fail('NotImageOwner', `Not allowed to manage members for image ${id}.`, details);
     case 'rename':
+      if (relation === 'member') {
+        throw fail(
+          'SharedImageModifyUnsupported',
+          `Image ${id} was shared with you: its name and description cannot be changed.`,
+          details,
+        );
+      }
+      // Not shared with the caller (a public or community image): it is told whose image it is, not "shared".
       throw fail(
-        'SharedImageModifyUnsupported',
-        `Image ${facts.image.id} was shared with you: its name and description cannot be changed.`,
+        'NotImageOwner',
+        'You do not own this image: only its owner may change its name and description.',
+        details,
       );
     case 'update':
     case 'upload':
     case 'delete':
     case 'deactivate':
-      throw fail('NotImageOwner', `You do not own this image`);
+      throw fail('NotImageOwner', `You do not own this image`, details);
   }
 }

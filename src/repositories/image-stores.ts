@@ -1,7 +1,7 @@
 // What the image, share and instance services need from storage, as interfaces: the services depend on
 // these, never on the database handle; repositories/db implements them with Kysely (SQLite, PostgreSQL).
 import type { Image, Instance, InstanceState, Member, MemberStatus } from '../domain/types.js';
-import type { ImageFilters, KeysetPage, ListScope } from './db/image.repository.js';
+import type { ImageFilters, KeysetPage, ListedRow, ListScope } from './db/image.repository.js';
 import type { ImageRow, NewImageRow } from './db/schema.js';
 
 export interface ImageStore {
@@ -28,8 +28,8 @@ export interface ImageStore {
   removeProperties(id: string, keys: string[]): Promise<void>;
   /** Rows as domain images, with their tags and properties. */
   hydrate(rows: ImageRow[]): Promise<Image[]>;
-  /** One page of the images a caller may list (keyset pagination). */
-  listPage(scope: ListScope, filters: ImageFilters, page: KeysetPage): Promise<ImageRow[]>;
+  /** One page of the images a caller may list (keyset pagination), each with the relation it is listed through. */
+  listPage(scope: ListScope, filters: ImageFilters, page: KeysetPage): Promise<ListedRow[]>;
   /** How many images listPage would walk through in all. */
   count(scope: ListScope, filters: ImageFilters): Promise<number>;
 }

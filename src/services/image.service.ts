@@ -13,12 +13,18 @@ import { ImageCopies } from './images/copies.js';
 import { ImageDataTransfer, type ImageData } from './images/data.js';
 import { ImageEdits, type ImagePatch, type NewImageInput } from './images/edits.js';
 import { ImageLifecycle } from './images/lifecycle.js';
-import { ImageReads, type DescribeQuery, type ImageListQuery, type ImagePage } from './images/reads.js';
+import {
+  ImageReads,
+  type DescribedImages,
+  type DescribeQuery,
+  type ImageListQuery,
+  type ImagePage,
+} from './images/reads.js';
 
 export type { ImageData } from './images/data.js';
 export type { ImagePatch, NewImageInput } from './images/edits.js';
 export { MAX_DESCRIBE_OFFSET } from './images/reads.js';
-export type { DescribeQuery, ImageKind, ImageListQuery, ImagePage } from './images/reads.js';
+export type { DescribedImages, DescribeQuery, ImageKind, ImageListQuery, ImagePage } from './images/reads.js';
 
 export class ImageService {
   private readonly reads: ImageReads;
@@ -48,7 +54,7 @@ export class ImageService {
     return this.reads.list(ctx, query);
   }
 
-  describe(ctx: RequestContext, query: DescribeQuery): Promise<{ images: Image[]; total: number }> {
+  describe(ctx: RequestContext, query: DescribeQuery): Promise<DescribedImages> {
     return this.reads.describe(ctx, query);
   }
 

@@ -16,9 +16,20 @@ describe('Tencent error-code table', () => {
       tencentCodeFor(notOwner, 'ModifyImageSharePermission'),
       'UnauthorizedOperation.ImageNotBelongToAccount',
     );
-    assert.equal(tencentCodeFor(notOwner, 'DeleteImages'), 'InvalidParameterValue.InvalidImageIdIsShared');
+    // Only the receiver of a share is told, when deleting, that the image was shared with it.
+    const receiver = new DomainError('NotImageOwner', 'x', { relation: 'member' });
+    assert.equal(tencentCodeFor(receiver, 'DeleteImages'), 'InvalidParameterValue.InvalidImageIdIsShared');
+    const publicImage = new DomainError('NotImageOwner', 'x', { relation: 'public' });
     assert.equal(
-      tencentCodeFor(notOwner, 'ModifyImageAttribute'),
+      tencentCodeFor(publicImage, 'DeleteImages'),
+      'UnauthorizedOperation.ImageNotBelongToAccount',
+    );
+    assert.equal(
+      tencentCodeFor(publicImage, 'ModifyImageAttribute'),
+      'UnauthorizedOperation.ImageNotBelongToAccount',
+    );
+    assert.equal(
+      tencentCodeFor(new DomainError('SharedImageModifyUnsupported', 'x'), 'ModifyImageAttribute'),
       'UnsupportedOperation.SharedImageModifyUnsupported',
     );
     assert.equal(tencentCodeFor(new DomainError('ShareLimitExceeded', 'x')), 'OverQuota');

@@ -49,16 +49,27 @@ export const domainToTencent: Partial<Record<ErrorCode, string>> = {
 
 /** Per-action exceptions to the table above (API 3.0 action names; legacy actions map to these first). */
 export const actionOverrides: Record<string, Partial<Record<ErrorCode, string>>> = {
-  DeleteImages: {
-    NotImageOwner: 'InvalidParameterValue.InvalidImageIdIsShared',
-    InvalidImageStatus: 'InvalidImageId.IncorrectState',
-  },
-  ModifyImageAttribute: { NotImageOwner: 'UnsupportedOperation.SharedImageModifyUnsupported' },
+  DeleteImages: { InvalidImageStatus: 'InvalidImageId.IncorrectState' },
   SyncImages: { InvalidImageStatus: 'InvalidImageId.IncorrectState' },
 };
 
+/**
+ * Per-action exceptions for refusals to the receiver of a share (the domain's `relation` detail is
+ * 'member'): Tencent tells it the image was shared with it. Anyone else who may see but not change an image
+ * (a public one) gets the table's "not your image".
+ */
+export const receiverOverrides: Record<string, Partial<Record<ErrorCode, string>>> = {
+  DeleteImages: { NotImageOwner: 'InvalidParameterValue.InvalidImageIdIsShared' },
+};
+
 export function tencentCodeFor(err: DomainError, action?: string): string {
-  return (action && actionOverrides[action]?.[err.code]) || domainToTencent[err.code] || 'FailedOperation';
+  const receiver = err.details.relation === 'member';
+  return (
+    (action && receiver && receiverOverrides[action]?.[err.code]) ||
+    (action && actionOverrides[action]?.[err.code]) ||
+    domainToTencent[err.code] ||
+    'FailedOperation'
+  );
 }
 
 export interface LegacyCode {

@@ -1,13 +1,20 @@
 // How our model looks in Tencent's APIs: image types and states, times, field formats. Shared by API 3.0 and
 // the legacy v2 actions.
-import type { Caller, Image, ImageStatus } from '../../domain/types.js';
+import type { Image, ImageStatus } from '../../domain/types.js';
+import type { ImageKind } from '../../domain/visibility.js';
 
 export type TencentImageType = 'PRIVATE_IMAGE' | 'PUBLIC_IMAGE' | 'SHARED_IMAGE';
 
-export function imageTypeFor(image: Image, caller: Caller): TencentImageType {
-  if (image.ownerId === caller.accountId) return 'PRIVATE_IMAGE';
-  if (image.visibility === 'public' || image.visibility === 'community') return 'PUBLIC_IMAGE';
-  return 'SHARED_IMAGE';
+/** Tencent's image types are our image kinds (domain/visibility.ts decides each image's kind). */
+export const IMAGE_TYPE_OF_KIND: Readonly<Record<ImageKind, TencentImageType>> = {
+  own: 'PRIVATE_IMAGE',
+  public: 'PUBLIC_IMAGE',
+  shared: 'SHARED_IMAGE',
+};
+
+/** The image kind behind a Tencent image type; undefined for an unknown type. */
+export function kindOfImageType(type: string): ImageKind | undefined {
+  return (Object.keys(IMAGE_TYPE_OF_KIND) as ImageKind[]).find((kind) => IMAGE_TYPE_OF_KIND[kind] === type);
 }
 
 /** Tencent ImageState of each status (deleted images are never listed). */
@@ -46,9 +53,9 @@ export function legacyTime(iso: string): string {
 
 const GIB = 1024 ** 3;
 
-/** The API 3.0 `Image` structure (spec §2.7). */
-export function imageShape(image: Image, caller: Caller): Record<string, unknown> {
-  const type = imageTypeFor(image, caller);
+/** The API 3.0 `Image` structure (spec §2.7), of an image listed as `kind`. */
+export function imageShape(image: Image, kind: ImageKind): Record<string, unknown> {
+  const type = IMAGE_TYPE_OF_KIND[kind];
   return {
     ImageId: image.id,
     OsName: image.properties.os_name ?? image.properties.os_distro ?? '',

@@ -1,7 +1,20 @@
 // Images, their tags and properties. Rows are never removed: deleting sets deleted_at, so an image ID is
 // never handed out twice. Every read takes the region: an image exists only in its own region.
 import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
-import type { Image, ImageStatus, MemberStatus, Visibility } from '../../domain/types.js';
+import {
+  visibilities as allVisibilities,
+  type Caller,
+  type Image,
+  type ImageStatus,
+  type Visibility,
+} from '../../domain/types.js';
+import {
+  listPlan,
+  UNLISTED_STATUSES,
+  type ListBranch,
+  type ListMode,
+  type SeeingRelation,
+} from '../../domain/visibility.js';
 import type { DialectName } from './database.js';
 import type { Database, ImageRow, NewImageRow } from './schema.js';
 import type { ImageStore } from '../image-stores.js';
@@ -38,17 +51,17 @@ export interface ImageFilters {
   properties?: Record<string, string>;
 }
 
-/** Which images a caller may list: the union of DESIGN.md (own, public, community, shared with me). */
+/** Whose list, in which region, and which list (see domain/visibility.ts). */
 export interface ListScope {
-  accountId: string;
-  isAdmin: boolean;
+  caller: Caller;
   region: string;
-  /** Glance's visibility parameter; undefined hides others' community images. */
-  visibility?: Visibility | 'all';
-  /** Which of my memberships count, for images shared with me. */
-  memberStatuses: MemberStatus[];
-  /** Include own images / public+community images / images shared with me. */
-  include: { own: boolean; public: boolean; shared: boolean };
+  mode: ListMode;
+}
+
+/** A listed row and the relation (list branch) through which the caller sees it. */
+export interface ListedRow {
+  row: ImageRow;
+  relation: SeeingRelation;
 }
 
 export interface KeysetPage {
@@ -261,125 +274,109 @@ export class ImageRepository implements ImageStore {
   }
 
   /**
-   * One page of the images a caller may list, ordered by the requested keys with keyset pagination.
-   * The union is built from disjoint branches (own; others' public/community; shared with me), each of which
-   * an index serves, so a page costs time in proportion to the page and the caller's own rows, not to the
-   * number of images in the database.
+   * One page of the images a caller may list, ordered by the requested keys with keyset pagination, each with
+   * the relation it is listed through. The list is the union of disjoint branches (listBranches), each of
+   * which an index serves, so a page costs time in proportion to the page and the caller's own rows, not to
+   * the number of images in the database.
    */
-  async listPage(scope: ListScope, filters: ImageFilters, page: KeysetPage): Promise<ImageRow[]> {
+  async listPage(scope: ListScope, filters: ImageFilters, page: KeysetPage): Promise<ListedRow[]> {
     const sort = fullSort(page.sort);
-    const queries = this.branchQueries(scope, filters).map((base) => {
+    const queries = this.listBranches(scope, filters).map(({ relation, query: base }) => {
       let q = base.selectAll('images');
       if (page.after) {
         const after = page.after;
         q = q.where((eb) => this.keysetCondition(eb, sort, after));
       }
       for (const s of sort) q = q.orderBy((eb) => this.sortExpression(eb, s.key), s.dir);
-      return q.limit(page.limit);
+      return { relation, query: q.limit(page.limit) };
     });
-    if (queries.length === 0) return [];
-    if (queries.length === 1) return (queries[0] as (typeof queries)[number]).execute();
     // Each branch is already ordered and limited; merge them and cut to the page here, which keeps each
     // branch on its own index (a UNION with an outer ORDER BY would not let SQLite do that). compareRows
     // orders as the databases do (see sortExpression), so the merge agrees with each branch's order.
-    const results = (await Promise.all(queries.map((q) => q.execute()))).flat();
-    results.sort((a, b) => compareRows(a, b, sort));
+    const results = (
+      await Promise.all(
+        queries.map(async ({ relation, query }) =>
+          (await query.execute()).map((row): ListedRow => ({ row, relation })),
+        ),
+      )
+    ).flat();
+    if (queries.length > 1) results.sort((a, b) => compareRows(a.row, b.row, sort));
     return results.slice(0, page.limit);
   }
 
   /** How many images `listPage` would walk through in all (Tencent's TotalCount). */
   async count(scope: ListScope, filters: ImageFilters): Promise<number> {
     const counts = await Promise.all(
-      this.branchQueries(scope, filters).map((base) =>
-        base.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow(),
+      this.listBranches(scope, filters).map(({ query }) =>
+        query.select((eb) => eb.fn.countAll<number | string>().as('n')).executeTakeFirstOrThrow(),
       ),
     );
     return counts.reduce((sum, row) => sum + Number(row.n), 0);
   }
 
   /**
-   * The union of what a caller may list, as disjoint branches (own; others' public/community; shared with
-   * me), each served by an index, so a page costs time in proportion to the page and the caller's own rows,
-   * not to the number of images in the database.
+   * The SQL of a caller's list: one query per branch of the domain's listPlan (which RELATION_RULES decide),
+   * each one equality range of an index walked in order (bench/RESULTS.md, "Listing as a receiver"):
+   * own images by owner, others' images by region and visibility (one query per visibility: an IN over two
+   * would make the database sort every such image of the region), shares from the caller's member rows.
    */
-  private branchQueries(scope: ListScope, filters: ImageFilters) {
-    const branches: Array<(eb: Eb) => Expression<SqlBool>> = [];
-    const { accountId, visibility } = scope;
-    if (scope.isAdmin) {
-      branches.push((eb) => eb.lit(true).$castTo<SqlBool>());
-    } else {
-      // The visibility filter is applied per branch, and a branch it empties is left out: each branch must
-      // stay one equality range of an index walked in order (bench/RESULTS.md, "Listing as a receiver").
-      if (scope.include.own) {
-        branches.push((eb) =>
-          visibility && visibility !== 'all'
-            ? // `|| ''` keeps visibility out of index selection: without it SQLite (no statistics) walks
-              // images_region_visibility_created through every image of that visibility instead of the
-              // owner's index.
-              eb.and([
-                eb('images.owner_id', '=', accountId),
-                eb(sql<string>`${eb.ref('images.visibility')} || ''`, '=', visibility),
-              ])
-            : eb('images.owner_id', '=', accountId),
+  private listBranches(scope: ListScope, filters: ImageFilters) {
+    const { caller } = scope;
+    const base = () => this.listBase(scope.region, filters);
+    return listPlan(caller, scope.mode).flatMap((branch) => {
+      if (branch.shareStatuses) {
+        const query = this.sharedBranch(scope, branch, branch.shareStatuses).where((eb) =>
+          this.filterConditions(eb, filters),
         );
+        return [{ relation: branch.relation, query }];
       }
-      if (scope.include.public) {
-        // Others' community images are listed only when asked for (Glance). One branch per visibility: an
-        // IN over two values would make the database sort every public and community image of the region.
-        const kinds: Visibility[] =
-          visibility === undefined || visibility === 'public'
-            ? ['public']
-            : visibility === 'community'
-              ? ['community']
-              : visibility === 'all'
-                ? ['public', 'community']
-                : [];
-        for (const kind of kinds) {
-          branches.push((eb) =>
-            eb.and([eb('images.visibility', '=', kind), eb('images.owner_id', '!=', accountId)]),
-          );
-        }
+      if (branch.owner === 'caller') {
+        return [{ relation: branch.relation, query: base().where((eb) => ownBranch(eb, caller, branch)) }];
       }
-    }
-    const base = () =>
-      this.db
-        .selectFrom('images')
-        .where('images.region', '=', scope.region)
-        .where('images.deleted_at', 'is', null)
-        .where('images.status', '!=', 'killed')
-        .where((eb) => this.filterConditions(eb, scope, filters));
-    const queries = branches.map((branch) => base().where(branch));
+      return branch.visibilities.map((visibility) => ({
+        relation: branch.relation,
+        query: base()
+          .where('images.visibility', '=', visibility)
+          .where('images.owner_id', '!=', caller.accountId),
+      }));
+    });
+  }
 
-    const wantsShared =
-      !scope.isAdmin &&
-      scope.include.shared &&
-      scope.memberStatuses.length > 0 &&
-      (visibility === undefined || visibility === 'all' || visibility === 'shared');
-    if (wantsShared) {
-      // Images shared with me are read from my share rows outward, so the cost follows how many shares I
-      // hold, not how many images the region has (walking the region's shared images newest-first and
-      // probing my shares grows with the table: bench/RESULTS.md, "Listing as a receiver"). SQLite keeps
-      // the order of a CROSS JOIN; PostgreSQL would still walk images by date (its estimate of how soon 25
-      // matches turn up is far off), so there the share list sits behind OFFSET 0, which it never flattens.
-      let mine = this.db
-        .selectFrom('image_members')
-        .select('image_members.image_id')
-        .where('image_members.member_id', '=', accountId)
-        .where('image_members.status', 'in', scope.memberStatuses);
-      if (this.dialect === 'postgres') mine = mine.offset(0);
-      // Typed as a plain images query: every condition and column added later names images.* explicitly.
-      const shared = this.db
-        .selectFrom(mine.as('mine'))
-        .crossJoin('images')
-        .whereRef('images.id', '=', 'mine.image_id')
-        .where('images.visibility', '=', 'shared')
-        .where('images.owner_id', '!=', accountId)
-        .where('images.region', '=', scope.region)
-        .where('images.deleted_at', 'is', null)
-        .where('images.status', '!=', 'killed') as unknown as ReturnType<typeof base>;
-      queries.push(shared.where((eb) => this.filterConditions(eb, scope, filters)));
-    }
-    return queries;
+  /**
+   * Images shared with the caller are read from its share rows outward, so the cost follows how many shares
+   * it holds, not how many images the region has (walking the region's shared images newest-first and
+   * probing the shares grows with the table: bench/RESULTS.md, "Listing as a receiver"). SQLite keeps the
+   * order of a CROSS JOIN; PostgreSQL would still walk images by date (its estimate of how soon 25 matches
+   * turn up is far off), so there the share list sits behind OFFSET 0, which it never flattens.
+   */
+  private sharedBranch(scope: ListScope, branch: ListBranch, statuses: string[]) {
+    let mine = this.db
+      .selectFrom('image_members')
+      .select('image_members.image_id')
+      .where('image_members.member_id', '=', scope.caller.accountId)
+      .where('image_members.status', 'in', statuses);
+    if (this.dialect === 'postgres') mine = mine.offset(0);
+    // Typed as a plain images query: every condition and column added later names images.* explicitly.
+    const shared = this.db
+      .selectFrom(mine.as('mine'))
+      .crossJoin('images')
+      .whereRef('images.id', '=', 'mine.image_id')
+      .where('images.visibility', 'in', branch.visibilities)
+      .where('images.owner_id', branch.owner === 'caller' ? '=' : '!=', scope.caller.accountId)
+      .where('images.region', '=', scope.region)
+      .where('images.deleted_at', 'is', null)
+      .where('images.status', 'not in', [...UNLISTED_STATUSES]);
+    return shared as unknown as ReturnType<ImageRepository['listBase']>;
+  }
+
+  /** What every list branch starts from: the region's live, listed images that pass the filters. */
+  private listBase(region: string, filters: ImageFilters) {
+    return this.db
+      .selectFrom('images')
+      .where('images.region', '=', region)
+      .where('images.deleted_at', 'is', null)
+      .where('images.status', 'not in', [...UNLISTED_STATUSES])
+      .where((eb) => this.filterConditions(eb, filters));
   }
 
   // Nullable sort keys are compared through COALESCE so that NULLs order consistently in the keyset
@@ -423,17 +420,8 @@ export class ImageRepository implements ImageStore {
     ]);
   }
 
-  private filterConditions(eb: Eb, scope: ListScope, f: ImageFilters): Expression<SqlBool> {
+  private filterConditions(eb: Eb, f: ImageFilters): Expression<SqlBool> {
     const conds: Expression<SqlBool>[] = [];
-    // Non-admin branches apply the visibility filter themselves (branchQueries).
-    if (scope.isAdmin && scope.visibility && scope.visibility !== 'all') {
-      conds.push(eb('images.visibility', '=', scope.visibility));
-    } else if (scope.isAdmin && !scope.visibility) {
-      // Without a visibility filter, other owners' community images stay out of the list (Glance).
-      conds.push(
-        eb.or([eb('images.visibility', '!=', 'community'), eb('images.owner_id', '=', scope.accountId)]),
-      );
-    }
     if (f.ids) conds.push(eb('images.id', 'in', f.ids));
     if (f.names) conds.push(eb('images.name', 'in', f.names));
     if (f.nameContains) {
@@ -492,6 +480,15 @@ export class ImageRepository implements ImageStore {
     }
     return eb.and(conds);
   }
+}
+
+/** The caller's own images of the branch's visibilities, on the owner's index. */
+function ownBranch(eb: Eb, caller: Caller, branch: ListBranch): Expression<SqlBool> {
+  const mine = eb('images.owner_id', '=', caller.accountId);
+  if (branch.visibilities.length === allVisibilities.length) return mine;
+  // `|| ''` keeps visibility out of index selection: without it SQLite (no statistics) walks
+  // images_region_visibility_created through every image of that visibility instead of the owner's index.
+  return eb.and([mine, eb(sql<string>`${eb.ref('images.visibility')} || ''`, 'in', branch.visibilities)]);
 }
 
 /** Escapes LIKE wildcards so a user's text matches literally. */

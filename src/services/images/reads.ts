@@ -1,7 +1,8 @@
 // Reading images: one image, Glance's keyset-paged list, Tencent's offset-paged DescribeImages, the quota.
 import type { Config } from '../../config.js';
 import { fail } from '../../domain/errors.js';
-import type { Image, MemberStatus, Visibility } from '../../domain/types.js';
+import { memberStatuses, type Image, type MemberStatus, type Visibility } from '../../domain/types.js';
+import { KIND_OF_RELATION, relationsOfKinds, type ImageKind } from '../../domain/visibility.js';
 import type { ImageFilters, ListScope, SortDir, SortKey } from '../../repositories/db/image.repository.js';
 import type { ImageRow } from '../../repositories/db/schema.js';
 import type { ImageUnitOfWork } from '../../repositories/image-stores.js';
@@ -25,7 +26,7 @@ export interface ImagePage {
   full: boolean;
 }
 
-export type ImageKind = 'own' | 'shared' | 'public';
+export type { ImageKind };
 
 export interface DescribeQuery {
   kinds: ImageKind[];
@@ -34,7 +35,12 @@ export interface DescribeQuery {
   limit: number;
 }
 
-const ALL_MEMBER_STATUSES: MemberStatus[] = ['pending', 'accepted', 'rejected'];
+/** A page of DescribeImages, with the kind (Tencent's image type) each image is listed as. */
+export interface DescribedImages {
+  images: Image[];
+  kinds: ReadonlyMap<string, ImageKind>;
+  total: number;
+}
 
 /** Deepest Offset Tencent's DescribeImages may ask for (see describe()). */
 export const MAX_DESCRIBE_OFFSET = 10_000;
@@ -63,29 +69,31 @@ export class ImageReads {
       if (!after) throw fail('InvalidInput', `marker ${query.marker} could not be found.`);
     }
     const scope: ListScope = {
-      accountId: ctx.caller.accountId,
-      isAdmin: ctx.caller.isAdmin,
+      caller: ctx.caller,
       region: ctx.region,
-      visibility: query.visibility,
-      memberStatuses: query.memberStatus === 'all' ? ALL_MEMBER_STATUSES : [query.memberStatus],
-      include: { own: true, public: true, shared: true },
+      mode: {
+        relations: relationsOfKinds(['own', 'public', 'shared']),
+        visibility: query.visibility,
+        memberStatuses: query.memberStatus === 'all' ? memberStatuses : [query.memberStatus],
+      },
     };
-    const rows = await stores.images.listPage(scope, query.filters, {
+    const listed = await stores.images.listPage(scope, query.filters, {
       sort: query.sort,
       limit: query.limit,
       after,
     });
     return {
-      images: await stores.images.hydrate(rows),
-      full: rows.length === query.limit && query.limit > 0,
+      images: await stores.images.hydrate(listed.map((l) => l.row)),
+      full: listed.length === query.limit && query.limit > 0,
     };
   }
 
   /**
-   * Tencent's DescribeImages: own (PRIVATE_IMAGE), shared with me (SHARED_IMAGE: pending and accepted, not
-   * rejected, as Tencent has no acceptance step) and public images, with offset paging and a total.
+   * Tencent's DescribeImages: own (PRIVATE_IMAGE; for an admin also every image it administers), shared with
+   * me (SHARED_IMAGE: pending and accepted, not rejected, as Tencent has no acceptance step) and public
+   * images, with offset paging and a total; `kinds` tells each image's kind (domain/visibility.ts).
    */
-  async describe(ctx: RequestContext, query: DescribeQuery): Promise<{ images: Image[]; total: number }> {
+  async describe(ctx: RequestContext, query: DescribeQuery): Promise<DescribedImages> {
     // Offset paging reads Offset + Limit rows per branch; past this, narrow the filters instead.
     if (!Number.isInteger(query.offset) || query.offset < 0 || query.offset > MAX_DESCRIBE_OFFSET) {
       throw fail('InvalidInput', `Offset must be an integer from 0 to ${MAX_DESCRIBE_OFFSET}.`, {
@@ -94,25 +102,25 @@ export class ImageReads {
     }
     const stores = this.store.stores;
     const scope: ListScope = {
-      accountId: ctx.caller.accountId,
-      isAdmin: false, // Tencent's lists are per account, also for admins
+      caller: ctx.caller,
       region: ctx.region,
-      visibility: 'all',
-      memberStatuses: ['pending', 'accepted'],
-      include: {
-        own: query.kinds.includes('own'),
-        public: query.kinds.includes('public'),
-        shared: query.kinds.includes('shared'),
+      mode: {
+        relations: relationsOfKinds(query.kinds),
+        visibility: 'all',
+        memberStatuses: ['pending', 'accepted'],
       },
     };
-    const [rows, total] = await Promise.all([
+    const [listed, total] = await Promise.all([
       stores.images.listPage(scope, query.filters, {
         sort: [{ key: 'created_at', dir: 'desc' }],
         limit: query.offset + query.limit,
       }),
       stores.images.count(scope, query.filters),
     ]);
-    return { images: await stores.images.hydrate(rows.slice(query.offset)), total };
+    const page = listed.slice(query.offset);
+    const images = await stores.images.hydrate(page.map((l) => l.row));
+    const kinds = new Map(page.map((l) => [l.row.id, KIND_OF_RELATION[l.relation]]));
+    return { images, kinds, total };
   }
 
   /** The caller's custom-image quota in the request's region. */

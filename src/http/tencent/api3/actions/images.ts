@@ -15,7 +15,7 @@ import {
   StringEnum,
   Text,
 } from '../../param-types.js';
-import { imageShape, statusesForState } from '../../shapes.js';
+import { IMAGE_TYPE_OF_KIND, imageShape, kindOfImageType, statusesForState } from '../../shapes.js';
 import { defineAction } from '../types.js';
 
 /** At most 10 filters of at most 5 values each (Tencent's limits and codes). */
@@ -30,12 +30,6 @@ const filtersField = Type.Array(
   }),
   { maxItems: 10 },
 );
-
-const IMAGE_TYPES: Record<string, ImageKind> = {
-  PRIVATE_IMAGE: 'own',
-  PUBLIC_IMAGE: 'public',
-  SHARED_IMAGE: 'shared',
-};
 
 export const describeImages = defineAction({
   region: 'required',
@@ -74,11 +68,11 @@ export const describeImages = defineAction({
           break;
         case 'image-type':
           kinds = filter.Values.map((v) => {
-            const kind = IMAGE_TYPES[v];
+            const kind = kindOfImageType(v);
             if (!kind)
               throw new TencentError(
                 'InvalidFilter',
-                `image-type takes ${Object.keys(IMAGE_TYPES).join(', ')}.`,
+                `image-type takes ${Object.values(IMAGE_TYPE_OF_KIND).join(', ')}.`,
               );
             return kind;
           });
@@ -97,13 +91,20 @@ export const describeImages = defineAction({
           );
       }
     }
-    const { images, total } = await services.images.describe(ctx, {
+    const {
+      images,
+      kinds: kindOf,
+      total,
+    } = await services.images.describe(ctx, {
       kinds: [...new Set(kinds)],
       filters,
       offset: params.Offset ?? 0,
       limit: params.Limit ?? 20,
     });
-    return { ImageSet: images.map((image) => imageShape(image, ctx.caller)), TotalCount: total };
+    return {
+      ImageSet: images.map((image) => imageShape(image, kindOf.get(image.id) as ImageKind)),
+      TotalCount: total,
+    };
   },
 });
 

@@ -1,0 +1,172 @@
+// Who may see an image, and which images a list shows: written once, as data. relationOf (and through it
+// authorize() in access.ts) reads RELATION_RULES; so does listPlan(), from which the image repository builds
+// the SQL of every list (Glance's and Tencent's). test/services/visibility-agreement.test.ts checks on every
+// database that an image is listed exactly when isListed() says so.
+import { visibilities, type Caller, type ImageStatus, type MemberStatus, type Visibility } from './types.js';
+
+/** What the caller is to the image: the ground on which it sees it, or 'none'. */
+export type Relation = 'owner' | 'public' | 'admin' | 'member' | 'none';
+export type SeeingRelation = Exclude<Relation, 'none'>;
+
+export interface RelationRule {
+  relation: SeeingRelation;
+  /** Whose image: the caller's own, or another account's. */
+  owner: 'caller' | 'other';
+  /** Holds only for admin callers. */
+  adminOnly: boolean;
+  /** The image visibilities the rule covers. */
+  visibilities: readonly Visibility[];
+  /** Holds only while the caller has a share (a member row, of any status) on the image. */
+  needsShare: boolean;
+}
+
+/**
+ * The relations, in order of precedence: an image's relation is the first rule that matches. Every rule holds
+ * only in the image's own region: a share holds only there (DESIGN.md rule 2), and through another region's
+ * endpoint the image does not exist, for its owner and admins too.
+ */
+export const RELATION_RULES: readonly RelationRule[] = [
+  { relation: 'owner', owner: 'caller', adminOnly: false, visibilities, needsShare: false },
+  {
+    relation: 'public',
+    owner: 'other',
+    adminOnly: false,
+    visibilities: ['public', 'community'],
+    needsShare: false,
+  },
+  // Admins see every image of the region; others' public images keep the ground above (Tencent types them
+  // PUBLIC_IMAGE for admins too), and a share with an admin adds nothing to what it sees.
+  {
+    relation: 'admin',
+    owner: 'other',
+    adminOnly: true,
+    visibilities: ['shared', 'private'],
+    needsShare: false,
+  },
+  // Member status decides listing, not access (DESIGN.md rule 8): pending and rejected members may use it.
+  // Shares of an image that is no longer "shared" (made private or public later) give nothing.
+  { relation: 'member', owner: 'other', adminOnly: false, visibilities: ['shared'], needsShare: true },
+];
+
+export interface VisibilityFacts {
+  caller: Caller;
+  image: { ownerId: string; region: string; visibility: Visibility };
+  /** The caller's membership row on this image, if any (any status). */
+  membership: MemberStatus | null;
+  /** The region the request came through. */
+  region: string;
+}
+
+function ruleHolds(rule: RelationRule, facts: VisibilityFacts): boolean {
+  const { caller, image } = facts;
+  if ((image.ownerId === caller.accountId) !== (rule.owner === 'caller')) return false;
+  if (rule.adminOnly && !caller.isAdmin) return false;
+  if (rule.needsShare && facts.membership === null) return false;
+  return rule.visibilities.includes(image.visibility);
+}
+
+export function relationOf(facts: VisibilityFacts): Relation {
+  if (facts.image.region !== facts.region) return 'none';
+  return RELATION_RULES.find((rule) => ruleHolds(rule, facts))?.relation ?? 'none';
+}
+
+/**
+ * The kinds of image an account lists (Tencent's image types): its own, and those it administers, which it
+ * may share, rename and delete; public ones; ones shared with it.
+ */
+export type ImageKind = 'own' | 'public' | 'shared';
+
+export const KIND_OF_RELATION: Readonly<Record<SeeingRelation, ImageKind>> = {
+  owner: 'own',
+  admin: 'own',
+  public: 'public',
+  member: 'shared',
+};
+
+export function relationsOfKinds(kinds: readonly ImageKind[]): SeeingRelation[] {
+  return RELATION_RULES.map((r) => r.relation).filter((r) => kinds.includes(KIND_OF_RELATION[r]));
+}
+
+/** A list request, as every surface's list comes down to. */
+export interface ListMode {
+  /** Which relations the list shows (Glance: all; Tencent's image types choose). */
+  relations: readonly SeeingRelation[];
+  /**
+   * Glance's visibility parameter: only images of that visibility; 'all'; or undefined, which leaves other
+   * accounts' community images out (one's own stay).
+   */
+  visibility?: Visibility | 'all';
+  /** Which of the caller's shares put an image in the list (relation 'member'). */
+  memberStatuses: readonly MemberStatus[];
+}
+
+/** Never listed: a failed upload ("killed") is shown by ID only. Deleted images exist for nobody. */
+export const UNLISTED_STATUSES: readonly ImageStatus[] = ['killed'];
+
+/** The visibilities a list shows of the caller's own images, or of other accounts' images. */
+function listedVisibilities(mode: ListMode, owner: RelationRule['owner']): readonly Visibility[] {
+  if (mode.visibility === 'all') return visibilities;
+  if (mode.visibility !== undefined) return [mode.visibility];
+  return owner === 'caller' ? visibilities : visibilities.filter((v) => v !== 'community');
+}
+
+export type ListFacts = VisibilityFacts & { image: { status: ImageStatus } };
+
+/** Whether the list `mode` shows the image to the caller. */
+export function isListed(mode: ListMode, facts: ListFacts): boolean {
+  const relation = relationOf(facts);
+  if (relation === 'none') return false;
+  if (UNLISTED_STATUSES.includes(facts.image.status)) return false;
+  if (!mode.relations.includes(relation)) return false;
+  const rule = RELATION_RULES.find((r) => r.relation === relation) as RelationRule;
+  if (!listedVisibilities(mode, rule.owner).includes(facts.image.visibility)) return false;
+  if (rule.needsShare && !mode.memberStatuses.includes(facts.membership as MemberStatus)) return false;
+  return true;
+}
+
+/**
+ * One part of a list, disjoint from the others: the images of one relation, owner side and set of
+ * visibilities (and, for shares, member statuses). The repository turns each into one index-driven query.
+ */
+export interface ListBranch {
+  relation: SeeingRelation;
+  owner: RelationRule['owner'];
+  /** Never empty. */
+  visibilities: Visibility[];
+  /** For relations that need a share: the member statuses that list; null otherwise. */
+  shareStatuses: MemberStatus[] | null;
+}
+
+/**
+ * The branches of a caller's list, derived from RELATION_RULES: each rule, for the caller and the mode, less
+ * what an earlier rule already claims (an image has one relation). The status rule (UNLISTED_STATUSES) and
+ * the region apply to every branch.
+ */
+export function listPlan(caller: Caller, mode: ListMode): ListBranch[] {
+  const branches: ListBranch[] = [];
+  const earlier: RelationRule[] = [];
+  for (const rule of RELATION_RULES) {
+    if (rule.adminOnly && !caller.isAdmin) continue;
+    const claimed = earlier.filter((e) => e.owner === rule.owner);
+    // Subtracting a rule that needs a share would take a NOT EXISTS per row; the table is ordered so that
+    // this never happens, and this guard keeps it so.
+    if (claimed.some((e) => e.needsShare && e.visibilities.some((v) => rule.visibilities.includes(v)))) {
+      throw new Error(`RELATION_RULES: ${rule.relation} overlaps an earlier rule that needs a share`);
+    }
+    earlier.push(rule);
+    if (!mode.relations.includes(rule.relation)) continue;
+    if (rule.needsShare && mode.memberStatuses.length === 0) continue;
+    const shown = listedVisibilities(mode, rule.owner);
+    const own = rule.visibilities.filter(
+      (v) => shown.includes(v) && !claimed.some((e) => e.visibilities.includes(v)),
+    );
+    if (own.length === 0) continue;
+    branches.push({
+      relation: rule.relation,
+      owner: rule.owner,
+      visibilities: own,
+      shareStatuses: rule.needsShare ? [...mode.memberStatuses] : null,
+    });
+  }
+  return branches;
+}
