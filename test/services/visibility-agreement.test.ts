@@ -1,0 +1,307 @@
+// Property test: the listing SQL and the domain's access rule agree (issue 7, "who may see an image is
+// defined once"). fast-check generates datasets of images (owners, regions, visibilities, statuses including
+// deleted and killed, os_hidden) with member rows of every status, writes each into a real database, and then
+// for every caller (owners, an admin, members, strangers, each through its own and another region) and a
+// few generated list modes (Glance's visibility and member_status parameters, Tencent's image types) checks
+// that the list holds exactly the images that authorize('read') lets the caller see and the list mode
+// selects, once each, and that Tencent types each image by its relation.
+import { strict as assert } from 'node:assert';
+import { after, before, describe, it } from 'node:test';
+import fc from 'fast-check';
+import { authorize, type Relation } from '../../src/domain/access.js';
+import { DomainError } from '../../src/domain/errors.js';
+import { isListed, type ImageKind, type ListMode, relationsOfKinds } from '../../src/domain/visibility.js';
+import {
+  imageStatuses,
+  memberStatuses,
+  visibilities,
+  type Caller,
+  type ImageStatus,
+  type MemberStatus,
+  type Visibility,
+} from '../../src/domain/types.js';
+import type { NewImageRow } from '../../src/repositories/db/schema.js';
+import type { RequestContext } from '../../src/services/context.js';
+import { forEachDatabase } from '../helpers/databases.js';
+import { serviceHarness, type ServiceHarness } from '../helpers/services.js';
+
+/** Datasets per database; each is checked for every caller in every generated mode (CASES_PER_RUN). */
+const RUNS = Number(process.env.VISIBILITY_RUNS ?? 70);
+const ACCOUNTS = 5; // the last one is an admin
+const CALLERS_PER_RUN = ACCOUNTS * 2; // each account through the dataset's two regions
+const MODES_PER_RUN = 3;
+const MIN_CASES = 2000;
+
+/** An owner that is no account (admins may set any owner, as Tempest does). */
+const FOREIGN_OWNER = '0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f0f';
+
+interface GenImage {
+  owner: number; // index into the accounts, or ACCOUNTS for FOREIGN_OWNER
+  inSecondRegion: boolean;
+  visibility: Visibility;
+  status: ImageStatus;
+  osHidden: boolean;
+  /** Member rows: account index -> status (may include the owner itself, a row left by an owner change). */
+  members: Array<{ account: number; status: MemberStatus }>;
+}
+
+type GlanceMode = {
+  api: 'glance';
+  visibility: Visibility | 'all' | undefined;
+  memberStatus: MemberStatus | 'all';
+  hideHidden: boolean;
+};
+type TencentMode = { api: 'tencent'; kinds: ImageKind[] };
+type Mode = GlanceMode | TencentMode;
+
+const imageArb: fc.Arbitrary<GenImage> = fc.record({
+  owner: fc.integer({ min: 0, max: ACCOUNTS }),
+  inSecondRegion: fc.boolean(),
+  visibility: fc.constantFrom(...visibilities),
+  status: fc.constantFrom(...imageStatuses),
+  osHidden: fc.boolean(),
+  members: fc.uniqueArray(
+    fc.record({
+      account: fc.integer({ min: 0, max: ACCOUNTS - 1 }),
+      status: fc.constantFrom(...memberStatuses),
+    }),
+    { selector: (m) => m.account, maxLength: ACCOUNTS },
+  ),
+});
+
+const modeArb: fc.Arbitrary<Mode> = fc.oneof(
+  fc.record({
+    api: fc.constant('glance' as const),
+    visibility: fc.constantFrom(undefined, 'all' as const, ...visibilities),
+    memberStatus: fc.constantFrom('all' as const, ...memberStatuses),
+    hideHidden: fc.boolean(),
+  }),
+  fc.record({
+    api: fc.constant('tencent' as const),
+    kinds: fc.subarray<ImageKind>(['own', 'public', 'shared'], { minLength: 1 }),
+  }),
+);
+
+interface Dataset {
+  images: GenImage[];
+  modes: Mode[];
+}
+
+const datasetArb: fc.Arbitrary<Dataset> = fc.record({
+  images: fc.array(imageArb, { minLength: 1, maxLength: 12 }),
+  modes: fc.array(modeArb, { minLength: MODES_PER_RUN, maxLength: MODES_PER_RUN }),
+});
+
+/** The kind Tencent lists an image under, by the relation authorize() returns (the spec of DescribeImages). */
+const TENCENT_KIND: Record<Exclude<Relation, 'none'>, ImageKind> = {
+  owner: 'own',
+  admin: 'own', // what an admin may share, rename and delete
+  public: 'public',
+  member: 'shared',
+};
+
+/**
+ * The expected verdict, stated from authorize('read') and the list parameters' documented meaning, not from
+ * the code under test: undefined when the image is not listed, else the relation it is seen through.
+ */
+function expectedListing(
+  mode: Mode,
+  image: GenImage & { ownerId: string; region: string },
+  caller: Caller,
+  region: string,
+  membership: MemberStatus | null,
+): Exclude<Relation, 'none'> | undefined {
+  if (image.status === 'deleted') return undefined; // deleted rows exist for nobody
+  let relation: Relation;
+  try {
+    relation = authorize('read', {
+      caller,
+      image: { id: 'img-00000000', ...image },
+      membership,
+      region,
+    });
+  } catch (err) {
+    assert.ok(err instanceof DomainError && err.code === 'ImageNotFound', String(err));
+    return undefined;
+  }
+  if (relation === 'none') return undefined;
+  if (image.status === 'killed') return undefined; // failed uploads are shown by ID only
+  if (mode.api === 'tencent') {
+    if (!mode.kinds.includes(TENCENT_KIND[relation])) return undefined;
+    // Tencent has no acceptance step: shared images list while pending or accepted, not once rejected.
+    if (relation === 'member' && membership === 'rejected') return undefined;
+    return relation;
+  }
+  if (mode.hideHidden && image.osHidden) return undefined;
+  if (mode.visibility === undefined) {
+    // Without a visibility parameter, other accounts' community images stay out.
+    if (relation !== 'owner' && image.visibility === 'community') return undefined;
+  } else if (mode.visibility !== 'all' && image.visibility !== mode.visibility) return undefined;
+  // member_status selects among images seen through a share only.
+  if (relation === 'member' && mode.memberStatus !== 'all' && membership !== mode.memberStatus)
+    return undefined;
+  return relation;
+}
+
+/** The same list mode as the domain's ListMode (to check isListed against the stated expectation too). */
+function domainMode(mode: Mode): ListMode {
+  if (mode.api === 'tencent') {
+    return {
+      relations: relationsOfKinds(mode.kinds),
+      visibility: 'all',
+      memberStatuses: ['pending', 'accepted'],
+    };
+  }
+  return {
+    relations: relationsOfKinds(['own', 'public', 'shared']),
+    visibility: mode.visibility,
+    memberStatuses: mode.memberStatus === 'all' ? memberStatuses : [mode.memberStatus],
+  };
+}
+
+forEachDatabase((target) => {
+  describe(
+    `visibility: listing SQL agrees with authorize('read') on ${target.dialect}`,
+    {
+      skip: target.skipReason ?? false,
+    },
+    () => {
+      let h: ServiceHarness;
+      let accounts: RequestContext[];
+      let runNo = 0;
+      let imageNo = 0;
+      let cases = 0;
+      let verdicts = 0;
+
+      before(async () => {
+        h = await serviceHarness(target);
+        accounts = [];
+        for (let i = 0; i < ACCOUNTS; i++) accounts.push(await h.account({ admin: i === ACCOUNTS - 1 }));
+      });
+      after(() => h?.close());
+
+      async function checkDataset(data: Dataset): Promise<void> {
+        runNo += 1;
+        // Each dataset lives in two regions of its own, so datasets never see each other's images.
+        const regions = [`vis-${process.pid}-${runNo}-a`, `vis-${process.pid}-${runNo}-b`] as const;
+        const ownerId = (i: number) =>
+          i === ACCOUNTS ? FOREIGN_OWNER : (accounts[i] as RequestContext).caller.accountId;
+        const images = data.images.map((g, i) => {
+          imageNo += 1;
+          return {
+            ...g,
+            id: `img-${imageNo.toString(36).padStart(8, '0')}`,
+            ownerId: ownerId(g.owner),
+            region: regions[g.inSecondRegion ? 1 : 0],
+            createdAt: new Date(Date.UTC(2026, 0, 1, 0, 0, i)).toISOString(),
+          };
+        });
+        const rows: NewImageRow[] = images.map((im) => ({
+          id: im.id,
+          owner_id: im.ownerId,
+          region: im.region,
+          name: `n${im.id}`,
+          description: null,
+          status: im.status,
+          visibility: im.visibility,
+          protected: 0,
+          os_hidden: im.osHidden ? 1 : 0,
+          size: null,
+          virtual_size: null,
+          checksum: null,
+          os_hash_algo: null,
+          os_hash_value: null,
+          disk_format: null,
+          container_format: null,
+          min_disk: 0,
+          min_ram: 0,
+          blob_key: null,
+          source_image_id: null,
+          upload_id: null,
+          upload_heartbeat_at: null,
+          created_at: im.createdAt,
+          updated_at: im.createdAt,
+          deleted_at: im.status === 'deleted' ? im.createdAt : null,
+        }));
+        const members = images.flatMap((im) =>
+          im.members.map((m) => ({
+            image_id: im.id,
+            member_id: ownerId(m.account),
+            status: m.status,
+            created_at: im.createdAt,
+            updated_at: im.createdAt,
+          })),
+        );
+        const db = h.database.db.kysely;
+        await db.insertInto('images').values(rows).execute();
+        if (members.length) await db.insertInto('image_members').values(members).execute();
+
+        for (const account of accounts) {
+          for (const region of regions) {
+            const ctx: RequestContext = { caller: account.caller, region };
+            for (const mode of data.modes) {
+              const membershipOf = (im: (typeof images)[number]) =>
+                im.members.find((m) => ownerId(m.account) === ctx.caller.accountId)?.status ?? null;
+              const expected = new Map<string, Exclude<Relation, 'none'>>();
+              for (const im of images) {
+                const membership = membershipOf(im);
+                const relation = expectedListing(mode, im, ctx.caller, region, membership);
+                if (relation) expected.set(im.id, relation);
+                // The domain's own list predicate says the same (image-level; os_hidden is a filter, not a rule).
+                const hiddenByFilter = mode.api === 'glance' && mode.hideHidden && im.osHidden;
+                if (!hiddenByFilter && im.status !== 'deleted') {
+                  assert.equal(
+                    isListed(domainMode(mode), { caller: ctx.caller, image: im, membership, region }),
+                    relation !== undefined,
+                    `isListed ${JSON.stringify({ mode, im, ctx })}`,
+                  );
+                }
+                verdicts += 1;
+              }
+              const what = () => JSON.stringify({ mode, caller: ctx, images }, null, 1);
+              if (mode.api === 'glance') {
+                const page = await h.services.images.list(ctx, {
+                  limit: 1000,
+                  sort: [{ key: 'created_at', dir: 'desc' }],
+                  visibility: mode.visibility,
+                  memberStatus: mode.memberStatus,
+                  filters: mode.hideHidden ? { osHidden: false } : {},
+                });
+                // Sorted lists, not sets: an image listed twice (two branches overlapping) fails too.
+                assert.deepEqual(page.images.map((i) => i.id).sort(), [...expected.keys()].sort(), what());
+              } else {
+                const {
+                  images: listed,
+                  kinds,
+                  total,
+                } = await h.services.images.describe(ctx, {
+                  kinds: mode.kinds,
+                  filters: {},
+                  offset: 0,
+                  limit: 100,
+                });
+                assert.deepEqual(listed.map((i) => i.id).sort(), [...expected.keys()].sort(), what());
+                assert.equal(total, expected.size, `TotalCount ${what()}`);
+                for (const image of listed) {
+                  const relation = expected.get(image.id) as Exclude<Relation, 'none'>;
+                  assert.equal(kinds.get(image.id), TENCENT_KIND[relation], `kind of ${image.id} ${what()}`);
+                }
+              }
+              cases += 1;
+            }
+          }
+        }
+      }
+
+      it(`${RUNS} generated datasets, every caller in every region, ${MODES_PER_RUN} list modes each`, async () => {
+        await fc.assert(fc.asyncProperty(datasetArb, checkDataset), { numRuns: RUNS });
+        // Shrinking after a failure runs more; a passing run checks exactly this many lists.
+        assert.ok(cases >= MIN_CASES, `only ${cases} lists compared (want at least ${MIN_CASES})`);
+        assert.equal(cases, RUNS * CALLERS_PER_RUN * MODES_PER_RUN);
+        console.log(
+          `# ${target.dialect}: ${RUNS} datasets, ${cases} lists compared, ${verdicts} image verdicts`,
+        );
+      });
+    },
+  );
+});
