@@ -361,7 +361,7 @@ export class ImageRepository implements ImageStore {
       .selectFrom(mine.as('mine'))
       .crossJoin('images')
       .whereRef('images.id', '=', 'mine.image_id')
-      .where('images.visibility', 'in', branch.visibilities)
+      .where((eb) => visibilityIn(eb, eb.ref('images.visibility'), branch.visibilities))
       .where('images.owner_id', branch.owner === 'caller' ? '=' : '!=', scope.caller.accountId)
       .where('images.region', '=', scope.region)
       .where('images.deleted_at', 'is', null)
@@ -488,7 +488,19 @@ function ownBranch(eb: Eb, caller: Caller, branch: ListBranch): Expression<SqlBo
   if (branch.visibilities.length === allVisibilities.length) return mine;
   // `|| ''` keeps visibility out of index selection: without it SQLite (no statistics) walks
   // images_region_visibility_created through every image of that visibility instead of the owner's index.
-  return eb.and([mine, eb(sql<string>`${eb.ref('images.visibility')} || ''`, 'in', branch.visibilities)]);
+  return eb.and([
+    mine,
+    visibilityIn(eb, sql<string>`${eb.ref('images.visibility')} || ''`, branch.visibilities),
+  ]);
+}
+
+/** `column = v` for one visibility (as the planners read it best), `column in (...)` for several. */
+function visibilityIn<DB, TB extends keyof DB>(
+  eb: ExpressionBuilder<DB, TB>,
+  column: Expression<string>,
+  list: Visibility[],
+): Expression<SqlBool> {
+  return list.length === 1 ? eb(column, '=', list[0] as Visibility) : eb(column, 'in', list);
 }
 
 /** Escapes LIKE wildcards so a user's text matches literally. */
