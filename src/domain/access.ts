@@ -3,7 +3,7 @@
 // whoever may see it but not do the thing gets a clear refusal.
 // Who sees what is declared in visibility.ts (RELATION_RULES), which the listing SQL is built from too.
 import { fail, imageNotFound } from './errors.js';
-import type { Image } from './types.js';
+import type { Caller, Image } from './types.js';
 import { relationOf, type Relation, type VisibilityFacts } from './visibility.js';
 
 export type ImageAction =
@@ -31,12 +31,20 @@ export function canSee(facts: AccessFacts): boolean {
   return relationOf(facts) !== 'none';
 }
 
+/**
+ * Whether the caller may do to the image whatever its owner may: the owner, and admins (for every image they
+ * see). Services that show owners more than others (every member row, not just one's own) ask this.
+ */
+export function managesImage(caller: Caller, image: Pick<Image, 'ownerId'>): boolean {
+  return image.ownerId === caller.accountId || caller.isAdmin;
+}
+
 /** Throws unless the caller may do `action`; returns the relation for callers that need it. */
 export function authorize(action: ImageAction, facts: AccessFacts): Relation {
   const relation = relationOf(facts);
   if (relation === 'none') throw imageNotFound(facts.image.id);
   // Admins may do to any image they see what its owner may (also to public images, whose relation is 'public').
-  if (relation === 'owner' || facts.caller.isAdmin) return relation;
+  if (managesImage(facts.caller, facts.image)) return relation;
   const { id } = facts.image;
   // Machine-readable for the surfaces whose clients are told "it was shared with you" apart (Tencent).
   const details = { imageId: id, relation };
