@@ -1,6 +1,13 @@
 // Images, their tags and properties. Rows are never removed: deleting sets deleted_at, so an image ID is
 // never handed out twice. Every read takes the region: an image exists only in its own region.
-import { sql, type Expression, type ExpressionBuilder, type Kysely, type SqlBool } from 'kysely';
+import {
+  sql,
+  type Expression,
+  type ExpressionBuilder,
+  type Kysely,
+  type SelectQueryBuilder,
+  type SqlBool,
+} from 'kysely';
 import {
   visibilities as allVisibilities,
   type Caller,
@@ -73,6 +80,8 @@ export interface KeysetPage {
 
 type Executor = Kysely<Database>;
 type Eb = ExpressionBuilder<Database, 'images'>;
+// eslint-disable-next-line @typescript-eslint/no-empty-object-type -- Kysely's type of "nothing selected yet"
+type ImagesQuery = SelectQueryBuilder<Database, 'images', {}>;
 
 const NULL_TEXT = '';
 const NULL_NUMBER = -1;
@@ -322,61 +331,54 @@ export class ImageRepository implements ImageStore {
    */
   private listBranches(scope: ListScope, filters: ImageFilters) {
     const { caller } = scope;
-    const base = () => this.listBase(scope.region, filters);
+    // What every branch lists: the region's live images of a listed status that pass the filters.
+    const listed = (from: ImagesQuery) =>
+      from
+        .where('images.region', '=', scope.region)
+        .where('images.deleted_at', 'is', null)
+        .where('images.status', 'not in', [...UNLISTED_STATUSES])
+        .where((eb) => this.filterConditions(eb, filters));
     return listPlan(caller, scope.mode).flatMap((branch) => {
+      const owner = branch.owner === 'caller' ? ('=' as const) : ('!=' as const);
       if (branch.shareStatuses) {
-        const query = this.sharedBranch(scope, branch, branch.shareStatuses).where((eb) =>
-          this.filterConditions(eb, filters),
-        );
+        const query = listed(this.sharedWith(caller, branch.shareStatuses))
+          .where((eb) => visibilityIn(eb, eb.ref('images.visibility'), branch.visibilities))
+          .where('images.owner_id', owner, caller.accountId);
         return [{ relation: branch.relation, query }];
       }
       if (branch.owner === 'caller') {
-        return [{ relation: branch.relation, query: base().where((eb) => ownBranch(eb, caller, branch)) }];
+        const query = listed(this.db.selectFrom('images')).where((eb) => ownBranch(eb, caller, branch));
+        return [{ relation: branch.relation, query }];
       }
       return branch.visibilities.map((visibility) => ({
         relation: branch.relation,
-        query: base()
+        query: listed(this.db.selectFrom('images'))
           .where('images.visibility', '=', visibility)
-          .where('images.owner_id', '!=', caller.accountId),
+          .where('images.owner_id', owner, caller.accountId),
       }));
     });
   }
 
   /**
-   * Images shared with the caller are read from its share rows outward, so the cost follows how many shares
-   * it holds, not how many images the region has (walking the region's shared images newest-first and
-   * probing the shares grows with the table: bench/RESULTS.md, "Listing as a receiver"). SQLite keeps the
-   * order of a CROSS JOIN; PostgreSQL would still walk images by date (its estimate of how soon 25 matches
-   * turn up is far off), so there the share list sits behind OFFSET 0, which it never flattens.
+   * The images the caller holds a share of (with one of `statuses`), read from its share rows outward, so
+   * the cost follows how many shares it holds, not how many images the region has (walking the region's
+   * shared images newest-first and probing the shares grows with the table: bench/RESULTS.md, "Listing as
+   * a receiver"). SQLite keeps the order of a CROSS JOIN; PostgreSQL would still walk images by date (its
+   * estimate of how soon 25 matches turn up is far off), so there the share list sits behind OFFSET 0, which
+   * it never flattens.
    */
-  private sharedBranch(scope: ListScope, branch: ListBranch, statuses: string[]) {
+  private sharedWith(caller: Caller, statuses: string[]): ImagesQuery {
     let mine = this.db
       .selectFrom('image_members')
       .select('image_members.image_id')
-      .where('image_members.member_id', '=', scope.caller.accountId)
+      .where('image_members.member_id', '=', caller.accountId)
       .where('image_members.status', 'in', statuses);
     if (this.dialect === 'postgres') mine = mine.offset(0);
     // Typed as a plain images query: every condition and column added later names images.* explicitly.
-    const shared = this.db
+    return this.db
       .selectFrom(mine.as('mine'))
       .crossJoin('images')
-      .whereRef('images.id', '=', 'mine.image_id')
-      .where((eb) => visibilityIn(eb, eb.ref('images.visibility'), branch.visibilities))
-      .where('images.owner_id', branch.owner === 'caller' ? '=' : '!=', scope.caller.accountId)
-      .where('images.region', '=', scope.region)
-      .where('images.deleted_at', 'is', null)
-      .where('images.status', 'not in', [...UNLISTED_STATUSES]);
-    return shared as unknown as ReturnType<ImageRepository['listBase']>;
-  }
-
-  /** What every list branch starts from: the region's live, listed images that pass the filters. */
-  private listBase(region: string, filters: ImageFilters) {
-    return this.db
-      .selectFrom('images')
-      .where('images.region', '=', region)
-      .where('images.deleted_at', 'is', null)
-      .where('images.status', 'not in', [...UNLISTED_STATUSES])
-      .where((eb) => this.filterConditions(eb, filters));
+      .whereRef('images.id', '=', 'mine.image_id') as unknown as ImagesQuery;
   }
 
   // Nullable sort keys are compared through COALESCE so that NULLs order consistently in the keyset
