@@ -2,6 +2,7 @@
 // embedded defaults -> JSON config file -> environment -> command-line overrides.
 // Every setting has a default that needs no set-up: SQLite and a local folder under ./data.
 import { readFileSync, existsSync } from 'node:fs';
+import { isIP } from 'node:net';
 import { resolve } from 'node:path';
 
 export type DeleteSharedPolicy = 'refuse' | 'cancel-shares';
@@ -15,6 +16,12 @@ export interface Config {
     publicUrl: string | null;
     /** Largest JSON/form body accepted on any API (image data has its own limit). */
     bodyLimitBytes: number;
+    /**
+     * Which X-Forwarded-For hops to believe, for the client address seen by login limits and logs. Empty (the
+     * default): none, the socket's peer is the client. A number: that many proxies in front of us (a hop
+     * count). Otherwise proxy addresses or CIDRs (a list, or one comma-separated string). See trustProxySetting.
+     */
+    trustProxy: string | number | string[];
   };
   /** Folder for the SQLite file and local image data. */
   dataDir: string;
@@ -94,7 +101,7 @@ export interface Config {
 }
 
 export const defaultConfig: Config = {
-  server: { host: '127.0.0.1', port: 9292, publicUrl: null, bodyLimitBytes: 1024 * 1024 },
+  server: { host: '127.0.0.1', port: 9292, publicUrl: null, bodyLimitBytes: 1024 * 1024, trustProxy: '' },
   dataDir: './data',
   database: { url: '', schema: '', statementTimeoutMs: 30_000 },
   blob: {
@@ -155,6 +162,7 @@ const envAliases: Record<string, string> = {
   IMAGESHARE_PORT: 'server.port',
   IMAGESHARE_HOST: 'server.host',
   IMAGESHARE_PUBLIC_URL: 'server.publicUrl',
+  IMAGESHARE_TRUST_PROXY: 'server.trustProxy',
   IMAGESHARE_DATA_DIR: 'dataDir',
   IMAGESHARE_REGIONS: 'regions',
   IMAGESHARE_LOG_LEVEL: 'log.level',
@@ -289,6 +297,14 @@ function validateConfig(config: Config): void {
     problems.push('database.schema must be a lower-case SQL identifier');
   }
   problems.push(...blobConfigProblems(config.blob));
+  try {
+    parseTrustProxy(config);
+  } catch (err) {
+    problems.push((err as Error).message);
+  }
+  if (config.server.publicUrl && !/^https?:\/\/[^/?#\s]+(\/[^?#\s]*)?$/.test(config.server.publicUrl)) {
+    problems.push('server.publicUrl must be an http(s):// URL without query or fragment');
+  }
   if (problems.length) throw new ConfigError(problems.join('; '));
 }
 
@@ -313,6 +329,53 @@ function blobConfigProblems(blob: Config['blob']): string[] {
     problems.push('blob.s3.accessKeyId and blob.s3.secretAccessKey must be set together');
   }
   return problems;
+}
+
+// --- behind a load balancer -------------------------------------------------------------------------------
+
+/**
+ * `server.trustProxy` in the form Fastify's `trustProxy` option takes: false (trust no proxy: X-Forwarded-For
+ * is ignored, so a client cannot choose the address its failed logins count against), a hop count, or the
+ * proxies' addresses/CIDRs. `true` (believe every hop) is refused on purpose: it would let any client pick its
+ * address; list the balancers instead.
+ */
+export function trustProxySetting(
+  config: Config,
+): false | string[] | ((address: string, hop: number) => boolean) {
+  const parsed = parseTrustProxy(config);
+  // Fastify 5 takes a bare number as "trust nothing" (a hop count cannot tell the balancer from a client that
+  // reached the node directly), so the hop count becomes proxy-addr's classic rule: believe the `hops` nearest
+  // entries. Only safe when nothing but the balancers can reach the nodes; docs/deploy.md says so.
+  if (typeof parsed === 'number') return (_address, hop) => hop < parsed;
+  return parsed;
+}
+
+function parseTrustProxy(config: Config): false | number | string[] {
+  const value = config.server.trustProxy as unknown;
+  if (value === '' || value === false || value === 0 || value === null || value === undefined) return false;
+  if (typeof value === 'number' || (typeof value === 'string' && /^\d+$/.test(value.trim()))) {
+    const hops = Number(value);
+    if (!Number.isInteger(hops) || hops < 0 || hops > 32) {
+      throw new ConfigError('server.trustProxy as a hop count must be an integer from 0 to 32');
+    }
+    return hops === 0 ? false : hops;
+  }
+  const entries =
+    typeof value === 'string' ? value.split(',') : Array.isArray(value) ? value.map((v) => String(v)) : null;
+  if (!entries) {
+    throw new ConfigError('server.trustProxy must be a hop count or a list of proxy addresses/CIDRs');
+  }
+  const list = entries.map((e) => e.trim()).filter(Boolean);
+  for (const entry of list) {
+    const [address, bits, extra] = entry.split('/');
+    const family = isIP(address ?? '');
+    const maxBits = family === 4 ? 32 : 128;
+    const bitsOk = bits === undefined || (/^\d{1,3}$/.test(bits) && Number(bits) <= maxBits);
+    if (!family || !bitsOk || extra !== undefined) {
+      throw new ConfigError(`server.trustProxy: "${entry}" is not an IP address or CIDR`);
+    }
+  }
+  return list.length ? list : false;
 }
 
 export function defaultRegion(config: Config): string {

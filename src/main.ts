@@ -14,8 +14,10 @@ export interface RunningServer {
   db: Db;
   services: Services;
   config: Config;
-  /** The base URL the server listens on, e.g. http://127.0.0.1:9292 */
+  /** The base URL the server listens on, e.g. http://127.0.0.1:9292 (links use `publicUrl`). */
   url: string;
+  /** The base URL clients use, from `server.publicUrl` (behind a balancer), else the same as `url`. */
+  publicUrl: string;
   /** Set when this start created the first admin account. */
   admin: BootstrappedAdmin | null;
   close(): Promise<void>;
@@ -40,6 +42,13 @@ export function databaseUrl(config: Config): string {
   return config.database.url || join(config.dataDir, 'imageshare.sqlite');
 }
 
+/** Where a client on this machine reaches the listener (a wildcard address is reached on loopback). */
+function listenUrl(host: string, port: number): string {
+  if (host === '0.0.0.0' || host === '') return `http://127.0.0.1:${port}`;
+  if (host === '::') return `http://[::1]:${port}`;
+  return host.includes(':') ? `http://[${host}]:${port}` : `http://${host}:${port}`;
+}
+
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? pino({ level: config.log.level });
   const { db, services, blobs } = await openServices(config, options);
@@ -60,7 +69,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const port = typeof address === 'object' && address ? address.port : config.server.port;
   // With port 0 (tests) the real port is only known now; the catalog and Location headers need it.
   if (config.server.port === 0) config.server.port = port;
-  const url = publicBaseUrl(config);
+  const url = listenUrl(config.server.host, port);
+  const publicUrl = publicBaseUrl(config);
 
   // Housekeeping: drop expired tokens and finished login-failure windows now and then (any node may do it).
   const purge = setInterval(() => {
@@ -78,7 +88,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await db.close();
       await blobs.close();
     })());
-  return { app, db, services, config, url, admin, close };
+  return { app, db, services, config, url, publicUrl, admin, close };
 }
 
 /**

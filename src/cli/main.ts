@@ -29,6 +29,7 @@ program
     const config = loadConfig({ file: opts.config, overrides, profile: opts.profile });
     const server = await startServer(config);
     console.log(`imageshare listening on ${server.url}`);
+    if (server.publicUrl !== server.url) console.log(`public URL: ${server.publicUrl}`);
     const shutdown = (signal: string) => {
       server.app.log.info({ signal }, 'shutting down');
       server.close().then(

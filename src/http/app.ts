@@ -3,7 +3,7 @@
 import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { FastifyBaseLogger } from 'fastify';
-import type { Config } from '../config.js';
+import { trustProxySetting, type Config } from '../config.js';
 import type { BlobStore } from '../repositories/blob/blob-store.js';
 import type { Db } from '../repositories/db/database.js';
 import type { Services } from '../services/container.js';
@@ -27,7 +27,8 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     // Glance's request ID format; clients (glanceclient, Tempest) read it back from x-openstack-request-id.
     genReqId: () => `req-${randomUUID()}`,
     bodyLimit: deps.config.server.bodyLimitBytes,
-    trustProxy: false,
+    // Off unless configured: request.ip is then the socket's peer, and X-Forwarded-For cannot pick it.
+    trustProxy: trustProxySetting(deps.config),
     routerOptions: {
       // Keep `/v2/images/` (trailing slash, empty id) distinct from `/v2/images`: Glance answers 404 there.
       ignoreTrailingSlash: false,
