@@ -5,9 +5,13 @@ import { startServer } from '../main.js';
 import { registerAccountCommands } from './account.commands.js';
 import { registerApiKeyCommands } from './apikey.commands.js';
 import { registerBlobCommands } from './blobs.commands.js';
+import { packageVersion } from './version.js';
 
 const program = new Command();
-program.name('imageshare').description('Custom machine images and cross-account image sharing');
+program
+  .name('imageshare')
+  .description('Custom machine images and cross-account image sharing')
+  .version(packageVersion(), '-V, --version', 'print the version');
 
 program
   .command('serve')

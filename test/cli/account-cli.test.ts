@@ -3,20 +3,20 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { describe, it } from 'node:test';
 import { promisify } from 'node:util';
 import { sql } from 'kysely';
 import { openDatabase } from '../../src/repositories/db/database.js';
+import { cliArgs, repoRoot } from '../helpers/cli.js';
 import { forEachDatabase, freshSchemaName } from '../helpers/databases.js';
 
 const exec = promisify(execFile);
-const repoRoot = resolve(import.meta.dirname, '..', '..');
 
 async function cli(args: string[]): Promise<{ stdout: string; stderr: string; code: number }> {
   const env = { ...process.env, IMAGESHARE_CONFIG: '' };
   try {
-    const { stdout, stderr } = await exec(process.execPath, ['bin/imageshare.js', ...args], {
+    const { stdout, stderr } = await exec(process.execPath, cliArgs(...args), {
       cwd: repoRoot,
       env,
     });

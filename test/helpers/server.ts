@@ -7,12 +7,12 @@
 //   const res = await t.request('GET', '/v2/images', { token });
 //   await t.close();
 //
-// `spawnServer` runs `node bin/imageshare.js serve` as a child process (a second node on the same database).
+// `spawnServer` runs `imageshare serve` (the sources, through tsx) as a child process (a second node on the same database).
 import { spawn, type ChildProcess } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { createInterface } from 'node:readline';
 import pino from 'pino';
 import { sql } from 'kysely';
@@ -20,10 +20,10 @@ import { loadConfig, type Config } from '../../src/config.js';
 import { newAccountId } from '../../src/domain/ids.js';
 import { startServer, type RunningServer } from '../../src/main.js';
 import { openDatabase } from '../../src/repositories/db/database.js';
+import { cliArgs, repoRoot } from './cli.js';
 import { freshSchemaName, type DatabaseTarget } from './databases.js';
 
 const postgresUrl = process.env.TEST_DATABASE_URL ?? '';
-const repoRoot = resolve(import.meta.dirname, '..', '..');
 
 export interface TestAccount {
   id: string;
@@ -225,10 +225,16 @@ export interface ServerProcess {
 }
 
 /**
- * Starts `node bin/imageshare.js serve --port 0 ...args` and waits for "imageshare listening on <url>".
+ * Starts `imageshare serve --port 0 ...args` (see cli.ts) and waits for "imageshare listening on <url>".
  * The environment is cleared of IMAGESHARE_* settings so only `args` and `env` configure it.
  */
-export async function spawnServer(args: string[], env: Record<string, string> = {}, timeoutMs = 30000) {
+export async function spawnServer(
+  args: string[],
+  env: Record<string, string> = {},
+  timeoutMs = 30000,
+  /** Node arguments that run the command, before `serve`; default: the sources through tsx. */
+  entry: string[] = cliArgs(),
+) {
   const baseEnv: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (
@@ -243,7 +249,7 @@ export async function spawnServer(args: string[], env: Record<string, string> = 
   }
   const child = spawn(
     process.execPath,
-    ['bin/imageshare.js', 'serve', '--host', '127.0.0.1', '--port', '0', ...args],
+    [...entry, 'serve', '--host', '127.0.0.1', '--port', '0', ...args],
     { cwd: repoRoot, env: { ...baseEnv, IMAGESHARE_CONFIG: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
   );
   const stdout: string[] = [];

@@ -1,4 +1,4 @@
-// `node bin/imageshare.js serve` as operators run it: first start on an empty data folder prints the admin's
+// `imageshare serve` as operators run it: first start on an empty data folder prints the admin's
 // credentials once, logs are JSON lines (pino), every response carries x-openstack-request-id, and SIGTERM
 // shuts down cleanly with exit code 0. A second start on the same data folder creates no second admin.
 import assert from 'node:assert/strict';
