@@ -247,11 +247,11 @@ export async function spawnServer(
       baseEnv[k] = v;
     }
   }
-  const child = spawn(
-    process.execPath,
-    [...entry, 'serve', '--host', '127.0.0.1', '--port', '0', ...args],
-    { cwd: repoRoot, env: { ...baseEnv, IMAGESHARE_CONFIG: '', ...env }, stdio: ['ignore', 'pipe', 'pipe'] },
-  );
+  const child = spawn(process.execPath, [...entry, 'serve', '--host', '127.0.0.1', '--port', '0', ...args], {
+    cwd: repoRoot,
+    env: { ...baseEnv, IMAGESHARE_CONFIG: '', ...env },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const stdout: string[] = [];
   const stderr: string[] = [];
   createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
