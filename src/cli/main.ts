@@ -5,6 +5,7 @@ import { startServer } from '../main.js';
 import { registerAccountCommands } from './account.commands.js';
 import { registerApiKeyCommands } from './apikey.commands.js';
 import { registerBlobCommands } from './blobs.commands.js';
+import { registerBackupCommands } from './backup.commands.js';
 import { packageVersion } from './version.js';
 
 const program = new Command();
@@ -48,6 +49,7 @@ program
 registerAccountCommands(program);
 registerApiKeyCommands(program);
 registerBlobCommands(program);
+registerBackupCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) console.error(`configuration error: ${err.message}`);
