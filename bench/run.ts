@@ -7,7 +7,7 @@
 // Raw JSON goes to bench/out/ (ignored by git); the generated tables replace their section of bench/RESULTS.md.
 //
 // Knobs (environment): BENCH_S3_MB=4096 BENCH_DATA_MB=1024 BENCH_DOWNLOADS=2 BENCH_RANGES=200 BENCH_IMAGES=10000,100000
-// BENCH_SERVER_ENTRY=dist/cli/main.js (the compiled server, after npm run build) BENCH_SHARED=1000 BENCH_CONNS=1,16 BENCH_DURATION=8 BENCH_WARMUP=2 BENCH_ITERATIONS=200
+// BENCH_SERVER_ENTRY=dist/server/cli/main.js (the compiled server, after npm run build) BENCH_SHARED=1000 BENCH_CONNS=1,16 BENCH_DURATION=8 BENCH_WARMUP=2 BENCH_ITERATIONS=200
 // BENCH_DATABASE_URL (else TEST_DATABASE_URL) = postgres://... adds the PostgreSQL listing run;
 // BENCH_WRITE_RESULTS=0 leaves RESULTS.md alone (smoke runs with small sizes); BENCH_NO_WRK=1 uses the
 // in-process load loop instead of wrk; BENCH_SERVER_LOG_LEVEL=info (the shipped default).

@@ -41,7 +41,7 @@ export function cleanEnv(extra: Record<string, string> = {}): Record<string, str
 
 export async function startServerProcess(options: ServerOptions, timeoutMs = 60_000): Promise<ServerProcess> {
   const args = [
-    // BENCH_SERVER_ENTRY=dist/cli/main.js runs the compiled server (after `npm run build`).
+    // BENCH_SERVER_ENTRY=dist/server/cli/main.js runs the compiled server (after `npm run build`).
     process.env.BENCH_SERVER_ENTRY ?? 'bin/imageshare.js',
     'serve',
     '--host',

@@ -17,6 +17,7 @@ import type { BlobStore } from '../../src/repositories/blob/blob-store.js';
 import { createServices, type Services } from '../../src/services/container.js';
 import type { RequestContext } from '../../src/services/context.js';
 import { blobTargets, type BlobPlace } from '../helpers/blob-targets.js';
+import { cliArgs } from '../helpers/cli.js';
 import { forEachDatabase, type TestDatabase } from '../helpers/databases.js';
 
 const MiB = 1024 * 1024;
@@ -155,24 +156,20 @@ for (const blobTarget of blobTargets) {
         const env: Record<string, string> = { ...process.env, ...own.env } as Record<string, string>;
         for (const k of Object.keys(env)) if (k.startsWith('IMAGESHARE_') && !(k in own.env)) delete env[k];
         const run = (args: string[]) =>
-          promisify(execFile)(
-            process.execPath,
-            ['bin/imageshare.js', 'blobs', ...args, '--grace-seconds', '0'],
-            {
-              cwd: repoRoot,
-              env: {
-                ...env,
-                IMAGESHARE_CONFIG: '',
-                IMAGESHARE_DATA_DIR: dataDir,
-                ...(database.dialect === 'postgres'
-                  ? {
-                      IMAGESHARE_DATABASE_URL: database.url,
-                      IMAGESHARE_DATABASE_SCHEMA: database.schema as string,
-                    }
-                  : {}),
-              },
+          promisify(execFile)(process.execPath, cliArgs('blobs', ...args, '--grace-seconds', '0'), {
+            cwd: repoRoot,
+            env: {
+              ...env,
+              IMAGESHARE_CONFIG: '',
+              IMAGESHARE_DATA_DIR: dataDir,
+              ...(database.dialect === 'postgres'
+                ? {
+                    IMAGESHARE_DATABASE_URL: database.url,
+                    IMAGESHARE_DATABASE_SCHEMA: database.schema as string,
+                  }
+                : {}),
             },
-          );
+          });
         const check = await run(['check']);
         assert.match(check.stdout, /unreferenced blobs: 1 \(would remove\)/);
         assert.ok(check.stdout.includes(`blob ${orphan.key}`));
