@@ -38,6 +38,19 @@ export function assertWithinShareLimit(imageId: string, current: number, adding:
 }
 
 /** Only the member itself (or an admin) sets a member's status; the owner may not accept on its behalf. */
+/**
+ * Leaving a share is the receiver removing its own member row: only a member may (the owner cancels
+ * instead); for anyone else there is no share to leave.
+ */
+export function assertMayLeave(ownerId: string, callerId: string, imageId: string, isMember: boolean): void {
+  if (ownerId === callerId) {
+    throw fail('Forbidden', `Image ${imageId} is yours: cancel its shares instead of leaving.`);
+  }
+  if (!isMember) {
+    throw fail('MemberNotFound', `Image ${imageId} is not shared with you.`, { imageId });
+  }
+}
+
 export function assertMaySetMemberStatus(caller: Caller, imageId: string, memberId: string): void {
   if (caller.accountId !== memberId && !caller.isAdmin) {
     throw fail('Forbidden', `Not allowed to update members for image ${imageId}.`);

@@ -1,5 +1,6 @@
 // What the image, share and instance services need from storage, as interfaces: the services depend on
 // these, never on the database handle; repositories/db implements them with Kysely (SQLite, PostgreSQL).
+import type { HistoryEntry } from '../domain/history.js';
 import type { Image, Instance, InstanceState, Member, MemberStatus } from '../domain/types.js';
 import type { ImageFilters, KeysetPage, ListedRow, ListScope } from './db/image.repository.js';
 import type { ImageRow, NewImageRow } from './db/schema.js';
@@ -62,11 +63,35 @@ export interface InstanceStore {
   countForImage(imageId: string): Promise<number>;
 }
 
+/** The history of image changes: written inside the transaction of the change it records. */
+export interface HistoryStore {
+  insert(entry: HistoryEntry): Promise<void>;
+  /** Entries naming the account (owner, actor or target), newest first, with the total. */
+  listVisibleTo(
+    accountId: string,
+    page: { offset: number; limit: number },
+  ): Promise<{ entries: HistoryEntry[]; total: number }>;
+  /** Every entry about one image, oldest first. */
+  listForImage(imageId: string): Promise<HistoryEntry[]>;
+}
+
+/** Counts shown beside images and shares, one query per page. */
+export interface ShareStatsStore {
+  /** How many accounts each image is shared with (images without shares are absent). */
+  shareCounts(imageIds: string[]): Promise<Map<string, number>>;
+  /** The account's member status on each of the images it is a member of. */
+  membershipsOf(accountId: string, imageIds: string[]): Promise<Map<string, MemberStatus>>;
+  /** Instances launched from an image per launching account: all, and those still running. */
+  launchesPerAccount(imageId: string): Promise<Map<string, { launches: number; running: number }>>;
+}
+
 /** The stores over one executor: all of them see the same transaction. */
 export interface ImageStores {
   images: ImageStore;
   members: MemberStore;
   instances: InstanceStore;
+  history: HistoryStore;
+  shareStats: ShareStatsStore;
 }
 
 /** Access to the stores, outside a transaction or inside one. */

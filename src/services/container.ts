@@ -18,6 +18,10 @@ import { KyselyImageUnitOfWork } from '../repositories/db/transaction.js';
 import { InstanceService } from './instance.service.js';
 import { BlobSweepService } from './blob-sweep.service.js';
 import { KyselyBlobReferenceRepository } from '../repositories/db/blob-reference.repository.js';
+import { KyselySessionRepository } from '../repositories/db/session.repository.js';
+import { SessionService } from './session.service.js';
+import { ImageCatalogService } from './image-catalog.service.js';
+import { HistoryService } from './history.service.js';
 
 export interface Services {
   accounts: AccountService;
@@ -27,6 +31,9 @@ export interface Services {
   shares: ShareService;
   instances: InstanceService;
   blobSweep: BlobSweepService;
+  sessions: SessionService;
+  catalog: ImageCatalogService;
+  history: HistoryService;
 }
 
 export interface ServiceDeps {
@@ -38,7 +45,8 @@ export interface ServiceDeps {
 export function createServices(deps: ServiceDeps): Services {
   const accountRepository = new KyselyAccountRepository(deps.db);
   const tokenRepository = new KyselyTokenRepository(deps.db);
-  const accounts = new AccountService(accountRepository, tokenRepository);
+  const sessionRepository = new KyselySessionRepository(deps.db);
+  const accounts = new AccountService(accountRepository, tokenRepository, sessionRepository);
   const auth = new AuthService(
     accountRepository,
     tokenRepository,
@@ -69,5 +77,10 @@ export function createServices(deps: ServiceDeps): Services {
       graceSeconds: deps.config.blob.sweepGraceSeconds,
       uploadStaleSeconds: deps.config.images.uploadStaleSeconds,
     }),
+    sessions: new SessionService(auth, accounts, accountRepository, sessionRepository, {
+      ttlSeconds: deps.config.console.sessionTtlSeconds,
+    }),
+    catalog: new ImageCatalogService(imageStore),
+    history: new HistoryService(imageStore),
   };
 }

@@ -5,6 +5,7 @@ import { fail } from '../domain/errors.js';
 import { isAccountId, nowIso } from '../domain/ids.js';
 import {
   assertImageTakesMembers,
+  assertMayLeave,
   assertMaySetMemberStatus,
   assertValidShareTarget,
   assertWithinShareLimit,
@@ -14,6 +15,13 @@ import type { ImageStores, ImageUnitOfWork } from '../repositories/image-stores.
 import type { AccountLookup, RequestContext } from './context.js';
 import { loadImageFor, type LoadedImage } from './image-access.js';
 import type { ImageAction } from '../domain/access.js';
+import { recordHistory } from './history.js';
+
+export interface SharingPanel {
+  limit: number;
+  used: number;
+  shares: Array<Member & { launches: number; runningInstances: number }>;
+}
 
 export class ShareService {
   constructor(
@@ -82,7 +90,10 @@ export class ShareService {
         createdAt: now,
         updatedAt: now,
       }));
-      for (const member of added) await repos.members.insert(member);
+      for (const member of added) {
+        await repos.members.insert(member);
+        await recordHistory(repos, ctx, 'share', row, { targetAccountId: member.memberId });
+      }
       return added;
     });
   }
@@ -127,6 +138,11 @@ export class ShareService {
       if (!member) throw memberNotFound(imageId, memberId);
       const now = nowIso();
       await repos.members.setStatus(imageId, memberId, status, now);
+      if (status !== member.status && status !== 'pending') {
+        await recordHistory(repos, ctx, status === 'accepted' ? 'accept' : 'reject', row, {
+          targetAccountId: memberId,
+        });
+      }
       return { ...member, status, updatedAt: now };
     });
   }
@@ -137,6 +153,7 @@ export class ShareService {
       const { row } = await this.load(repos, ctx, imageId, 'manageMembers', true);
       assertImageTakesMembers({ id: row.id, visibility: row.visibility as Visibility });
       if ((await repos.members.delete(imageId, [memberId])) === 0) throw memberNotFound(imageId, memberId);
+      await recordHistory(repos, ctx, 'cancel', row, { targetAccountId: memberId });
     });
   }
 
@@ -145,8 +162,62 @@ export class ShareService {
     return this.store.transaction(async (repos) => {
       const { row } = await this.load(repos, ctx, imageId, 'manageMembers', true);
       assertImageTakesMembers({ id: row.id, visibility: row.visibility as Visibility });
-      return repos.members.delete(imageId, [...new Set(accountIds)]);
+      const wanted = new Set(accountIds);
+      const present = (await repos.members.listForImage(imageId)).filter((m) => wanted.has(m.memberId));
+      const removed = await repos.members.delete(
+        imageId,
+        present.map((m) => m.memberId),
+      );
+      for (const member of present)
+        await recordHistory(repos, ctx, 'cancel', row, { targetAccountId: member.memberId });
+      return removed;
     });
+  }
+
+  /** The owner cancels every share of the image at once; returns how many there were. */
+  async cancelAllShares(ctx: RequestContext, imageId: string): Promise<number> {
+    const { row } = await this.load(this.store.stores, ctx, imageId, 'manageMembers');
+    assertImageTakesMembers({ id: row.id, visibility: row.visibility as Visibility });
+    const members = await this.store.stores.members.listForImage(imageId);
+    return this.cancelShares(
+      ctx,
+      imageId,
+      members.map((m) => m.memberId),
+    );
+  }
+
+  /**
+   * A receiver leaves a share it no longer wants: its own member row goes, as when the owner cancels. Only
+   * a member may leave (the owner cancels instead); to anyone else the share does not exist.
+   */
+  async leave(ctx: RequestContext, imageId: string): Promise<void> {
+    await this.store.transaction(async (repos) => {
+      const { row, membership } = await this.load(repos, ctx, imageId, 'read', true);
+      assertMayLeave(row.owner_id, ctx.caller.accountId, imageId, membership !== null);
+      await repos.members.delete(imageId, [ctx.caller.accountId]);
+      await recordHistory(repos, ctx, 'leave', row, { targetAccountId: ctx.caller.accountId });
+    });
+  }
+
+  /**
+   * The owner's sharing panel: every share with its status and times, how many instances each receiver
+   * launched from the image and how many still run, and the limit.
+   */
+  async sharingPanel(ctx: RequestContext, imageId: string): Promise<SharingPanel> {
+    const repos = this.store.stores;
+    const { row } = await this.load(repos, ctx, imageId, 'manageMembers');
+    assertImageTakesMembers({ id: row.id, visibility: row.visibility as Visibility });
+    const members = await repos.members.listForImage(imageId);
+    const launches = await repos.shareStats.launchesPerAccount(imageId);
+    return {
+      limit: this.config.sharing.maxAccountsPerImage,
+      used: members.length,
+      shares: members.map((m) => ({
+        ...m,
+        launches: launches.get(m.memberId)?.launches ?? 0,
+        runningInstances: launches.get(m.memberId)?.running ?? 0,
+      })),
+    };
   }
 }
 

@@ -47,6 +47,8 @@ export async function serviceHarness(
       return {
         caller: { accountId: account.id, isAdmin: account.isAdmin },
         region: options.region ?? (config.regions[0] as string),
+        // Service tests stand in for a surface; the console's is the one with no protocol of its own.
+        surface: 'console',
       };
     },
     async close() {

@@ -6,6 +6,7 @@ import { nowIso } from '../../domain/ids.js';
 import { assertCopyTarget, assertUsable } from '../../domain/sharing.js';
 import type { Image } from '../../domain/types.js';
 import type { RequestContext } from '../context.js';
+import { recordHistory } from '../history.js';
 import { loadImageFor, rowFacts } from '../image-access.js';
 import {
   deleteBlobQuietly,
@@ -63,7 +64,7 @@ export class ImageCopies {
     const plans = sources.flatMap((source) =>
       regions.map((region) => ({ source, region, name: options.name ?? source.name })),
     );
-    return this.createCopies(ctx.caller.accountId, plans);
+    return this.createCopies(ctx, plans);
   }
 
   /** Tencent CreateImage from an instance: a new image with the data of the image it was launched from. */
@@ -89,9 +90,9 @@ export class ImageCopies {
       );
     }
     const source = await hydrateOne(stores, row);
-    const [copy] = await this.createCopies(ctx.caller.accountId, [
-      { source, region: ctx.region, name: options.name },
-    ]);
+    const [copy] = await this.createCopies(ctx, [{ source, region: ctx.region, name: options.name }], {
+      instanceId,
+    });
     if (!copy) throw new Error('copy was not created');
     if (options.description !== undefined) {
       await stores.images.update(copy.id, { description: options.description });
@@ -105,9 +106,11 @@ export class ImageCopies {
    * transaction), all or none: any failure removes the data copied so far.
    */
   private async createCopies(
-    ownerId: string,
+    ctx: RequestContext,
     plans: Array<{ source: Image; region: string; name: string | null }>,
+    from: { instanceId?: string } = {},
   ): Promise<Image[]> {
+    const ownerId = ctx.caller.accountId;
     const { store, blobs, config } = this.deps;
     const blobKeys: Array<string | null> = [];
     try {
@@ -153,12 +156,22 @@ export class ImageCopies {
           });
           await stores.images.replaceTags(id, source.tags);
           await stores.images.setProperties(id, source.properties);
+          await recordHistory(stores, ctx, 'copy', { id, name, owner_id: ownerId, region }, {
+            details: {
+              sourceImageId: source.id,
+              sourceOwnerId: source.ownerId,
+              sourceRegion: source.region,
+              ...(from.instanceId ? { instanceId: from.instanceId } : {}),
+            },
+          });
           out.push({ id, region });
         }
         return out;
       });
       const caller = { accountId: ownerId, isAdmin: false };
-      return Promise.all(created.map(({ id, region }) => readImage(store.stores, { caller, region }, id)));
+      return Promise.all(
+        created.map(({ id, region }) => readImage(store.stores, { ...ctx, caller, region }, id)),
+      );
     } catch (err) {
       for (const key of blobKeys) if (key) await deleteBlobQuietly(blobs, key);
       throw err;

@@ -8,6 +8,7 @@ import { nowIso } from '../../domain/ids.js';
 import type { Image } from '../../domain/types.js';
 import type { BlobRange } from '../../repositories/blob/blob-store.js';
 import type { RequestContext } from '../context.js';
+import { recordHistory } from '../history.js';
 import { loadImageFor } from '../image-access.js';
 import { pausePoint } from '../test-pause.js';
 import { hydrateOne, readImage, type ImageUseCaseDeps } from './support.js';
@@ -103,6 +104,7 @@ export class ImageDataTransfer {
         upload_heartbeat_at: null,
         updated_at: nowIso(),
       });
+      await recordHistory(stores, ctx, 'upload', row, { details: { size: String(size) } });
       return true;
     });
     if (!activated) {

@@ -15,6 +15,7 @@ import { isImageId, nowIso } from '../../domain/ids.js';
 import type { Image, Visibility } from '../../domain/types.js';
 import type { ImageRow } from '../../repositories/db/schema.js';
 import type { RequestContext } from '../context.js';
+import { recordHistory } from '../history.js';
 import { loadImageFor } from '../image-access.js';
 import {
   assertPerImageLimits,
@@ -124,6 +125,7 @@ export class ImageEdits {
       });
       await stores.images.replaceTags(id, tags);
       await stores.images.setProperties(id, properties);
+      await recordHistory(stores, ctx, 'create', { id, name, owner_id: ownerId, region: ctx.region });
       return id;
     });
     return readImage(this.deps.store.stores, ctx, id);
@@ -210,6 +212,15 @@ export class ImageEdits {
 
       changes.updated_at = nowIso();
       await stores.images.update(id, changes);
+      if (
+        (changes.name !== undefined && changes.name !== row.name) ||
+        (changes.description !== undefined && changes.description !== row.description)
+      ) {
+        const renamed = changes.name !== undefined && changes.name !== row.name;
+        await recordHistory(stores, ctx, 'rename', { ...row, name: changes.name ?? row.name }, {
+          details: renamed ? { from: row.name ?? '' } : {},
+        });
+      }
       if (patch.tags !== undefined) await stores.images.replaceTags(id, tags);
       await stores.images.removeProperties(id, patch.removeProperties ?? []);
       await stores.images.setProperties(id, patch.setProperties ?? {});

@@ -5,6 +5,7 @@ import { assertMayDelete } from '../../domain/sharing.js';
 import type { Image } from '../../domain/types.js';
 import type { ImageRow } from '../../repositories/db/schema.js';
 import type { RequestContext } from '../context.js';
+import { recordHistory } from '../history.js';
 import { loadImageFor, rowFacts } from '../image-access.js';
 import { deleteBlobQuietly, type ImageUseCaseDeps } from './support.js';
 
@@ -32,7 +33,13 @@ export class ImageLifecycle {
       if (options.dryRun) return [];
       const now = nowIso();
       for (const { row, shares } of checked) {
-        if (shares > 0) await stores.members.deleteAllForImage(row.id);
+        if (shares > 0) {
+          // Glance's policy: the shares go with the image; each receiver finds that in its history.
+          for (const member of await stores.members.listForImage(row.id))
+            await recordHistory(stores, ctx, 'cancel', row, { targetAccountId: member.memberId });
+          await stores.members.deleteAllForImage(row.id);
+        }
+        await recordHistory(stores, ctx, 'delete', row);
         await stores.images.update(row.id, {
           status: 'deleted',
           deleted_at: now,
