@@ -76,6 +76,7 @@ export function assertMayDelete(
       'ImageInShared',
       `Image ${image.id} is shared with ${memberCount} account(s): cancel its shares (remove its members) ` +
         `before deleting it.`,
+      { imageId: image.id, shareCount: memberCount },
     );
   }
 }

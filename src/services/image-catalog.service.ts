@@ -83,8 +83,7 @@ export class ImageCatalogService {
       images,
       total: found.total,
       shareCounts: query.kind === 'custom' ? await stats.shareCounts(ids) : new Map(),
-      memberships:
-        query.kind === 'shared' ? await stats.membershipsOf(ctx.caller.accountId, ids) : new Map(),
+      memberships: query.kind === 'shared' ? await stats.membershipsOf(ctx.caller.accountId, ids) : new Map(),
     };
   }
 

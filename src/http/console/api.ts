@@ -1,0 +1,59 @@
+// The console API (/console/api/v1): a thin adapter over the same services as the other surfaces, with
+// TypeBox request and response schemas that Fastify validates and serializes with, and from which the
+// OpenAPI document at /openapi.json is generated.
+import type { FastifyInstance } from 'fastify';
+import fastifySwagger from '@fastify/swagger';
+import type { ConsoleDeps } from './context.js';
+import { accountRoutes } from './account.routes.js';
+import { ConsoleHttpError, consoleErrorHandler, sendConsoleError } from './errors.js';
+import { imageRoutes } from './images.routes.js';
+import { instanceRoutes } from './instances.routes.js';
+import { ErrorBody } from './schemas.js';
+import { sessionHook } from './session.js';
+
+export async function consoleApi(app: FastifyInstance, deps: ConsoleDeps): Promise<void> {
+  app.removeAllContentTypeParsers();
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
+    if (body === '') return done(null, undefined);
+    try {
+      done(null, JSON.parse(body as string));
+    } catch {
+      done(new ConsoleHttpError(400, 'InvalidInput', 'The request body is not valid JSON.'));
+    }
+  });
+  // Image data streams to the image service untouched (no buffering; images.maxUploadBytes applies).
+  app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
+
+  app.setErrorHandler(consoleErrorHandler);
+  app.setNotFoundHandler((request, reply) =>
+    sendConsoleError(reply, 404, 'NotFound', `No such console API call: ${request.method} ${request.url}`),
+  );
+  app.addSchema(ErrorBody);
+
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.0.3',
+      info: {
+        title: 'imageshare console API',
+        version: '1',
+        description:
+          'The JSON API of the web console. Log in with POST /session (cookie imageshare_session); every ' +
+          'other call except this document needs the session, and every call that changes something also ' +
+          'the X-CSRF-Token header from the session answer.',
+      },
+      components: {
+        securitySchemes: {
+          session: { type: 'apiKey', in: 'cookie', name: 'imageshare_session' },
+          csrf: { type: 'apiKey', in: 'header', name: 'X-CSRF-Token' },
+        },
+      },
+    },
+    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+  });
+  // Before any route: every route of this scope is checked (a public route says so in its config).
+  app.addHook('onRequest', sessionHook(deps.services, deps.config));
+  app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
+  accountRoutes(app, deps);
+  imageRoutes(app, deps);
+  instanceRoutes(app, deps);
+}
