@@ -3,6 +3,7 @@
 // OpenAPI document at /openapi.json is generated.
 import type { FastifyInstance } from 'fastify';
 import fastifySwagger from '@fastify/swagger';
+import { Ajv } from 'ajv';
 import type { ConsoleDeps } from './context.js';
 import { accountRoutes } from './account.routes.js';
 import { ConsoleHttpError, consoleErrorHandler, sendConsoleError } from './errors.js';
@@ -23,6 +24,11 @@ export async function consoleApi(app: FastifyInstance, deps: ConsoleDeps): Promi
   });
   // Image data streams to the image service untouched (no buffering; images.maxUploadBytes applies).
   app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
+
+  // Unknown fields are refused (400 naming them), not silently dropped as Fastify's default does; query
+  // strings are coerced from text, and defaults fill absent paging parameters.
+  const ajv = new Ajv({ removeAdditional: false, useDefaults: true, coerceTypes: 'array', allErrors: false });
+  app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
 
   app.setErrorHandler(consoleErrorHandler);
   app.setNotFoundHandler((request, reply) =>
