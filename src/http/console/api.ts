@@ -26,9 +26,14 @@ export async function consoleApi(app: FastifyInstance, deps: ConsoleDeps): Promi
   app.addContentTypeParser('application/octet-stream', (_request, payload, done) => done(null, payload));
 
   // Unknown fields are refused (400 naming them), not silently dropped as Fastify's default does; query
-  // strings are coerced from text, and defaults fill absent paging parameters.
-  const ajv = new Ajv({ removeAdditional: false, useDefaults: true, coerceTypes: 'array', allErrors: false });
-  app.setValidatorCompiler(({ schema }) => ajv.compile(schema));
+  // strings and path parameters are coerced from text (bodies are not: a number is no name), and defaults
+  // fill absent paging parameters.
+  const strict = { removeAdditional: false, useDefaults: true, allErrors: false } as const;
+  const forText = new Ajv({ ...strict, coerceTypes: 'array' });
+  const forBodies = new Ajv({ ...strict, coerceTypes: false });
+  app.setValidatorCompiler(({ schema, httpPart }) =>
+    (httpPart === 'body' ? forBodies : forText).compile(schema),
+  );
 
   app.setErrorHandler(consoleErrorHandler);
   app.setNotFoundHandler((request, reply) =>
