@@ -1,7 +1,7 @@
 // Writes history entries from inside the services' transactions: one call per change, beside the write it
 // records, so both commit or roll back together. Who, from where and through which surface come from the
 // request context every surface builds.
-import { randomUUID } from 'node:crypto';
+import { randomBytes } from 'node:crypto';
 import type { HistoryAction, HistoryEntry } from '../domain/history.js';
 import { nowIso } from '../domain/ids.js';
 import type { RequestContext } from './context.js';
@@ -19,6 +19,18 @@ export interface HistoryImage {
   region: string;
 }
 
+let sequence = 0;
+
+/**
+ * Entries are listed by time, then ID: IDs start with a per-process sequence so entries written in the same
+ * millisecond (one call sharing with several accounts) keep their order; the random tail keeps IDs unique
+ * across nodes.
+ */
+function nextEntryId(): string {
+  sequence = (sequence + 1) % 36 ** 8;
+  return `${sequence.toString(36).padStart(8, '0')}-${randomBytes(8).toString('hex')}`;
+}
+
 export async function recordHistory(
   repos: HistoryWriter,
   ctx: RequestContext,
@@ -27,7 +39,7 @@ export async function recordHistory(
   extra: { targetAccountId?: string; details?: Record<string, string> } = {},
 ): Promise<void> {
   await repos.history.insert({
-    id: randomUUID(),
+    id: nextEntryId(),
     at: nowIso(),
     action,
     imageId: image.id,
