@@ -1,5 +1,6 @@
 // The audit trail of image changes (the console's History): what was done to which image, by whom, through
-// which way in. Both sides of a share see the entries that name them.
+// which way in. An entry is seen by the image's owner and by every account it names (actor or target), so
+// both sides of a share see it (HistoryStore.listVisibleTo).
 
 /** The ways into the service; every request context says which one it came through. */
 export const surfaces = ['openstack', 'tencent', 'tencent-legacy', 'console'] as const;
@@ -37,12 +38,4 @@ export interface HistoryEntry {
   clientAddress: string | null;
   /** Small facts that depend on the action (e.g. the source of a copy, the instance launched). */
   details: Record<string, string>;
-}
-
-/** An entry is seen by the image's owner and by every account it names (actor or target). */
-export function historyVisibleTo(
-  entry: Pick<HistoryEntry, 'ownerId' | 'actorId' | 'targetAccountId'>,
-  accountId: string,
-): boolean {
-  return entry.ownerId === accountId || entry.actorId === accountId || entry.targetAccountId === accountId;
 }

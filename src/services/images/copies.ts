@@ -156,14 +156,20 @@ export class ImageCopies {
           });
           await stores.images.replaceTags(id, source.tags);
           await stores.images.setProperties(id, source.properties);
-          await recordHistory(stores, ctx, 'copy', { id, name, owner_id: ownerId, region }, {
-            details: {
-              sourceImageId: source.id,
-              sourceOwnerId: source.ownerId,
-              sourceRegion: source.region,
-              ...(from.instanceId ? { instanceId: from.instanceId } : {}),
+          await recordHistory(
+            stores,
+            ctx,
+            'copy',
+            { id, name, owner_id: ownerId, region },
+            {
+              details: {
+                sourceImageId: source.id,
+                sourceOwnerId: source.ownerId,
+                sourceRegion: source.region,
+                ...(from.instanceId ? { instanceId: from.instanceId } : {}),
+              },
             },
-          });
+          );
           out.push({ id, region });
         }
         return out;

@@ -217,9 +217,15 @@ export class ImageEdits {
         (changes.description !== undefined && changes.description !== row.description)
       ) {
         const renamed = changes.name !== undefined && changes.name !== row.name;
-        await recordHistory(stores, ctx, 'rename', { ...row, name: changes.name ?? row.name }, {
-          details: renamed ? { from: row.name ?? '' } : {},
-        });
+        await recordHistory(
+          stores,
+          ctx,
+          'rename',
+          { ...row, name: changes.name ?? row.name },
+          {
+            details: renamed ? { from: row.name ?? '' } : {},
+          },
+        );
       }
       if (patch.tags !== undefined) await stores.images.replaceTags(id, tags);
       await stores.images.removeProperties(id, patch.removeProperties ?? []);
