@@ -363,6 +363,10 @@ forEachDatabase((target) => {
           ['PUT', `/shared/${id}/status`, { status: 'maybe' }, 'body.status'],
           ['POST', '/instances', { region: 'ap-guangzhou', imageId: id }, 'body.name'],
           ['PUT', '/account/password', { currentPassword: 'x' }, 'body.newPassword'],
+          ['GET', '/images?search=a%00b', undefined, 'querystring.search'],
+          ['PATCH', `/images/${id}`, { name: 'nul\u0000name' }, 'body.name'],
+          ['POST', `/images/${id}/shares`, { accountIds: ['1234\u00005'] }, 'body.accountIds.0'],
+          ['POST', '/instances', { region: 'ap-guangzhou', imageId: id, name: 'a\u0000' }, 'body.name'],
         ];
         for (const [method, path, body, field] of cases) {
           const res = await call(owner, method, path, body);

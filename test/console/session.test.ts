@@ -105,6 +105,10 @@ forEachDatabase((target) => {
         body: { login: bob.id, password: bob.password, admin: true },
       });
       assert.equal(assertRefused(extra, 400, 'InvalidInput').field, 'body.admin');
+      const nul = await t.request('POST', `${API}/session`, {
+        body: { login: 'name\u0000x', password: bob.password },
+      });
+      assert.equal(assertRefused(nul, 400, 'InvalidInput').field, 'body.login');
       const notJson = await t.request('POST', `${API}/session`, {
         body: '{"login":',
         headers: { 'content-type': 'application/json' },

@@ -12,6 +12,29 @@ import { instanceRoutes } from './instances.routes.js';
 import { ErrorBody } from './schemas.js';
 import { sessionHook } from './session.js';
 
+/** Passwords are only hashed, never queried: any character may be in one. */
+const OPAQUE_FIELDS = new Set(['password', 'currentPassword', 'newPassword']);
+
+/**
+ * PostgreSQL text cannot hold (or even compare) a NUL character, so one reaching a query would fail there as
+ * an internal error: it is refused first, as bad input naming the field.
+ */
+function refuseNul(value: unknown, path: string): void {
+  if (typeof value === 'string') {
+    if (value.includes('\u0000')) {
+      throw new ConsoleHttpError(400, 'InvalidInput', `Invalid ${path}: must not contain NUL characters.`, {
+        field: path,
+      });
+    }
+  } else if (Array.isArray(value)) {
+    value.forEach((item, i) => refuseNul(item, `${path}.${i}`));
+  } else if (typeof value === 'object' && value !== null) {
+    for (const [key, child] of Object.entries(value)) {
+      if (!OPAQUE_FIELDS.has(key)) refuseNul(child, `${path}.${key}`);
+    }
+  }
+}
+
 export async function consoleApi(app: FastifyInstance, deps: ConsoleDeps): Promise<void> {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('application/json', { parseAs: 'string' }, (_request, body, done) => {
@@ -63,6 +86,13 @@ export async function consoleApi(app: FastifyInstance, deps: ConsoleDeps): Promi
   });
   // Before any route: every route of this scope is checked (a public route says so in its config).
   app.addHook('onRequest', sessionHook(deps.services, deps.config));
+  app.addHook('preValidation', async (request) => {
+    refuseNul(request.params, 'params');
+    refuseNul(request.query, 'querystring');
+    if (typeof request.body === 'object' && request.body !== null && !('pipe' in request.body)) {
+      refuseNul(request.body, 'body');
+    }
+  });
   app.get('/openapi.json', { config: { public: true }, schema: { hide: true } }, async () => app.swagger());
   accountRoutes(app, deps);
   imageRoutes(app, deps);
