@@ -4,6 +4,7 @@ import type { FastifyInstance } from 'fastify';
 import type {} from '@fastify/swagger';
 import { Type, type Static } from '@sinclair/typebox';
 import { isDomainError, type ErrorCode } from '../../domain/errors.js';
+import { isAccountId } from '../../domain/ids.js';
 import type { Image } from '../../domain/types.js';
 import type { RequestContext } from '../../services/context.js';
 import { inImageRegion, inRegion, type ConsoleDeps } from './context.js';
@@ -273,7 +274,7 @@ export function imageRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
           // owner) fails the whole call, as it would for every account.
           const outcome = isDomainError(err) ? outcomeByCode[err.code] : undefined;
           if (!outcome || !isDomainError(err)) throw err;
-          const invalid = outcome === 'unknownAccount' && !/^[1-9][0-9]{4,19}$/.test(accountId);
+          const invalid = outcome === 'unknownAccount' && !isAccountId(accountId);
           results.push({
             accountId,
             outcome: invalid ? 'invalid' : outcome,
