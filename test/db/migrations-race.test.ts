@@ -6,7 +6,6 @@ import { sql } from 'kysely';
 import { migrateToLatest, openDatabase } from '../../src/repositories/db/database.js';
 import { migrations } from '../../src/repositories/db/migrations/index.js';
 import { databaseTargets, freshSchemaName } from '../helpers/databases.js';
-import { migrations } from '../../src/repositories/db/migrations/index.js';
 
 const postgres = databaseTargets.find((t) => t.dialect === 'postgres');
 
