@@ -162,8 +162,11 @@ export class ShareService {
     return this.store.transaction(async (repos) => {
       const { row } = await this.load(repos, ctx, imageId, 'manageMembers', true);
       assertImageTakesMembers({ id: row.id, visibility: row.visibility as Visibility });
-      const wanted = new Set(accountIds);
-      const present = (await repos.members.listForImage(imageId)).filter((m) => wanted.has(m.memberId));
+      // In the order asked for, so the history lists the cancels as the caller gave them.
+      const current = new Set((await repos.members.listForImage(imageId)).map((m) => m.memberId));
+      const present = [...new Set(accountIds)]
+        .filter((id) => current.has(id))
+        .map((memberId) => ({ memberId }));
       const removed = await repos.members.delete(
         imageId,
         present.map((m) => m.memberId),
