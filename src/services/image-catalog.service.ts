@@ -4,6 +4,7 @@
 import { fail } from '../domain/errors.js';
 import { isImageId } from '../domain/ids.js';
 import type { Image, MemberStatus } from '../domain/types.js';
+import { relationsOfKinds, type ImageKind } from '../domain/visibility.js';
 import type { ImageFilters, ListScope, SortKey } from '../repositories/db/image.repository.js';
 import type { ImageUnitOfWork } from '../repositories/image-stores.js';
 import type { RequestContext } from './context.js';
@@ -31,6 +32,8 @@ export interface CatalogPage {
   memberships: Map<string, MemberStatus>;
 }
 
+const KIND_OF_TAB: Record<CatalogKind, ImageKind> = { custom: 'own', shared: 'shared', public: 'public' };
+
 const SORT_KEYS: Record<CatalogSort, SortKey> = {
   name: 'name',
   createdAt: 'created_at',
@@ -50,16 +53,13 @@ export class ImageCatalogService {
       });
     }
     const scope: ListScope = {
-      accountId: ctx.caller.accountId,
       // The console lists per account, also for administrators (as Tencent's consoles do).
-      isAdmin: false,
+      caller: { ...ctx.caller, isAdmin: false },
       region: ctx.region,
-      visibility: query.kind === 'public' ? undefined : 'all',
-      memberStatuses: ['pending', 'accepted', 'rejected'],
-      include: {
-        own: query.kind === 'custom',
-        shared: query.kind === 'shared',
-        public: query.kind === 'public',
+      mode: {
+        relations: relationsOfKinds([KIND_OF_TAB[query.kind]]),
+        visibility: 'all',
+        memberStatuses: ['pending', 'accepted', 'rejected'],
       },
     };
     const repos = this.store.stores;
@@ -69,7 +69,7 @@ export class ImageCatalogService {
         repos.images.listPage(scope, filters, { sort, limit: offset + query.pageSize }),
         repos.images.count(scope, filters),
       ]);
-      return { rows: rows.slice(offset), total };
+      return { rows: rows.slice(offset).map((l) => l.row), total };
     };
     const search = query.search?.trim() ?? '';
     let found = await run(search ? { nameContains: [search] } : {});
