@@ -1,10 +1,13 @@
-// The image status machine (Glance's, G-Zed glance/domain Image.valid_state_targets).
+// The image status machine (Glance's, G-Zed glance/domain Image.valid_state_targets). Every status change
+// the services write goes through transition(); a change the table does not have is InvalidImageStatus.
 import { fail } from './errors.js';
 import type { ImageStatus } from './types.js';
 
 const transitions: Record<ImageStatus, readonly ImageStatus[]> = {
   queued: ['saving', 'uploading', 'importing', 'active', 'deleted'],
-  saving: ['active', 'killed', 'deleted', 'queued'],
+  // saving -> saving: another upload takes over one abandoned mid-way (see assertUploadable); Glance has
+  // no heartbeats, so no such edge.
+  saving: ['active', 'killed', 'deleted', 'queued', 'saving'],
   uploading: ['importing', 'queued', 'deleted'],
   importing: ['active', 'deleted', 'queued'],
   active: ['pending_delete', 'deleted', 'deactivated'],
@@ -14,8 +17,23 @@ const transitions: Record<ImageStatus, readonly ImageStatus[]> = {
   deactivated: ['active', 'deleted'],
 };
 
+/** Every image starts here: created, with no data yet. */
+export const INITIAL_STATUS: ImageStatus = 'queued';
+
 export function canTransition(from: ImageStatus, to: ImageStatus): boolean {
   return transitions[from].includes(to);
+}
+
+/** The status `image` may move to: `to` itself, or InvalidImageStatus when the table has no such edge. */
+export function transition(image: { id: string; status: ImageStatus }, to: ImageStatus): ImageStatus {
+  if (!canTransition(image.status, to)) {
+    throw fail(
+      'InvalidImageStatus',
+      `Image ${image.id} cannot go from status "${image.status}" to "${to}".`,
+      { from: image.status, to },
+    );
+  }
+  return to;
 }
 
 /**

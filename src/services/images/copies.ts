@@ -3,6 +3,7 @@
 import { fail } from '../../domain/errors.js';
 import { assertDescription, assertName } from '../../domain/image-fields.js';
 import { nowIso } from '../../domain/ids.js';
+import { INITIAL_STATUS, transition } from '../../domain/image-status.js';
 import { assertCopyTarget, assertUsable } from '../../domain/sharing.js';
 import type { Image } from '../../domain/types.js';
 import type { RequestContext } from '../context.js';
@@ -131,7 +132,8 @@ export class ImageCopies {
             region,
             name,
             description: source.description,
-            status: 'active',
+            // Created with its data in place, so queued -> active at once (as a Glance image from a location).
+            status: transition({ id, status: INITIAL_STATUS }, 'active'),
             // The copy is the caller's own; it starts unshared.
             visibility: source.visibility === 'public' ? 'shared' : source.visibility,
             protected: 0,

@@ -12,6 +12,7 @@ import {
   assertVisibility,
 } from '../../domain/image-fields.js';
 import { isImageId, nowIso } from '../../domain/ids.js';
+import { INITIAL_STATUS } from '../../domain/image-status.js';
 import type { Image, Visibility } from '../../domain/types.js';
 import type { ImageRow } from '../../repositories/db/schema.js';
 import type { RequestContext } from '../context.js';
@@ -103,7 +104,7 @@ export class ImageEdits {
         region: ctx.region,
         name,
         description,
-        status: 'queued',
+        status: INITIAL_STATUS,
         visibility,
         protected: input.protected ? 1 : 0,
         os_hidden: input.osHidden ? 1 : 0,

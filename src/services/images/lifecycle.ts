@@ -1,11 +1,11 @@
 // Deleting, deactivating and reactivating images.
-import { assertMayDeactivate, assertMayReactivate } from '../../domain/image-status.js';
+import { assertMayDeactivate, assertMayReactivate, transition } from '../../domain/image-status.js';
 import { nowIso } from '../../domain/ids.js';
 import { assertMayDelete } from '../../domain/sharing.js';
-import type { Image } from '../../domain/types.js';
 import type { ImageRow } from '../../repositories/db/schema.js';
 import type { RequestContext } from '../context.js';
 import { loadImageFor, rowFacts } from '../image-access.js';
+import { sharingPolicy } from '../sharing-policy.js';
 import { deleteBlobQuietly, type ImageUseCaseDeps } from './support.js';
 
 export class ImageLifecycle {
@@ -26,7 +26,7 @@ export class ImageLifecycle {
       for (const id of unique) {
         const { row } = await loadImageFor(stores, ctx, id, 'delete', { lock: true });
         const shares = await stores.members.countForImage(id);
-        assertMayDelete(rowFacts(row), shares, this.deps.config.images.deleteShared);
+        assertMayDelete(rowFacts(row), shares, sharingPolicy(this.deps.config));
         checked.push({ row, shares });
       }
       if (options.dryRun) return [];
@@ -34,7 +34,7 @@ export class ImageLifecycle {
       for (const { row, shares } of checked) {
         if (shares > 0) await stores.members.deleteAllForImage(row.id);
         await stores.images.update(row.id, {
-          status: 'deleted',
+          status: transition(rowFacts(row), 'deleted'),
           deleted_at: now,
           updated_at: now,
           blob_key: null,
@@ -49,17 +49,23 @@ export class ImageLifecycle {
   async deactivate(ctx: RequestContext, id: string): Promise<void> {
     await this.deps.store.transaction(async (stores) => {
       const { row } = await loadImageFor(stores, ctx, id, 'deactivate', { lock: true });
-      assertMayDeactivate({ status: row.status as Image['status'] });
-      if (row.status !== 'deactivated')
-        await stores.images.update(id, { status: 'deactivated', updated_at: nowIso() });
+      const image = rowFacts(row);
+      assertMayDeactivate(image);
+      // Deactivating a deactivated image is a no-op, as in Glance.
+      if (image.status !== 'deactivated') {
+        await stores.images.update(id, { status: transition(image, 'deactivated'), updated_at: nowIso() });
+      }
     });
   }
 
   async reactivate(ctx: RequestContext, id: string): Promise<void> {
     await this.deps.store.transaction(async (stores) => {
       const { row } = await loadImageFor(stores, ctx, id, 'deactivate', { lock: true });
-      assertMayReactivate({ status: row.status as Image['status'] });
-      if (row.status !== 'active') await stores.images.update(id, { status: 'active', updated_at: nowIso() });
+      const image = rowFacts(row);
+      assertMayReactivate(image);
+      if (image.status !== 'active') {
+        await stores.images.update(id, { status: transition(image, 'active'), updated_at: nowIso() });
+      }
     });
   }
 }
