@@ -2,7 +2,7 @@
 // inside a transaction and call these before writing. Every surface reaches them through the services;
 // the surfaces only translate the errors raised here into their own codes.
 import { fail } from './errors.js';
-import { memberStatuses, type Caller, type Image, type MemberStatus } from './types.js';
+import { memberStatuses, type Caller, type Image, type MemberStatus, type Visibility } from './types.js';
 
 /** What deleting a still-shared image does: refuse (the seed's rule) or cancel the shares (Glance). */
 export type DeleteSharedPolicy = 'refuse' | 'cancel-shares';
@@ -22,6 +22,9 @@ export interface SharingPolicy {
 export function isInRegion(image: Pick<Image, 'region'>, region: string): boolean {
   return image.region === region;
 }
+
+/** Rule 3: a new image, copies included (rule 7), is "shared" with nobody yet: it takes members at once. */
+export const DEFAULT_VISIBILITY: Visibility = 'shared';
 
 /** Rule 3: only images with visibility "shared" take members (as in Glance). */
 export function assertImageTakesMembers(image: Pick<Image, 'id' | 'visibility'>): void {
