@@ -54,6 +54,9 @@ forEachDatabase((target) => {
       assert.equal((await h.services.shares.listMembers(owner, image.id)).length, 50);
     });
 
+    // A real race on PostgreSQL only (fails without the image's row lock, ImageRepository.findForUpdate);
+    // in-process SQLite runs the transactions one at a time, so there it cannot fail. Across two processes:
+    // test/glance-two-nodes.test.ts.
     it('rule 1: 100 concurrent additions from 100 accounts end with exactly 50 members', async () => {
       const image = await activeImage();
       const accounts = await Promise.all(Array.from({ length: 100 }, () => h.account()));
