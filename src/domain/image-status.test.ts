@@ -5,8 +5,7 @@ import assert from 'node:assert/strict';
 import { DomainError, type ErrorCode } from './errors.js';
 import {
   INITIAL_STATUS,
-  assertMayDeactivate,
-  assertMayReactivate,
+  assertMaySwitchActivation,
   assertUploadable,
   canTransition,
   transition,
@@ -76,10 +75,10 @@ describe('image status machine (domain, no database)', () => {
 
   it('deactivation and reactivation apply to active or deactivated images only (Forbidden, as Glance)', () => {
     for (const status of ['active', 'deactivated'] as const) {
-      assertMayDeactivate({ status });
-      assertMayReactivate({ status });
+      assertMaySwitchActivation({ status }, 'deactivate');
+      assertMaySwitchActivation({ status }, 'reactivate');
     }
-    throwsCode(() => assertMayDeactivate({ status: 'queued' }), 'Forbidden');
-    throwsCode(() => assertMayReactivate({ status: 'saving' }), 'Forbidden');
+    throwsCode(() => assertMaySwitchActivation({ status: 'queued' }, 'deactivate'), 'Forbidden');
+    throwsCode(() => assertMaySwitchActivation({ status: 'saving' }, 'reactivate'), 'Forbidden');
   });
 });

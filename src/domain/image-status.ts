@@ -65,14 +65,15 @@ export function assertUploadable(
   }
 }
 
-export function assertMayDeactivate(image: { status: ImageStatus }): void {
+/**
+ * Deactivation, as in Glance: only an active or a deactivated image is deactivated or reactivated (anything
+ * else is Forbidden, Glance's answer); repeating either is a no-op.
+ */
+export function assertMaySwitchActivation(
+  image: { status: ImageStatus },
+  action: 'deactivate' | 'reactivate',
+): void {
   if (image.status !== 'active' && image.status !== 'deactivated') {
-    throw fail('Forbidden', `Not allowed to deactivate image in status '${image.status}'`);
-  }
-}
-
-export function assertMayReactivate(image: { status: ImageStatus }): void {
-  if (image.status !== 'active' && image.status !== 'deactivated') {
-    throw fail('Forbidden', `Not allowed to reactivate image in status '${image.status}'`);
+    throw fail('Forbidden', `Not allowed to ${action} image in status '${image.status}'`);
   }
 }

@@ -1,5 +1,5 @@
 // Deleting, deactivating and reactivating images.
-import { assertMayDeactivate, assertMayReactivate, transition } from '../../domain/image-status.js';
+import { assertMaySwitchActivation, transition } from '../../domain/image-status.js';
 import { nowIso } from '../../domain/ids.js';
 import { assertMayDelete } from '../../domain/sharing.js';
 import type { ImageRow } from '../../repositories/db/schema.js';
@@ -46,25 +46,26 @@ export class ImageLifecycle {
     for (const key of blobKeys) await deleteBlobQuietly(this.deps.blobs, key);
   }
 
-  async deactivate(ctx: RequestContext, id: string): Promise<void> {
-    await this.deps.store.transaction(async (stores) => {
-      const { row } = await loadImageFor(stores, ctx, id, 'deactivate', { lock: true });
-      const image = rowFacts(row);
-      assertMayDeactivate(image);
-      // Deactivating a deactivated image is a no-op, as in Glance.
-      if (image.status !== 'deactivated') {
-        await stores.images.update(id, { status: transition(image, 'deactivated'), updated_at: nowIso() });
-      }
-    });
+  deactivate(ctx: RequestContext, id: string): Promise<void> {
+    return this.switchActivation(ctx, id, 'deactivate');
   }
 
-  async reactivate(ctx: RequestContext, id: string): Promise<void> {
+  reactivate(ctx: RequestContext, id: string): Promise<void> {
+    return this.switchActivation(ctx, id, 'reactivate');
+  }
+
+  private async switchActivation(
+    ctx: RequestContext,
+    id: string,
+    action: 'deactivate' | 'reactivate',
+  ): Promise<void> {
+    const to = action === 'deactivate' ? 'deactivated' : 'active';
     await this.deps.store.transaction(async (stores) => {
       const { row } = await loadImageFor(stores, ctx, id, 'deactivate', { lock: true });
       const image = rowFacts(row);
-      assertMayReactivate(image);
-      if (image.status !== 'active') {
-        await stores.images.update(id, { status: transition(image, 'active'), updated_at: nowIso() });
+      assertMaySwitchActivation(image, action);
+      if (image.status !== to) {
+        await stores.images.update(id, { status: transition(image, to), updated_at: nowIso() });
       }
     });
   }
