@@ -21,18 +21,23 @@ async function rejectsWith(promise: Promise<unknown>, code: ErrorCode): Promise<
 /** The real blob store, running `during` (once set) while a copy's data is copied: between check and write. */
 function pausingCopies(): { wrap: (blobs: BlobStore) => BlobStore; during?: () => Promise<void> } {
   const hook: { wrap: (blobs: BlobStore) => BlobStore; during?: () => Promise<void> } = {
-    wrap: (blobs) => ({
-      put: (data, options) => blobs.put(data, options),
-      get: (key, range) => blobs.get(key, range),
-      delete: (key) => blobs.delete(key),
-      async copy(key, keyPrefix) {
-        const copied = await blobs.copy(key, keyPrefix);
-        const during = hook.during;
-        hook.during = undefined;
-        if (during) await during();
-        return copied;
-      },
-    }),
+    // Every method is the real store's; copy runs the hook once the data is copied.
+    wrap: (blobs) =>
+      new Proxy(blobs, {
+        get(target, prop) {
+          if (prop === 'copy') {
+            return async (key: string, keyPrefix: string) => {
+              const copied = await target.copy(key, keyPrefix);
+              const during = hook.during;
+              hook.during = undefined;
+              if (during) await during();
+              return copied;
+            };
+          }
+          const value: unknown = Reflect.get(target, prop, target);
+          return typeof value === 'function' ? (value as (...a: unknown[]) => unknown).bind(target) : value;
+        },
+      }),
   };
   return hook;
 }
