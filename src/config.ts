@@ -4,8 +4,9 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import type { DeleteSharedPolicy } from './domain/sharing.js';
 
-export type DeleteSharedPolicy = 'refuse' | 'cancel-shares';
+export type { DeleteSharedPolicy } from './domain/sharing.js';
 export type BlobBackend = 'local' | 's3';
 
 export interface Config {

@@ -9,15 +9,16 @@ export interface ImageStore {
   insert(row: NewImageRow): Promise<void>;
   /** True for any image ever created with this ID, deleted or not (IDs are never reused). */
   idExists(id: string): Promise<boolean>;
-  /** A live (not deleted) image in the region, or undefined. */
-  find(id: string, region: string): Promise<ImageRow | undefined>;
+  /**
+   * A live (not deleted) image, or undefined. Any region: an image is "here" for a caller only when
+   * domain/access.ts says so (image IDs are unique across regions).
+   */
+  find(id: string): Promise<ImageRow | undefined>;
   /** As find, and the row stays locked until the transaction ends. */
-  findForUpdate(id: string, region: string): Promise<ImageRow | undefined>;
+  findForUpdate(id: string): Promise<ImageRow | undefined>;
   update(id: string, changes: Partial<Omit<ImageRow, 'id'>>): Promise<void>;
   /** Heartbeat of a running upload: only while the upload still holds the image. */
   touchUpload(id: string, uploadId: string, at: string): Promise<void>;
-  /** A failed upload puts the image back to "queued", unless another upload has taken it over since. */
-  releaseUpload(id: string, uploadId: string, at: string): Promise<void>;
   /** Serializes quota checks of one owner in one region until the transaction ends. */
   lockOwnerRegion(ownerId: string, region: string): Promise<void>;
   /** Images an account owns in a region that count against its quota. */

@@ -14,6 +14,7 @@ import { ApiKeyService } from './api-key.service.js';
 import { SecretBox, loadMasterKey } from './secret-box.js';
 import { ImageService } from './image.service.js';
 import { ShareService } from './share.service.js';
+import { sharingPolicy } from './sharing-policy.js';
 import { KyselyImageUnitOfWork } from '../repositories/db/transaction.js';
 import { InstanceService } from './instance.service.js';
 import { BlobSweepService } from './blob-sweep.service.js';
@@ -71,7 +72,7 @@ export function createServices(deps: ServiceDeps): Services {
     auth,
     apiKeys,
     images: new ImageService(imageStore, deps.blobs, deps.config),
-    shares: new ShareService(imageStore, accounts, deps.config),
+    shares: new ShareService(imageStore, accounts, sharingPolicy(deps.config)),
     instances: new InstanceService(imageStore, deps.config),
     blobSweep: new BlobSweepService(deps.blobs, new KyselyBlobReferenceRepository(deps.db), {
       graceSeconds: deps.config.blob.sweepGraceSeconds,

@@ -1,14 +1,15 @@
 // Sharing use cases: image members (Glance) and share permissions (Tencent) are one thing, kept here.
 // Each method loads the image under a row lock, checks access, then the sharing rules, then writes.
-import type { Config } from '../config.js';
 import { fail } from '../domain/errors.js';
 import { isAccountId, nowIso } from '../domain/ids.js';
 import {
   assertImageTakesMembers,
   assertMayLeave,
   assertMaySetMemberStatus,
+  assertShareRequestSize,
   assertValidShareTarget,
   assertWithinShareLimit,
+  type SharingPolicy,
 } from '../domain/sharing.js';
 import type { Member, MemberStatus, Visibility } from '../domain/types.js';
 import type { ImageStores, ImageUnitOfWork } from '../repositories/image-stores.js';
@@ -27,7 +28,7 @@ export class ShareService {
   constructor(
     private readonly store: ImageUnitOfWork,
     private readonly accounts: AccountLookup,
-    private readonly config: Config,
+    private readonly policy: SharingPolicy,
   ) {}
 
   private load(
@@ -61,6 +62,7 @@ export class ShareService {
     options: { duplicate: 'fail' | 'skip' },
   ): Promise<Member[]> {
     const targets = [...new Set(accountIds)];
+    assertShareRequestSize(targets.length, this.policy);
     // Account existence is read before the transaction (accounts are never deleted, only disabled).
     const exists = new Map<string, boolean>();
     for (const id of targets) exists.set(id, isAccountId(id) && (await this.accounts.exists(id)));
@@ -75,7 +77,7 @@ export class ShareService {
       const currentIds = new Set(current.map((m) => m.memberId));
       const fresh = targets.filter((id) => !currentIds.has(id));
       // The limit is checked before duplicates, as Glance does, under the image's row lock.
-      assertWithinShareLimit(imageId, current.length, fresh.length, this.config.sharing.maxAccountsPerImage);
+      assertWithinShareLimit(imageId, current.length, fresh.length, this.policy);
       if (options.duplicate === 'fail' && fresh.length < targets.length) {
         throw fail(
           'MemberAlreadyExists',
@@ -213,7 +215,7 @@ export class ShareService {
     const members = await repos.members.listForImage(imageId);
     const launches = await repos.shareStats.launchesPerAccount(imageId);
     return {
-      limit: this.config.sharing.maxAccountsPerImage,
+      limit: this.policy.maxAccountsPerImage,
       used: members.length,
       shares: members.map((m) => ({
         ...m,

@@ -21,6 +21,7 @@ const statusByCode: Record<ErrorCode, number> = {
   InvalidCopyTarget: 400,
   ShareWithSelf: 400,
   ShareLimitExceeded: 409,
+  ShareRequestTooLarge: 400,
   MemberAlreadyExists: 409,
   ImageInShared: 409,
   ImageProtected: 409,
