@@ -1,6 +1,7 @@
 // Wiring only: config -> database -> blob store -> services -> HTTP app. Nothing else lives here.
+import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import pino, { type Logger } from 'pino';
+import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { publicBaseUrl, type Config } from './config.js';
 import { migrateToLatest, openDatabase, type Db } from './repositories/db/database.js';
@@ -8,6 +9,7 @@ import type { BlobStore } from './repositories/blob/blob-store.js';
 import { openBlobStore } from './repositories/blob/open-blob-store.js';
 import { createServices, type Services } from './services/container.js';
 import { buildApp } from './http/app.js';
+import { createLogger } from './logging.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -27,8 +29,11 @@ export interface StartOptions {
   logger?: Logger;
   /** PostgreSQL schema to use (tests isolate themselves this way); default: config.database.schema. */
   databaseSchema?: string;
-  /** Where the one-time first-start notice (the new admin's credentials) goes; default: stdout. */
+  /** Where the one-time first-start notice (who the new admin is, where its password is) goes; default: stdout. */
   announce?: (line: string) => void;
+  /** True when the notice reaches a person's terminal (default: stdout is a TTY): the password is shown there
+   * instead of being written to <dataDir>/admin-password. */
+  announceToTerminal?: boolean;
 }
 
 /** The admin account created on first start with an empty database (password only when generated). */
@@ -50,18 +55,14 @@ function listenUrl(host: string, port: number): string {
 }
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
-  const logger = options.logger ?? pino({ level: config.log.level });
+  const logger = options.logger ?? createLogger(config.log.level);
   const { db, services, blobs } = await openServices(config, options);
   await blobs.init();
   const created = await services.accounts.bootstrapAdmin(config.admin);
   const admin: BootstrappedAdmin | null = created
     ? { id: created.account.id, name: created.account.name, generatedPassword: created.generatedPassword }
     : null;
-  if (admin) {
-    const announce = options.announce ?? ((line: string) => console.log(line));
-    const password = admin.generatedPassword ? ` password=${admin.generatedPassword}` : '';
-    announce(`admin account: id=${admin.id} name=${admin.name}${password}`);
-  }
+  if (admin) announceAdmin(admin, config, logger, options);
 
   const app = await buildApp({ config, db, blobs, services, logger });
   await app.listen({ host: config.server.host, port: config.server.port });
@@ -90,6 +91,41 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await blobs.close();
     })());
   return { app, db, services, config, url, publicUrl, admin, close };
+}
+
+export function adminPasswordFile(config: Config): string {
+  return join(config.dataDir, 'admin-password');
+}
+
+/**
+ * Tells the operator about the first admin. A generated password never goes to stdout when stdout is not a
+ * terminal (it is then usually a log collector): it is written once to <dataDir>/admin-password, readable by
+ * the owner only, and the notice and the log say where.
+ */
+function announceAdmin(
+  admin: BootstrappedAdmin,
+  config: Config,
+  logger: Logger,
+  options: StartOptions,
+): void {
+  const announce = options.announce ?? ((line: string) => console.log(line));
+  const who = `admin account: id=${admin.id} name=${admin.name}`;
+  if (!admin.generatedPassword) {
+    announce(who);
+    logger.info({ adminId: admin.id }, 'admin account created with the configured password');
+    return;
+  }
+  if (options.announceToTerminal ?? process.stdout.isTTY === true) {
+    announce(`${who} password=${admin.generatedPassword}`);
+    logger.info({ adminId: admin.id }, 'admin account created; its password was shown on the terminal');
+    return;
+  }
+  const file = adminPasswordFile(config);
+  mkdirSync(config.dataDir, { recursive: true, mode: 0o700 });
+  writeFileSync(file, `${admin.generatedPassword}\n`, { mode: 0o600 });
+  chmodSync(file, 0o600); // an existing file keeps its mode on write
+  announce(`${who} password-file=${file}`);
+  logger.info({ adminId: admin.id, passwordFile: file }, 'admin account created; password written to file');
 }
 
 /**

@@ -7,6 +7,7 @@ import { trustProxySetting, type Config } from '../config.js';
 import type { BlobStore } from '../repositories/blob/blob-store.js';
 import type { Db } from '../repositories/db/database.js';
 import type { Services } from '../services/container.js';
+import { registerRequestLog } from './request-log.js';
 import { opsRoutes } from './ops/ops.routes.js';
 import { keystoneRoutes } from './keystone/keystone.routes.js';
 import { glancePlugin } from './glance/plugin.js';
@@ -37,9 +38,12 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       maxParamLength: 500,
     },
     return503OnClosing: true,
+    // One line per request, written when the response is sent with the caller's account ID (request-log.ts).
+    disableRequestLogging: true,
     forceCloseConnections: 'idle',
   });
 
+  registerRequestLog(app);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-openstack-request-id', request.id);
   });

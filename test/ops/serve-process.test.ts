@@ -2,7 +2,7 @@
 // credentials once, logs are JSON lines (pino), every response carries x-openstack-request-id, and SIGTERM
 // shuts down cleanly with exit code 0. A second start on the same data folder creates no second admin.
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, describe, it } from 'node:test';
@@ -20,9 +20,10 @@ describe('serve process', () => {
       assert.match(first.url, /^http:\/\/127\.0\.0\.1:\d+$/);
       assert.doesNotMatch(first.url, /:0$/);
       const line = first.stdout.find((l) => l.startsWith('admin account:'));
-      const match = /^admin account: id=(\d+) name=admin password=(\S+)$/.exec(line ?? '');
+      // stdout is not a terminal here: the password goes to a file only its owner can read.
+      const match = /^admin account: id=(\d+) name=admin password-file=(\S+)$/.exec(line ?? '');
       assert.ok(match, `admin line missing: ${first.stdout.join('\n')}`);
-      admin = { id: match[1]!, password: match[2]! };
+      admin = { id: match[1]!, password: readFileSync(match[2]!, 'utf8').trim() };
 
       const health = await httpRequest(first.url, 'GET', '/healthz');
       assert.equal(health.status, 200);

@@ -6,6 +6,7 @@ import type { FastifyReply, FastifyRequest } from 'fastify';
 import { fail } from '../../domain/errors.js';
 import type { Services } from '../../services/container.js';
 import type { RequestContext } from '../../services/context.js';
+import { logAsAccount } from '../request-log.js';
 
 const contexts = new WeakMap<FastifyRequest, RequestContext>();
 
@@ -24,6 +25,7 @@ export function authHook(services: Services, region: string) {
     const token = Array.isArray(header) ? header[0] : header;
     if (!token) throw fail('Unauthenticated', 'The request you have made requires authentication.');
     const caller = await services.auth.authenticate(token);
+    logAsAccount(request, caller.accountId);
     contexts.set(request, { caller, region, surface: 'openstack', clientAddress: request.ip });
   };
 }

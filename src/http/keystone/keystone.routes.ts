@@ -4,6 +4,7 @@
 // Unscoped password logins are scoped to the account's own project (clients then need no project setting).
 import type { TypeBoxTypeProvider } from '@fastify/type-provider-typebox';
 import { Type, type Static } from '@sinclair/typebox';
+import { logAsAccount } from '../request-log.js';
 import type { FastifyPluginAsync, FastifyRequest } from 'fastify';
 import { publicBaseUrl } from '../../config.js';
 import type { Account, Caller } from '../../domain/types.js';
@@ -115,8 +116,11 @@ export const keystoneRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => 
     sendKeystoneError(reply, 404, 'The resource could not be found.', baseUrl()),
   );
 
-  const authenticate = (request: FastifyRequest): Promise<Caller> =>
-    services.auth.authenticate(header(request, 'x-auth-token'));
+  const authenticate = async (request: FastifyRequest): Promise<Caller> => {
+    const caller = await services.auth.authenticate(header(request, 'x-auth-token'));
+    logAsAccount(request, caller.accountId);
+    return caller;
+  };
 
   // --- version discovery (no token) ---
   app.get('/', async (_request, reply) => {
@@ -157,6 +161,7 @@ export const keystoneRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => 
         ...(project ? { project: { id: project.id, name: project.name, domain: project.domain } } : {}),
       };
       const issued = await services.auth.login(login);
+      logAsAccount(request, issued.account.id);
       return reply
         .code(201)
         .header('x-subject-token', issued.token)

@@ -28,6 +28,7 @@ import {
   rawQueryOf,
   sendJson,
 } from '../transport.js';
+import { logAsAccount } from '../../request-log.js';
 import { actions as defaultActions } from './actions/index.js';
 import type { ActionTable } from './types.js';
 
@@ -240,6 +241,7 @@ async function handle(
     if (!definition) throw new TencentError('InvalidAction', `The action ${action} is not supported.`);
 
     const caller = await authenticate(request, parsed, body, opts);
+    logAsAccount(request, caller.accountId);
 
     const regions = opts.config.regions;
     let region = regions[0] as string;
@@ -258,7 +260,7 @@ async function handle(
     }
 
     const params = validateParams(definition.params, parsed.params, parsed.source);
-    request.log.info({ tencentAction: action, accountId: caller.accountId, region }, 'tencent api3 action');
+    request.log.info({ tencentAction: action, region }, 'tencent api3 action');
     const result = await definition.handler(params, {
       ctx: { caller, region, surface: 'tencent', clientAddress: request.ip },
       services: opts.services,

@@ -11,6 +11,7 @@ import { isDomainError } from '../../../domain/errors.js';
 import type { Services } from '../../../services/container.js';
 import { validatorFor } from '../../validation.js';
 import { authenticateParams } from '../authenticate.js';
+import { logAsAccount } from '../../request-log.js';
 import { TencentError, legacyCodeFor, tencentCodeFor } from '../error-codes.js';
 import { parseFlat, validateParams, unflatten } from '../params.js';
 import {
@@ -67,6 +68,7 @@ async function handle(
       },
     );
 
+    logAsAccount(request, caller.accountId);
     let region = opts.config.regions[0] as string;
     if (flat.Region) {
       region = regionName(flat.Region);
@@ -75,10 +77,7 @@ async function handle(
       }
     }
     const params = validateParams(definition.params, unflatten(actionParams(flat)), 'strings');
-    request.log.info(
-      { tencentLegacyAction: action, accountId: caller.accountId, region },
-      'tencent legacy action',
-    );
+    request.log.info({ tencentLegacyAction: action, region }, 'tencent legacy action');
     const result = await definition.handler(params, {
       ctx: { caller, region, surface: 'tencent-legacy', clientAddress: request.ip },
       services: opts.services,
