@@ -44,6 +44,9 @@ export interface ResolvedApiKey {
   secretKey: string;
 }
 
+/** How long after a TC3 signature's first use another call may share it (see bindTc3Signature). */
+const TC3_SAME_SECOND_MS = 1000;
+
 export interface ApiKeyServiceDeps {
   config: Config;
   keys: ApiKeyRepository;
@@ -157,6 +160,34 @@ export class ApiKeyService {
       new Date(now).toISOString(),
       new Date(now - ttlSeconds * 1000).toISOString(),
     );
+  }
+
+  /**
+   * Binds a verified TC3 signature to the action, region and version of its request for `ttlSeconds`; false
+   * when the signature was already used with another (a captured request replayed as another action).
+   * The same request sent again (an SDK's retry) stays accepted: TC3 has no nonce.
+   *
+   * Within the first second after a binding is made, another call with the same signature passes too: an
+   * SDK signs with a timestamp in whole seconds, so two honest calls with identical bodies in one second (e.g.
+   * DescribeImages({}) in two regions) share a signature. Someone who can re-send a request within a second
+   * of the original is on its path and could as well rewrite the unsigned headers of the original; the
+   * binding stops the replays that matter, from a capture (a log, a proxy) used later in the skew window.
+   */
+  async bindTc3Signature(
+    signature: string,
+    call: { action: string; region: string; version: string },
+    ttlSeconds: number,
+  ): Promise<boolean> {
+    const now = Date.now();
+    const binding = [call.action, call.region, call.version].join('\n');
+    const bound = await this.deps.nonces.bindSignature(
+      signature.toLowerCase(),
+      binding,
+      new Date(now).toISOString(),
+      new Date(now - ttlSeconds * 1000).toISOString(),
+    );
+    if (!bound) return false;
+    return bound.binding === binding || now - Date.parse(bound.seenAt) < TC3_SAME_SECOND_MS;
   }
 
   /** A nonce must outlive every signature window it can be replayed in: twice the largest allowed skew. */

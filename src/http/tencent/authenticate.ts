@@ -35,6 +35,8 @@ export async function authenticateTc3(
   apiKeys: ApiKeyService,
   config: Config,
   req: Tc3Request,
+  /** What the request asks for, from headers the SDKs do not sign: the signature is bound to it. */
+  call: { action: string; region: string; version: string },
 ): Promise<Caller> {
   const header = req.headers['authorization'] ?? '';
   const auth = parseTc3Authorization(header);
@@ -63,7 +65,25 @@ export async function authenticateTc3(
       throw new TencentError('AuthFailure.InvalidAuthorization', result.detail);
     throw new TencentError('AuthFailure.SignatureFailure', MESSAGES.signature);
   }
+  // A signature stays acceptable while its timestamp is within the skew either way: twice the skew.
+  if (
+    callIsUnsigned(req, auth.signedHeaders) &&
+    !(await apiKeys.bindTc3Signature(auth.signature, call, 2 * max))
+  ) {
+    throw new TencentError(
+      'AuthFailure.SignatureFailure',
+      'This signature was already used for another action, region or version: the request is a replay.',
+    );
+  }
   return { accountId: key.accountId, isAdmin: key.isAdmin };
+}
+
+/** Headers naming the call; the SDKs send them without signing them. A query or body value is signed. */
+const CALL_HEADERS = ['x-tc-action', 'x-tc-region', 'x-tc-version'];
+
+/** True when a header naming the call was sent but not signed, so the signature alone does not fix the call. */
+function callIsUnsigned(req: Tc3Request, signedHeaders: readonly string[]): boolean {
+  return CALL_HEADERS.some((name) => req.headers[name] !== undefined && !signedHeaders.includes(name));
 }
 
 export interface ParamsAuthOptions {

@@ -1,4 +1,5 @@
-// Nonces seen on signed Tencent requests (v1 and legacy v2 signatures), to refuse replays.
+// Replay protection for signed Tencent requests: nonces seen (v1 and legacy v2 signatures), and TC3 signatures
+// bound to the action, region and version they were first used with.
 import type { Db } from './database.js';
 
 export class NonceRepository {
@@ -24,12 +25,45 @@ export class NonceRepository {
     return Number(result.numInsertedOrUpdatedRows ?? 0n) > 0;
   }
 
-  /** Deletes every nonce seen before `before` (uses the seen_at index). */
+  /**
+   * Binds a TC3 signature to `binding` at `seenAt` unless it is bound already (a sighting before
+   * `expiredBefore` has expired and is replaced); returns the binding in force and when it was made. The first
+   * insert wins on every node (primary key).
+   */
+  async bindSignature(
+    signature: string,
+    binding: string,
+    seenAt: string,
+    expiredBefore: string,
+  ): Promise<{ binding: string; seenAt: string } | undefined> {
+    await this.db.kysely
+      .deleteFrom('tc3_signature_bindings')
+      .where('signature', '=', signature)
+      .where('seen_at', '<', expiredBefore)
+      .execute();
+    await this.db.kysely
+      .insertInto('tc3_signature_bindings')
+      .values({ signature, binding, seen_at: seenAt })
+      .onConflict((oc) => oc.column('signature').doNothing())
+      .execute();
+    const row = await this.db.kysely
+      .selectFrom('tc3_signature_bindings')
+      .select(['binding', 'seen_at'])
+      .where('signature', '=', signature)
+      .executeTakeFirst();
+    return row && { binding: row.binding, seenAt: row.seen_at };
+  }
+
+  /** Deletes every nonce and TC3 binding seen before `before` (uses the seen_at indexes). */
   async purgeSeenBefore(before: string): Promise<number> {
     const result = await this.db.kysely
       .deleteFrom('used_nonces')
       .where('seen_at', '<', before)
       .executeTakeFirst();
-    return Number(result.numDeletedRows);
+    const bindings = await this.db.kysely
+      .deleteFrom('tc3_signature_bindings')
+      .where('seen_at', '<', before)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows) + Number(bindings.numDeletedRows);
   }
 }

@@ -46,6 +46,14 @@ export interface UsedNoncesTable {
   seen_at: string;
 }
 
+/** Each TC3 signature seen, bound to the action, region and version it was first used with. */
+export interface Tc3SignatureBindingsTable {
+  signature: string;
+  /** action, region and version joined by newlines */
+  binding: string;
+  seen_at: string;
+}
+
 export interface ImagesTable {
   id: string; // img-xxxxxxxx; rows are soft-deleted so an ID is never reused
   owner_id: string;
@@ -139,6 +147,7 @@ export interface Database {
   login_failures: LoginFailuresTable;
   api_keys: ApiKeysTable;
   used_nonces: UsedNoncesTable;
+  tc3_signature_bindings: Tc3SignatureBindingsTable;
   images: ImagesTable;
   image_properties: ImagePropertiesTable;
   image_tags: ImageTagsTable;

@@ -199,12 +199,12 @@ async function authenticate(
   // Prototype-less: verifyTc3 looks up names taken from the client's SignedHeaders (`constructor`, ...).
   const headers = Object.create(null) as Record<string, string | undefined>;
   for (const name of Object.keys(request.headers)) headers[name] = header(request, name);
-  return authenticateTc3(services.apiKeys, config, {
-    method: request.method,
-    rawQuery: rawQueryOf(request.url),
-    headers,
-    body,
-  });
+  return authenticateTc3(
+    services.apiKeys,
+    config,
+    { method: request.method, rawQuery: rawQueryOf(request.url), headers, body },
+    { action: parsed.action ?? '', region: parsed.region ?? '', version: parsed.version ?? '' },
+  );
 }
 
 async function handle(
