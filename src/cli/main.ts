@@ -8,6 +8,11 @@ import { registerBlobCommands } from './blobs.commands.js';
 import { registerBackupCommands } from './backup.commands.js';
 import { packageVersion } from './version.js';
 
+// Everything the service and its commands create (the data folder, the SQLite file and its -wal/-shm, image
+// data, temporary uploads, the master key) is for this user alone: other local users must not read images or
+// sealed secrets. The stores set modes too where they create files; this also covers what SQLite creates.
+process.umask(0o077);
+
 const program = new Command();
 program
   .name('imageshare')

@@ -60,7 +60,7 @@ export class SecretBox {
 export function loadMasterKey(configured: string, dataDir: string): Buffer {
   if (configured) return Buffer.from(configured, 'utf8');
   const file = join(dataDir, 'master.key');
-  mkdirSync(dataDir, { recursive: true });
+  mkdirSync(dataDir, { recursive: true, mode: 0o700 });
   const temp = `${file}.${process.pid}.${randomBytes(4).toString('hex')}.tmp`;
   writeFileSync(temp, randomBytes(32).toString('base64') + '\n', { flag: 'wx', mode: 0o600 });
   try {

@@ -33,7 +33,7 @@ export class LocalBlobStore implements BlobStore {
 
   /** Creates the folders and removes this node's temporary files that a crash left behind. */
   async init(): Promise<void> {
-    await mkdir(this.tmpDir, { recursive: true });
+    await mkdir(this.tmpDir, { recursive: true, mode: 0o700 });
     const staleBefore = Date.now() - this.staleAfterMs;
     for await (const pending of this.listPending()) {
       if (!pending.ref.endsWith(`.${this.nodeTag}`) || pending.since.getTime() >= staleBefore) continue;
@@ -56,7 +56,7 @@ export class LocalBlobStore implements BlobStore {
     const key = newBlobKey(options.keyPrefix);
     const hasher = new HashingLimiter(options.maxBytes);
     await this.writeDurably(key, (tmpPath) =>
-      pipeline(data, hasher, createWriteStream(tmpPath, { flags: 'wx' })),
+      pipeline(data, hasher, createWriteStream(tmpPath, { flags: 'wx', mode: 0o600 })),
     );
     return hasher.result(key);
   }

@@ -1,6 +1,6 @@
 // Opens the one database (SQLite by default, PostgreSQL when a postgres:// URL is configured) and brings
 // its schema up to date. Everything else reaches the database through the repositories in this folder.
-import { mkdirSync } from 'node:fs';
+import { chmodSync, mkdirSync } from 'node:fs';
 import { dirname } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
@@ -62,8 +62,10 @@ export function openDatabase(options: OpenDatabaseOptions): Db {
     return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
   }
 
-  if (options.url !== ':memory:') mkdirSync(dirname(options.url), { recursive: true });
+  if (options.url !== ':memory:') mkdirSync(dirname(options.url), { recursive: true, mode: 0o700 });
   const sqlite = new SQLite(options.url);
+  // Owner only; SQLite gives the -wal and -shm files it creates the database file's mode.
+  if (options.url !== ':memory:') chmodSync(options.url, 0o600);
   // WAL lets readers proceed during a write; the busy timeout makes a second process wait instead of failing.
   sqlite.pragma('journal_mode = WAL');
   sqlite.pragma('synchronous = NORMAL');
