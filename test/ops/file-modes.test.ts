@@ -8,6 +8,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { after, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import { cliArgs } from '../helpers/cli.js';
 import { httpRequest, issueToken, spawnServer } from '../helpers/server.js';
 
 const exec = promisify(execFile);
@@ -44,14 +45,10 @@ describe('file modes', () => {
         body: Buffer.from('secret machine'),
       });
       assert.equal(upload.status, 204, upload.text);
-      await exec(
-        process.execPath,
-        ['bin/imageshare.js', 'apikey', 'create', '--account', id, '--data-dir', dataDir],
-        {
-          cwd: repoRoot,
-          env: { ...process.env, IMAGESHARE_CONFIG: '' },
-        },
-      );
+      await exec(process.execPath, cliArgs('apikey', 'create', '--account', id, '--data-dir', dataDir), {
+        cwd: repoRoot,
+        env: { ...process.env, IMAGESHARE_CONFIG: '' },
+      });
     } finally {
       assert.equal(await server.stop('SIGTERM'), 0);
     }

@@ -59,9 +59,10 @@ describe('production build', () => {
       assert.equal((await httpRequest(server.url, 'GET', '/healthz')).status, 200);
       assert.equal((await httpRequest(server.url, 'GET', '/readyz')).status, 200);
       const line = server.stdout.find((l) => l.startsWith('admin account:')) ?? '';
-      const match = /id=(\d+) name=admin password=(\S+)/.exec(line);
+      const match = /id=(\d+) name=admin password-file=(\S+)/.exec(line);
       assert.ok(match, server.stdout.join('\n'));
-      assert.ok(await issueToken(server.url, { id: match[1]!, password: match[2]! }));
+      const password = readFileSync(match[2]!, 'utf8').trim();
+      assert.ok(await issueToken(server.url, { id: match[1]!, password }));
     } finally {
       assert.equal(await server.stop('SIGTERM'), 0, server.stderr.join('\n'));
     }
