@@ -24,7 +24,11 @@ forEachDatabase((target) => {
     after(async () => t.close());
 
     it('a signed DescribeImages replayed as DeleteImages or in another region is refused; a repeat passes', async () => {
-      const ctx = { caller: { accountId, isAdmin: false }, region: 'ap-guangzhou' };
+      const ctx = {
+        caller: { accountId, isAdmin: false },
+        region: 'ap-guangzhou',
+        surface: 'tencent' as const,
+      };
       const imageId = await createActiveImage(t.server.services, ctx, 'replayed');
       const timestamp = Math.floor(Date.now() / 1000);
       const body = JSON.stringify({ ImageIds: [imageId] });
