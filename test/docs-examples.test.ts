@@ -9,9 +9,9 @@
 import { after, before, describe, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdtempSync, readFileSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import { promisify } from 'node:util';
 import { actions } from '../src/http/tencent/api3/actions/index.js';
 import { actionOverrides, domainToTencent } from '../src/http/tencent/error-codes.js';
@@ -95,21 +95,40 @@ describe('docs/api/tencent.md describes what the code does', () => {
   });
 
   it('README.md and docs/ never point at the shared folder', () => {
-    const files = [join(repoRoot, 'README.md')];
-    const walk = (dir: string): void => {
-      for (const entry of readdirSync(dir, { withFileTypes: true })) {
-        const path = join(dir, entry.name);
-        if (entry.isDirectory()) walk(path);
-        else if (entry.name.endsWith('.md')) files.push(path);
-      }
-    };
-    walk(join(repoRoot, 'docs'));
-    for (const file of files) {
+    for (const file of documentationFiles()) {
       const text = readFileSync(file, 'utf8');
       assert.doesNotMatch(text, /\.\.\/shared|\/work\/shared|DESIGN\.md|spec\/tencent-api\.md/, file);
     }
   });
+
+  it('every file README.md and docs/ name, and every relative link, exists', () => {
+    const missing: string[] = [];
+    for (const file of documentationFiles()) {
+      const text = readFileSync(file, 'utf8');
+      for (const [, path] of text.matchAll(/`((?:src|test|docs|bench|scripts|web)\/[\w./-]+)`/g))
+        if (!existsSync(join(repoRoot, path as string))) missing.push(`${file}: ${path}`);
+      for (const [, link] of text.matchAll(/\]\(([^)#\s]+)(?:#[^)]*)?\)/g)) {
+        if (/^[a-z]+:/.test(link as string)) continue;
+        if (!existsSync(resolve(dirname(file), link as string))) missing.push(`${file}: ${link}`);
+      }
+    }
+    assert.deepEqual(missing, []);
+  });
 });
+
+/** README.md and every Markdown file under docs/. */
+function documentationFiles(): string[] {
+  const files = [join(repoRoot, 'README.md')];
+  const walk = (dir: string): void => {
+    for (const entry of readdirSync(dir, { withFileTypes: true })) {
+      const path = join(dir, entry.name);
+      if (entry.isDirectory()) walk(path);
+      else if (entry.name.endsWith('.md')) files.push(path);
+    }
+  };
+  walk(join(repoRoot, 'docs'));
+  return files;
+}
 
 interface CommandResult {
   role: string;
