@@ -61,10 +61,11 @@ describe('docs/api/tencent.md describes what the code does', () => {
 
   it("names every parameter of every action in the action's section", () => {
     const missing: string[] = [];
-    for (const [tableName, table, within] of [
+    const tables: Array<[string, Record<string, { params: object }>, string]> = [
       ['API 3.0', actions, api3Section],
       ['legacy', legacyActions, legacySection],
-    ] as const) {
+    ];
+    for (const [tableName, table, within] of tables) {
       for (const [name, definition] of Object.entries(table)) {
         const text = section(within, `#### ${name}`);
         for (const parameter of parameterNames(definition.params)) {
