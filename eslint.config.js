@@ -9,12 +9,17 @@ import tseslint from 'typescript-eslint';
  */
 const layer = (name) => `^\\.{1,2}/(?:.*/)?${name}/`;
 const file = (name) => `^\\.{1,2}/(?:.*/)?${name}\\.js$`;
-const forbid = (files, targets, message) => ({
+const pattern = (targets, message, options = {}) => ({ regex: targets.join('|'), message, ...options });
+const forbid = (files, targets, message, { ignores, more = [] } = {}) => ({
   files,
+  ...(ignores ? { ignores } : {}),
   rules: {
-    'no-restricted-imports': ['error', { patterns: [{ regex: targets.join('|'), message }] }],
+    'no-restricted-imports': ['error', { patterns: [pattern(targets, message), ...more] }],
   },
 });
+
+const SERVICES_KNOW_NO_SURFACE =
+  'Services know no surface: an HTTP API or the CLI calls them, never the other way round.';
 
 const layerRules = [
   forbid(
@@ -22,11 +27,18 @@ const layerRules = [
     [layer('services'), layer('repositories'), layer('http'), layer('cli'), file('config'), file('main')],
     'The domain imports nothing of ours but the domain: the services pass it the facts and settings it needs.',
   ),
-  forbid(
-    ['src/services/**'],
-    [layer('http'), layer('cli'), file('main')],
-    'Services know no surface: an HTTP API or the CLI calls them, never the other way round.',
-  ),
+  forbid(['src/services/**'], [layer('http'), layer('cli'), file('main')], SERVICES_KNOW_NO_SURFACE),
+  // Services work on the repositories' interfaces and types; only the container builds the Kysely ones.
+  forbid(['src/services/**'], [layer('http'), layer('cli'), file('main')], SERVICES_KNOW_NO_SURFACE, {
+    ignores: ['src/services/container.ts'],
+    more: [
+      pattern(
+        [layer('repositories/db')],
+        'Services reach storage through repository interfaces (types); only services/container.ts builds the database implementations.',
+        { allowTypeImports: true },
+      ),
+    ],
+  }),
   forbid(
     ['src/repositories/**'],
     [layer('services'), layer('http'), layer('cli'), file('main')],
