@@ -80,16 +80,16 @@ forEachDatabase((target) => {
         const image = await small.services.images.create(o, { name: 'x' });
         await rejectsWith(
           small.services.shares.shareWith(o, image.id, [
-            a!.caller.accountId,
-            b!.caller.accountId,
-            c!.caller.accountId,
+            a.caller.accountId,
+            b.caller.accountId,
+            c.caller.accountId,
           ]),
           'ShareLimitExceeded',
         );
         assert.equal((await small.services.shares.listMembers(o, image.id)).length, 0, 'nothing shared');
-        await small.services.shares.shareWith(o, image.id, [a!.caller.accountId, b!.caller.accountId]);
+        await small.services.shares.shareWith(o, image.id, [a.caller.accountId, b.caller.accountId]);
         // Repeating a share is harmless; a batch with an unknown account changes nothing.
-        await small.services.shares.shareWith(o, image.id, [a!.caller.accountId]);
+        await small.services.shares.shareWith(o, image.id, [a.caller.accountId]);
         await rejectsWith(small.services.shares.shareWith(o, image.id, ['99999999999']), 'AccountNotFound');
         assert.equal((await small.services.shares.listMembers(o, image.id)).length, 2);
       } finally {
