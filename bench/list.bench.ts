@@ -196,6 +196,7 @@ async function runOneSize(
   const ctx: RequestContext = {
     caller: { accountId: seed.receiver.id, isAdmin: false },
     region: REGIONS[0] as string,
+    surface: 'openstack',
   };
   const sharedQuery = baseQuery({ visibility: 'shared', memberStatus: 'all' });
   // Walk to page 30 (or the last full page of a smaller share set) in-process to find its marker; the HTTP

@@ -4,8 +4,9 @@
 import { readFileSync, existsSync } from 'node:fs';
 import { isIP } from 'node:net';
 import { resolve } from 'node:path';
+import type { DeleteSharedPolicy } from './domain/sharing.js';
 
-export type DeleteSharedPolicy = 'refuse' | 'cancel-shares';
+export type { DeleteSharedPolicy } from './domain/sharing.js';
 export type BlobBackend = 'local' | 's3';
 
 export interface Config {
@@ -95,6 +96,12 @@ export interface Config {
     maxKeysPerAccount: number;
   };
   instances: { maxPerAccount: number };
+  console: {
+    /** How long a console login lasts (absolute, from login). */
+    sessionTtlSeconds: number;
+    /** The built console (index.html, assets/); empty means web/dist in the installed package. */
+    staticDir: string;
+  };
   log: { level: string };
   /** Secret used to encrypt API SecretKeys at rest. Empty: generated once into <dataDir>/master.key. */
   masterKey: string;
@@ -138,6 +145,7 @@ export const defaultConfig: Config = {
   admin: { id: '', name: 'admin', password: '' },
   tencent: { maxClockSkewSeconds: 300, legacyMaxClockSkewSeconds: 7200, maxKeysPerAccount: 2 },
   instances: { maxPerAccount: 1000 },
+  console: { sessionTtlSeconds: 8 * 3600, staticDir: '' },
   log: { level: 'info' },
   masterKey: '',
 };
@@ -290,6 +298,7 @@ function validateConfig(config: Config): void {
     problems.push('sharing.maxAccountsPerImage must be a positive integer');
   }
   if (config.tokens.ttlSeconds < 1) problems.push('tokens.ttlSeconds must be positive');
+  if (config.console.sessionTtlSeconds < 1) problems.push('console.sessionTtlSeconds must be positive');
   if (config.database.url && !/^postgres(ql)?:\/\//.test(config.database.url)) {
     problems.push('database.url must be a postgres:// URL (or empty for SQLite)');
   }

@@ -80,6 +80,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   // Housekeeping: drop expired tokens and finished login-failure windows now and then (any node may do it).
   const purge = setInterval(() => {
     services.auth.purgeExpired().catch((err: unknown) => app.log.warn({ err }, 'token purge failed'));
+    services.sessions.purgeExpired().catch((err: unknown) => app.log.warn({ err }, 'session purge failed'));
   }, 10 * 60_000);
   purge.unref();
   const sweep = scheduleBlobSweep(config, services, app.log);

@@ -192,6 +192,7 @@ forEachDatabase((target) => {
         const ctx = {
           caller: { accountId: owner.id, isAdmin: false },
           region: t.config.regions[0] as string,
+          surface: 'openstack' as const,
         };
         imageId = await createActiveImage(t.server.services, ctx, 'docs-example');
 

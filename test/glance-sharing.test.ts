@@ -282,16 +282,23 @@ forEachDatabase((target) => {
       // Launching follows the same rule: in the image's region yes, elsewhere "not found".
       const services = t.server.services;
       const caller = { accountId: receiver.id, isAdmin: false };
-      const launched = await services.instances.launch({ caller, region: 'ap-guangzhou' }, id);
+      const launched = await services.instances.launch(
+        { caller, region: 'ap-guangzhou', surface: 'openstack' },
+        id,
+      );
       assert.equal(launched.length, 1);
       await assert.rejects(
-        services.instances.launch({ caller, region: 'ap-shanghai' }, id),
+        services.instances.launch({ caller, region: 'ap-shanghai', surface: 'openstack' }, id),
         (err) => isDomainError(err) && err.code === 'ImageNotFound',
       );
       // And a stranger cannot launch it anywhere.
       await assert.rejects(
         services.instances.launch(
-          { caller: { accountId: stranger.id, isAdmin: false }, region: 'ap-guangzhou' },
+          {
+            caller: { accountId: stranger.id, isAdmin: false },
+            region: 'ap-guangzhou',
+            surface: 'openstack',
+          },
           id,
         ),
         (err) => isDomainError(err) && err.code === 'ImageNotFound',

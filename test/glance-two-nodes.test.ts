@@ -1,6 +1,10 @@
 // Two server processes on one database, as on several machines: 100 concurrent member additions to one
-// image from 100 accounts, sent alternately to both nodes, end with exactly 50 members; a delete racing
-// a share never leaves a deleted image with members.
+// image from 100 accounts, sent alternately to both nodes, end with exactly 50 members; concurrent creates
+// stop at the quota; a delete racing a share never leaves a deleted image with members.
+// These are the race tests that mean something on SQLite too: in one process Kysely runs SQLite
+// transactions one at a time on its one connection, so no race can happen there (see
+// test/services/concurrent-limits.test.ts); two processes on one file race for real, and only BEGIN
+// IMMEDIATE (database.ts) keeps them from both reading a count and then both writing.
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
 import { forEachDatabase } from './helpers/databases.js';
@@ -14,6 +18,9 @@ import {
 
 type ServerProcess = Awaited<ReturnType<typeof spawnServer>>;
 
+/** Images per account and region on both nodes (the owner below creates fewer than this). */
+const QUOTA = 20;
+
 forEachDatabase((target) => {
   describe(`two nodes on one ${target.dialect} database`, { skip: target.skipReason ?? false }, () => {
     let t: TestServer;
@@ -22,12 +29,15 @@ forEachDatabase((target) => {
     let ownerToken: string;
 
     before(async () => {
-      t = await startTestServer({ target });
+      t = await startTestServer({ target, overrides: { 'images.quotaPerRegion': String(QUOTA) } });
       const args = ['--data-dir', t.database.dataDir];
       if (target.dialect === 'postgres') {
         args.push('--database-url', t.database.url, '--database-schema', t.database.schema as string);
       }
-      second = await spawnServer(args, { IMAGESHARE_LOG__LEVEL: 'warn' });
+      second = await spawnServer(args, {
+        IMAGESHARE_LOG__LEVEL: 'warn',
+        IMAGESHARE_IMAGES__QUOTA_PER_REGION: String(QUOTA),
+      });
       owner = await t.createAccount();
       ownerToken = await t.token(owner);
     });
@@ -65,6 +75,23 @@ forEachDatabase((target) => {
         const list = await httpRequest(url, 'GET', `/v2/images/${imageId}/members`, { token: ownerToken });
         assert.equal((list.body as { members: unknown[] }).members.length, 50);
       }
+    });
+
+    it(`${2 * QUOTA} concurrent creates by one account across both nodes make exactly ${QUOTA} images`, async () => {
+      const creator = await t.createAccount();
+      const token = await t.token(creator);
+      const responses = await Promise.all(
+        Array.from({ length: 2 * QUOTA }, (_, i) =>
+          httpRequest(nodes()[i % 2] as string, 'POST', '/v2/images', { token, body: { name: `q${i}` } }),
+        ),
+      );
+      const statuses = responses.map((r) => r.status);
+      assert.equal(statuses.filter((s) => s === 201).length, QUOTA, `statuses: ${statuses.join(',')}`);
+      assert.equal(statuses.filter((s) => s === 413).length, QUOTA, `statuses: ${statuses.join(',')}`);
+      const list = await httpRequest(second.url, 'GET', `/v2/images?owner=${creator.id}&limit=100`, {
+        token,
+      });
+      assert.equal((list.body as { images: unknown[] }).images.length, QUOTA);
     });
 
     it('concurrent draft-4 adds of one property across both nodes: exactly one wins, the rest 409', async () => {

@@ -73,7 +73,11 @@ forEachDatabase((target) => {
       key = await t.server.services.apiKeys.create(alice.id);
       activeId = await createActiveImage(
         t.server.services,
-        { caller: { accountId: alice.id, isAdmin: false }, region: t.config.regions[0] as string },
+        {
+          caller: { accountId: alice.id, isAdmin: false },
+          region: t.config.regions[0] as string,
+          surface: 'openstack',
+        },
         'active-source',
       );
     });

@@ -40,7 +40,11 @@ forEachDatabase((target) => {
         key,
         gz: cvmClient(t.url, key, { region: 'ap-guangzhou' }),
         sh: cvmClient(t.url, key, { region: 'ap-shanghai' }),
-        ctx: { caller: { accountId: account.id, isAdmin: false }, region: 'ap-guangzhou' },
+        ctx: {
+          caller: { accountId: account.id, isAdmin: false },
+          region: 'ap-guangzhou',
+          surface: 'tencent',
+        },
       };
     }
 

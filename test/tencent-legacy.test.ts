@@ -48,7 +48,11 @@ forEachDatabase((target) => {
       seedReceiver = await t.createAccount({ id: '909619400' });
       receiverKey = await t.server.services.apiKeys.create(seedReceiver.id);
       stranger = await t.createAccount();
-      ownerCtx = { caller: { accountId: owner.id, isAdmin: false }, region: 'ap-guangzhou' };
+      ownerCtx = {
+        caller: { accountId: owner.id, isAdmin: false },
+        region: 'ap-guangzhou',
+        surface: 'tencent-legacy',
+      };
     });
     after(async () => t.close());
 

@@ -16,7 +16,11 @@ forEachDatabase((target) => {
     it('a receiver at its quota still gets, sees and launches shares, but cannot copy one (ImageQuotaLimitExceeded)', async () => {
       const region = t.config.regions[0] as string;
       const make = (accountId: string, name: string) =>
-        createActiveImage(t.server.services, { caller: { accountId, isAdmin: false }, region }, name);
+        createActiveImage(
+          t.server.services,
+          { caller: { accountId, isAdmin: false }, region, surface: 'tencent' },
+          name,
+        );
       const owner = await t.createAccount();
       const receiver = await t.createAccount();
       const ownerClient = cvmClient(t.url, await t.server.services.apiKeys.create(owner.id), { region });

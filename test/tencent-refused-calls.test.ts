@@ -29,7 +29,11 @@ forEachDatabase((target) => {
         const account = await t.createAccount();
         receiverId = (await t.createAccount()).id;
         key = await t.server.services.apiKeys.create(account.id);
-        owner = { caller: { accountId: account.id, isAdmin: false }, region: 'ap-guangzhou' };
+        owner = {
+          caller: { accountId: account.id, isAdmin: false },
+          region: 'ap-guangzhou',
+          surface: 'tencent',
+        };
         imageId = await createActiveImage(t.server.services, owner, 'guarded');
       });
       after(async () => t.close());

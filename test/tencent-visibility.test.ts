@@ -49,7 +49,7 @@ forEachDatabase((target) => {
         id: account.id,
         key,
         cvm: cvmClient(t.url, key, { region: REGION }),
-        ctx: { caller: { accountId: account.id, isAdmin }, region: REGION },
+        ctx: { caller: { accountId: account.id, isAdmin }, region: REGION, surface: 'tencent' },
       };
     }
 

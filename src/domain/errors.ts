@@ -19,6 +19,7 @@ export const errorCodes = [
   'InvalidCopyTarget', // a copy to a region the rules do not allow (owner: other regions; receiver: its own)
   'ShareWithSelf',
   'ShareLimitExceeded',
+  'ShareRequestTooLarge', // one request names more accounts than an image can ever be shared with
   'MemberAlreadyExists',
   'ImageInShared', // cannot delete while shares exist
   'ImageProtected',

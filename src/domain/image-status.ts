@@ -1,10 +1,13 @@
-// The image status machine (Glance's, G-Zed glance/domain Image.valid_state_targets).
+// The image status machine (Glance's, G-Zed glance/domain Image.valid_state_targets). Every status change
+// the services write goes through transition(); a change the table does not have is InvalidImageStatus.
 import { fail } from './errors.js';
 import type { ImageStatus } from './types.js';
 
 const transitions: Record<ImageStatus, readonly ImageStatus[]> = {
   queued: ['saving', 'uploading', 'importing', 'active', 'deleted'],
-  saving: ['active', 'killed', 'deleted', 'queued'],
+  // saving -> saving: another upload takes over one abandoned mid-way (see assertUploadable); Glance has
+  // no heartbeats, so no such edge.
+  saving: ['active', 'killed', 'deleted', 'queued', 'saving'],
   uploading: ['importing', 'queued', 'deleted'],
   importing: ['active', 'deleted', 'queued'],
   active: ['pending_delete', 'deleted', 'deactivated'],
@@ -14,8 +17,23 @@ const transitions: Record<ImageStatus, readonly ImageStatus[]> = {
   deactivated: ['active', 'deleted'],
 };
 
+/** Every image starts here: created, with no data yet. */
+export const INITIAL_STATUS: ImageStatus = 'queued';
+
 export function canTransition(from: ImageStatus, to: ImageStatus): boolean {
   return transitions[from].includes(to);
+}
+
+/** The status `image` may move to: `to` itself, or InvalidImageStatus when the table has no such edge. */
+export function transition(image: { id: string; status: ImageStatus }, to: ImageStatus): ImageStatus {
+  if (!canTransition(image.status, to)) {
+    throw fail(
+      'InvalidImageStatus',
+      `Image ${image.id} cannot go from status "${image.status}" to "${to}".`,
+      { from: image.status, to },
+    );
+  }
+  return to;
 }
 
 /**
@@ -47,14 +65,15 @@ export function assertUploadable(
   }
 }
 
-export function assertMayDeactivate(image: { status: ImageStatus }): void {
+/**
+ * Deactivation, as in Glance: only an active or a deactivated image is deactivated or reactivated (anything
+ * else is Forbidden, Glance's answer); repeating either is a no-op.
+ */
+export function assertMaySwitchActivation(
+  image: { status: ImageStatus },
+  action: 'deactivate' | 'reactivate',
+): void {
   if (image.status !== 'active' && image.status !== 'deactivated') {
-    throw fail('Forbidden', `Not allowed to deactivate image in status '${image.status}'`);
-  }
-}
-
-export function assertMayReactivate(image: { status: ImageStatus }): void {
-  if (image.status !== 'active' && image.status !== 'deactivated') {
-    throw fail('Forbidden', `Not allowed to reactivate image in status '${image.status}'`);
+    throw fail('Forbidden', `Not allowed to ${action} image in status '${image.status}'`);
   }
 }

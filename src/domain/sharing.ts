@@ -1,9 +1,30 @@
 // The sharing rules of DESIGN.md, one function each. Pure: the services gather the facts (counts, rows)
-// inside a transaction and call these before writing.
-// eslint-disable-next-line no-restricted-imports -- the last layer violation on main; the rules branch removes it.
-import type { DeleteSharedPolicy } from '../config.js';
+// inside a transaction and call these before writing. Every surface reaches them through the services;
+// the surfaces only translate the errors raised here into their own codes.
 import { fail } from './errors.js';
-import { memberStatuses, type Caller, type Image, type MemberStatus } from './types.js';
+import { memberStatuses, type Caller, type Image, type MemberStatus, type Visibility } from './types.js';
+
+/** What deleting a still-shared image does: refuse (the seed's rule) or cancel the shares (Glance). */
+export type DeleteSharedPolicy = 'refuse' | 'cancel-shares';
+
+/** The deployment's choices the sharing rules take (from the configuration, passed in by the services). */
+export interface SharingPolicy {
+  /** Rule 1: at most this many accounts per image. */
+  maxAccountsPerImage: number;
+  /** Rule 5. */
+  deleteShared: DeleteSharedPolicy;
+}
+
+/**
+ * Rule 2: an image exists for its callers in its own region only, so a share holds there and nowhere else.
+ * Every place that asks "is this image here?" (access, copies) asks this.
+ */
+export function isInRegion(image: Pick<Image, 'region'>, region: string): boolean {
+  return image.region === region;
+}
+
+/** Rule 3: a new image, copies included (rule 7), is "shared" with nobody yet: it takes members at once. */
+export const DEFAULT_VISIBILITY: Visibility = 'shared';
 
 /** Rule 3: only images with visibility "shared" take members (as in Glance). */
 export function assertImageTakesMembers(image: Pick<Image, 'id' | 'visibility'>): void {
@@ -26,8 +47,32 @@ export function assertValidShareTarget(
   if (!exists) throw fail('AccountNotFound', `Account ${memberId} does not exist.`, { accountId: memberId });
 }
 
-/** Rule 1: at most `max` accounts per image; `current` is counted under the image's row lock. */
-export function assertWithinShareLimit(imageId: string, current: number, adding: number, max: number): void {
+/**
+ * Rule 1, for one request: naming more distinct accounts than an image can ever have is refused before
+ * anything is looked up (Tencent answers it with its own code, as a bad parameter rather than a full image).
+ */
+export function assertShareRequestSize(
+  distinctAccounts: number,
+  policy: Pick<SharingPolicy, 'maxAccountsPerImage'>,
+): void {
+  const max = policy.maxAccountsPerImage;
+  if (distinctAccounts > max) {
+    throw fail(
+      'ShareRequestTooLarge',
+      `One request may name at most ${max} accounts: an image is shared with at most ${max} accounts.`,
+      { maximum: max, attempted: distinctAccounts },
+    );
+  }
+}
+
+/** Rule 1: at most `maxAccountsPerImage` accounts per image; `current` is counted under the image's row lock. */
+export function assertWithinShareLimit(
+  imageId: string,
+  current: number,
+  adding: number,
+  policy: Pick<SharingPolicy, 'maxAccountsPerImage'>,
+): void {
+  const max = policy.maxAccountsPerImage;
   if (current + adding > max) {
     throw fail(
       'ShareLimitExceeded',
@@ -39,6 +84,19 @@ export function assertWithinShareLimit(imageId: string, current: number, adding:
 }
 
 /** Only the member itself (or an admin) sets a member's status; the owner may not accept on its behalf. */
+/**
+ * Leaving a share is the receiver removing its own member row: only a member may (the owner cancels
+ * instead); for anyone else there is no share to leave.
+ */
+export function assertMayLeave(ownerId: string, callerId: string, imageId: string, isMember: boolean): void {
+  if (ownerId === callerId) {
+    throw fail('Forbidden', `Image ${imageId} is yours: cancel its shares instead of leaving.`);
+  }
+  if (!isMember) {
+    throw fail('MemberNotFound', `Image ${imageId} is not shared with you.`, { imageId });
+  }
+}
+
 export function assertMaySetMemberStatus(caller: Caller, imageId: string, memberId: string): void {
   if (caller.accountId !== memberId && !caller.isAdmin) {
     throw fail('Forbidden', `Not allowed to update members for image ${imageId}.`);
@@ -56,14 +114,15 @@ export function parseMemberStatus(value: unknown): MemberStatus {
 export function assertMayDelete(
   image: Pick<Image, 'id' | 'protected'>,
   memberCount: number,
-  policy: DeleteSharedPolicy,
+  policy: Pick<SharingPolicy, 'deleteShared'>,
 ): void {
   if (image.protected) throw fail('ImageProtected', `Image ${image.id} is protected and cannot be deleted.`);
-  if (memberCount > 0 && policy === 'refuse') {
+  if (memberCount > 0 && policy.deleteShared === 'refuse') {
     throw fail(
       'ImageInShared',
       `Image ${image.id} is shared with ${memberCount} account(s): cancel its shares (remove its members) ` +
         `before deleting it.`,
+      { imageId: image.id, shareCount: memberCount },
     );
   }
 }
@@ -96,13 +155,14 @@ export function assertCopyTarget(
   targetRegion: string,
 ): void {
   const own = image.ownerId === caller.accountId || caller.isAdmin;
-  if (own && targetRegion === image.region) {
+  const sameRegion = isInRegion(image, targetRegion);
+  if (own && sameRegion) {
     throw fail(
       'InvalidCopyTarget',
       `Image ${image.id} is already in ${targetRegion}: copy it to another region.`,
     );
   }
-  if (!own && targetRegion !== image.region) {
+  if (!own && !sameRegion) {
     throw fail(
       'InvalidCopyTarget',
       `Image ${image.id} was shared with you: it can be copied into your own image in ${image.region} only.`,

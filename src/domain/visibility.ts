@@ -2,6 +2,7 @@
 // authorize() in access.ts) reads RELATION_RULES; so does listPlan(), from which the image repository builds
 // the SQL of every list (Glance's and Tencent's). test/services/visibility-agreement.test.ts checks on every
 // database that an image is listed exactly when isListed() says so.
+import { isInRegion } from './sharing.js';
 import { visibilities, type Caller, type ImageStatus, type MemberStatus, type Visibility } from './types.js';
 
 /** What the caller is to the image: the ground on which it sees it, or 'none'. */
@@ -66,7 +67,7 @@ function ruleHolds(rule: RelationRule, facts: VisibilityFacts): boolean {
 }
 
 export function relationOf(facts: VisibilityFacts): Relation {
-  if (facts.image.region !== facts.region) return 'none';
+  if (!isInRegion(facts.image, facts.region)) return 'none';
   return RELATION_RULES.find((rule) => ruleHolds(rule, facts))?.relation ?? 'none';
 }
 

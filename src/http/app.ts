@@ -10,6 +10,8 @@ import { keystoneRoutes } from './keystone/keystone.routes.js';
 import { glancePlugin } from './glance/plugin.js';
 import { tencentApi3Plugin } from './tencent/api3/plugin.js';
 import { tencentLegacyPlugin } from './tencent/legacy/plugin.js';
+import { consolePlugin } from './console/plugin.js';
+import { redirectBrowsersToConsole } from './console/browser.js';
 
 export interface AppDeps {
   config: Config;
@@ -40,6 +42,9 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     reply.header('x-openstack-request-id', request.id);
   });
 
+  // A browser opening the root lands in the console; API clients keep version discovery at `GET /`.
+  app.addHook('onRequest', redirectBrowsersToConsole);
+
   await app.register(opsRoutes, deps);
   await app.register(keystoneRoutes, { ...deps, prefix: '/identity' });
   // OpenStack Image API v2: the default region at the root, every region under /regions/<name>.
@@ -53,5 +58,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   await app.register(tencentApi3Plugin, { config: deps.config, services: deps.services });
   // Tencent's legacy v2 action API: GET and POST /v2/index.php (a static path beside Glance's /v2/images...).
   await app.register(tencentLegacyPlugin, { config: deps.config, services: deps.services });
+  // The web console and its JSON API under /console (DESIGN.md "One listener, one URL map").
+  await app.register(consolePlugin, { config: deps.config, services: deps.services, prefix: '/console' });
   return app;
 }

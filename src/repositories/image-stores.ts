@@ -1,5 +1,6 @@
 // What the image, share and instance services need from storage, as interfaces: the services depend on
 // these, never on the database handle; repositories/db implements them with Kysely (SQLite, PostgreSQL).
+import type { HistoryEntry } from '../domain/history.js';
 import type { Image, Instance, InstanceState, Member, MemberStatus } from '../domain/types.js';
 import type { ImageFilters, KeysetPage, ListedRow, ListScope } from './db/image.repository.js';
 import type { ImageRow, NewImageRow } from './db/schema.js';
@@ -8,15 +9,16 @@ export interface ImageStore {
   insert(row: NewImageRow): Promise<void>;
   /** True for any image ever created with this ID, deleted or not (IDs are never reused). */
   idExists(id: string): Promise<boolean>;
-  /** A live (not deleted) image in the region, or undefined. */
-  find(id: string, region: string): Promise<ImageRow | undefined>;
+  /**
+   * A live (not deleted) image, or undefined. Any region: an image is "here" for a caller only when
+   * domain/access.ts says so (image IDs are unique across regions).
+   */
+  find(id: string): Promise<ImageRow | undefined>;
   /** As find, and the row stays locked until the transaction ends. */
-  findForUpdate(id: string, region: string): Promise<ImageRow | undefined>;
+  findForUpdate(id: string): Promise<ImageRow | undefined>;
   update(id: string, changes: Partial<Omit<ImageRow, 'id'>>): Promise<void>;
   /** Heartbeat of a running upload: only while the upload still holds the image. */
   touchUpload(id: string, uploadId: string, at: string): Promise<void>;
-  /** A failed upload puts the image back to "queued", unless another upload has taken it over since. */
-  releaseUpload(id: string, uploadId: string, at: string): Promise<void>;
   /** Serializes quota checks of one owner in one region until the transaction ends. */
   lockOwnerRegion(ownerId: string, region: string): Promise<void>;
   /** Images an account owns in a region that count against its quota. */
@@ -62,11 +64,35 @@ export interface InstanceStore {
   countForImage(imageId: string): Promise<number>;
 }
 
+/** The history of image changes: written inside the transaction of the change it records. */
+export interface HistoryStore {
+  insert(entry: HistoryEntry): Promise<void>;
+  /** Entries naming the account (owner, actor or target), newest first, with the total. */
+  listVisibleTo(
+    accountId: string,
+    page: { offset: number; limit: number },
+  ): Promise<{ entries: HistoryEntry[]; total: number }>;
+  /** Every entry about one image, oldest first. */
+  listForImage(imageId: string): Promise<HistoryEntry[]>;
+}
+
+/** Counts shown beside images and shares, one query per page. */
+export interface ShareStatsStore {
+  /** How many accounts each image is shared with (images without shares are absent). */
+  shareCounts(imageIds: string[]): Promise<Map<string, number>>;
+  /** The account's member status on each of the images it is a member of. */
+  membershipsOf(accountId: string, imageIds: string[]): Promise<Map<string, MemberStatus>>;
+  /** Instances launched from an image per launching account: all, and those still running. */
+  launchesPerAccount(imageId: string): Promise<Map<string, { launches: number; running: number }>>;
+}
+
 /** The stores over one executor: all of them see the same transaction. */
 export interface ImageStores {
   images: ImageStore;
   members: MemberStore;
   instances: InstanceStore;
+  history: HistoryStore;
+  shareStats: ShareStatsStore;
 }
 
 /** Access to the stores, outside a transaction or inside one. */

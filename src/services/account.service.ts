@@ -58,7 +58,15 @@ export class AccountService {
   constructor(
     private readonly accounts: AccountRepository,
     private readonly tokens: TokenRepository,
+    /** Console sessions end with the account's tokens (password change, disable). */
+    private readonly sessions?: Pick<TokenRepository, 'revokeAllForAccount'>,
   ) {}
+
+  /** Every credential issued on a password (Keystone tokens, console sessions) stops working. */
+  private async revokeCredentials(id: string, now: string): Promise<void> {
+    await this.tokens.revokeAllForAccount(id, now);
+    await this.sessions?.revokeAllForAccount(id, now);
+  }
 
   async get(id: string): Promise<Account | null> {
     if (!isAccountId(id)) return null;
@@ -120,13 +128,13 @@ export class AccountService {
     return this.accounts.list({ includeDisabled: options.includeDisabled ?? true, limit });
   }
 
-  /** Disables an account and revokes its tokens. Disabling twice is allowed. */
+  /** Disables an account and revokes its tokens and console sessions. Disabling twice is allowed. */
   async disable(id: string): Promise<Account> {
     const record = isAccountId(id) ? await this.accounts.findById(id) : null;
     if (!record) throw fail('AccountNotFound', `no account with ID ${id}`);
     const now = nowIso();
     if (record.disabledAt === null) await this.accounts.setDisabled(id, now, now);
-    await this.tokens.revokeAllForAccount(id, now);
+    await this.revokeCredentials(id, now);
     return (await this.get(id)) as Account;
   }
 
@@ -137,7 +145,7 @@ export class AccountService {
     return (await this.get(id)) as Account;
   }
 
-  /** Sets a new password (generated when absent, then returned) and revokes the account's tokens. */
+  /** Sets a new password (generated when absent, then returned) and revokes the account's tokens and sessions. */
   async setPassword(id: string, password?: string): Promise<{ generatedPassword: string | null }> {
     if (password !== undefined) validatePassword(password);
     const record = isAccountId(id) ? await this.accounts.findById(id) : null;
@@ -145,7 +153,7 @@ export class AccountService {
     const value = password ?? generatePassword();
     const now = nowIso();
     await this.accounts.setPasswordHash(id, await hashPassword(value), now);
-    await this.tokens.revokeAllForAccount(id, now);
+    await this.revokeCredentials(id, now);
     return { generatedPassword: password === undefined ? value : null };
   }
 

@@ -116,6 +116,11 @@ export class ApiKeyService {
       throw keyNotFound(accountId, secretId);
   }
 
+  /** Enabling is idempotent; a key of another account is "not found". */
+  async enable(accountId: string, secretId: string): Promise<void> {
+    if (!(await this.deps.keys.enable(accountId, secretId))) throw keyNotFound(accountId, secretId);
+  }
+
   async delete(accountId: string, secretId: string): Promise<void> {
     if (!(await this.deps.keys.delete(accountId, secretId))) throw keyNotFound(accountId, secretId);
   }

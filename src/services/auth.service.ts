@@ -115,6 +115,14 @@ export class AuthService {
    * with RateLimited (details.retryAfterSeconds).
    */
   async login(input: PasswordLogin): Promise<IssuedToken> {
+    return this.issue(await this.checkPassword(input), ['password']);
+  }
+
+  /**
+   * The password check behind every login (Keystone tokens, console sessions), under the failed-login
+   * limits described at login(). Returns the account, or throws Unauthenticated or RateLimited.
+   */
+  async checkPassword(input: PasswordLogin): Promise<AccountRecord> {
     const password = input.password;
     if (typeof password !== 'string' || password.length > MAX_PASSWORD_LENGTH) throw unauthenticated();
 
@@ -154,7 +162,7 @@ export class AuthService {
 
     await this.failures.clear(accountKey);
     await this.failures.undo(addressKey);
-    return this.issue(record, ['password']);
+    return record;
   }
 
   /** Revokes a token. Returns false when the token is unknown, expired or already revoked. */

@@ -14,10 +14,15 @@ import { ApiKeyService } from './api-key.service.js';
 import { SecretBox, loadMasterKey } from './secret-box.js';
 import { ImageService } from './image.service.js';
 import { ShareService } from './share.service.js';
+import { sharingPolicy } from './sharing-policy.js';
 import { KyselyImageUnitOfWork } from '../repositories/db/transaction.js';
 import { InstanceService } from './instance.service.js';
 import { BlobSweepService } from './blob-sweep.service.js';
 import { KyselyBlobReferenceRepository } from '../repositories/db/blob-reference.repository.js';
+import { KyselySessionRepository } from '../repositories/db/session.repository.js';
+import { SessionService } from './session.service.js';
+import { ImageCatalogService } from './image-catalog.service.js';
+import { HistoryService } from './history.service.js';
 
 export interface Services {
   accounts: AccountService;
@@ -27,6 +32,9 @@ export interface Services {
   shares: ShareService;
   instances: InstanceService;
   blobSweep: BlobSweepService;
+  sessions: SessionService;
+  catalog: ImageCatalogService;
+  history: HistoryService;
 }
 
 export interface ServiceDeps {
@@ -38,7 +46,8 @@ export interface ServiceDeps {
 export function createServices(deps: ServiceDeps): Services {
   const accountRepository = new KyselyAccountRepository(deps.db);
   const tokenRepository = new KyselyTokenRepository(deps.db);
-  const accounts = new AccountService(accountRepository, tokenRepository);
+  const sessionRepository = new KyselySessionRepository(deps.db);
+  const accounts = new AccountService(accountRepository, tokenRepository, sessionRepository);
   const auth = new AuthService(
     accountRepository,
     tokenRepository,
@@ -63,11 +72,16 @@ export function createServices(deps: ServiceDeps): Services {
     auth,
     apiKeys,
     images: new ImageService(imageStore, deps.blobs, deps.config),
-    shares: new ShareService(imageStore, accounts, deps.config),
+    shares: new ShareService(imageStore, accounts, sharingPolicy(deps.config)),
     instances: new InstanceService(imageStore, deps.config),
     blobSweep: new BlobSweepService(deps.blobs, new KyselyBlobReferenceRepository(deps.db), {
       graceSeconds: deps.config.blob.sweepGraceSeconds,
       uploadStaleSeconds: deps.config.images.uploadStaleSeconds,
     }),
+    sessions: new SessionService(auth, accounts, accountRepository, sessionRepository, {
+      ttlSeconds: deps.config.console.sessionTtlSeconds,
+    }),
+    catalog: new ImageCatalogService(imageStore),
+    history: new HistoryService(imageStore),
   };
 }

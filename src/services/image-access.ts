@@ -1,5 +1,6 @@
-// The one way services load an image for a caller: find it in the request's region, learn the caller's
-// membership, and let domain/access.ts decide. An image the caller may not see is "not found".
+// The one way services load an image for a caller: find it, learn the caller's membership, and let
+// domain/access.ts decide (also whether it exists in the request's region). An image the caller may not see
+// is "not found".
 import { authorize, canSee, type ImageAction } from '../domain/access.js';
 import { imageNotFound } from '../domain/errors.js';
 import { isImageId } from '../domain/ids.js';
@@ -43,9 +44,7 @@ export async function loadImageFor(
   options: { lock?: boolean } = {},
 ): Promise<LoadedImage> {
   if (!isImageId(id)) throw imageNotFound(id);
-  const row = options.lock
-    ? await repos.images.findForUpdate(id, ctx.region)
-    : await repos.images.find(id, ctx.region);
+  const row = options.lock ? await repos.images.findForUpdate(id) : await repos.images.find(id);
   if (!row) throw imageNotFound(id);
   const membership = await membershipOf(repos, row, ctx);
   authorize(action, { caller: ctx.caller, image: rowFacts(row), membership, region: ctx.region });
@@ -59,7 +58,7 @@ export async function findVisibleImage(
   id: string,
 ): Promise<ImageRow | undefined> {
   if (!isImageId(id)) return undefined;
-  const row = await repos.images.find(id, ctx.region);
+  const row = await repos.images.find(id);
   if (!row) return undefined;
   const membership = await membershipOf(repos, row, ctx);
   return canSee({ caller: ctx.caller, image: rowFacts(row), membership, region: ctx.region })

@@ -7,6 +7,7 @@ import { assertUsable } from '../domain/sharing.js';
 import type { Image, Instance } from '../domain/types.js';
 import type { ImageUnitOfWork } from '../repositories/image-stores.js';
 import type { RequestContext } from './context.js';
+import { recordHistory } from './history.js';
 import { loadImageFor } from './image-access.js';
 
 export const MAX_INSTANCES_PER_CALL = 100;
@@ -62,6 +63,8 @@ export class InstanceService {
         });
       }
       await repos.instances.insertMany(instances);
+      for (const instance of instances)
+        await recordHistory(repos, ctx, 'launch', row, { details: { instanceId: instance.id } });
       return instances;
     });
   }

@@ -49,7 +49,11 @@ for (const blobTarget of blobTargets) {
           name: `sweeper${Date.now()}`,
           password: 'pw-123456',
         });
-        owner = { caller: { accountId: account.id, isAdmin: false }, region: config.regions[0] as string };
+        owner = {
+          caller: { accountId: account.id, isAdmin: false },
+          region: config.regions[0] as string,
+          surface: 'console',
+        };
       });
       after(async () => {
         await place?.close();

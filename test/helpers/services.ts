@@ -4,6 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { loadConfig, type Config } from '../../src/config.js';
+import type { BlobStore } from '../../src/repositories/blob/blob-store.js';
 import { LocalBlobStore } from '../../src/repositories/blob/local-blob-store.js';
 import { createServices, type Services } from '../../src/services/container.js';
 import type { RequestContext } from '../../src/services/context.js';
@@ -21,9 +22,18 @@ export interface ServiceHarness {
 
 let counter = 0;
 
+export interface HarnessOptions {
+  /**
+   * Wraps the real blob store, e.g. to run a step of the test while a service is between its checks and
+   * its transaction (image data is copied there).
+   */
+  wrapBlobs?: (blobs: BlobStore) => BlobStore;
+}
+
 export async function serviceHarness(
   target: DatabaseTarget,
   overrides: Record<string, string> = {},
+  options: HarnessOptions = {},
 ): Promise<ServiceHarness> {
   const database = await target.create();
   const dataDir = mkdtempSync(join(tmpdir(), 'imageshare-svc-'));
@@ -31,7 +41,7 @@ export async function serviceHarness(
   const blobDir = join(dataDir, 'images');
   const blobs = new LocalBlobStore(blobDir);
   await blobs.init();
-  const services = createServices({ config, db: database.db, blobs });
+  const services = createServices({ config, db: database.db, blobs: options.wrapBlobs?.(blobs) ?? blobs });
   return {
     services,
     config,
@@ -47,6 +57,8 @@ export async function serviceHarness(
       return {
         caller: { accountId: account.id, isAdmin: account.isAdmin },
         region: options.region ?? (config.regions[0] as string),
+        // Service tests stand in for a surface; the console's is the one with no protocol of its own.
+        surface: 'console',
       };
     },
     async close() {

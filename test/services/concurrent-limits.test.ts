@@ -1,4 +1,12 @@
-// Limits that span rows hold under concurrency on every database: count-then-insert runs under a lock.
+// Limits that span rows hold under concurrency: count-then-insert runs under a lock.
+//
+// What these prove depends on the database. On PostgreSQL the requests run on a pool of connections at
+// once, so the races are real and the tests fail without the locks (ImageRepository.lockOwnerRegion,
+// InstanceRepository.lockAccount): shown by removing them on purpose. On SQLite, in one process, Kysely
+// runs every transaction on its single connection, one after the other: no race can happen (the locks are
+// no-ops there), so these tests cannot fail on SQLite for a missing lock; they only show that the count and
+// the write are in one transaction. test/glance-two-nodes.test.ts races two processes on one SQLite file.
+// The last two tests here are no races: all-or-nothing batches and a cancelled share.
 import { strict as assert } from 'node:assert';
 import { readdirSync } from 'node:fs';
 import { after, before, describe, it } from 'node:test';

@@ -238,7 +238,7 @@ forEachDatabase((target) => {
 
         for (const account of accounts) {
           for (const region of regions) {
-            const ctx: RequestContext = { caller: account.caller, region };
+            const ctx: RequestContext = { caller: account.caller, region, surface: 'console' };
             for (const mode of data.modes) {
               const membershipOf = (im: (typeof images)[number]) =>
                 im.members.find((m) => ownerId(m.account) === ctx.caller.accountId)?.status ?? null;

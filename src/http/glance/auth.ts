@@ -24,6 +24,6 @@ export function authHook(services: Services, region: string) {
     const token = Array.isArray(header) ? header[0] : header;
     if (!token) throw fail('Unauthenticated', 'The request you have made requires authentication.');
     const caller = await services.auth.authenticate(token);
-    contexts.set(request, { caller, region });
+    contexts.set(request, { caller, region, surface: 'openstack', clientAddress: request.ip });
   };
 }

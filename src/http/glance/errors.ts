@@ -44,6 +44,7 @@ export const statusByCode: Record<ErrorCode, number> = {
   InvalidCopyTarget: 400,
   ShareWithSelf: 400,
   ShareLimitExceeded: 413,
+  ShareRequestTooLarge: 413,
   MemberAlreadyExists: 409,
   ImageInShared: 409,
   ImageProtected: 403,

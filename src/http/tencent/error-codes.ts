@@ -34,6 +34,7 @@ export const domainToTencent: Partial<Record<ErrorCode, string>> = {
   InvalidCopyTarget: 'InvalidParameterValue.InvalidRegion',
   ShareWithSelf: 'InvalidAccountIs.YourSelf',
   ShareLimitExceeded: 'OverQuota',
+  ShareRequestTooLarge: 'InvalidParameterValue.LimitExceeded',
   MemberAlreadyExists: 'FailedOperation.AccountAlreadyExists',
   ImageInShared: 'InvalidImageId.InShared',
   ImageProtected: 'InvalidImageId.IncorrectState',

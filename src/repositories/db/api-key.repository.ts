@@ -77,6 +77,17 @@ export class ApiKeyRepository {
   }
 
   /** Sets disabled_at on the account's key if it is still enabled; false when no such key exists. */
+  /** Enables a key of the account again; false when the account has no such key. */
+  async enable(accountId: string, secretId: string): Promise<boolean> {
+    const result = await this.db.kysely
+      .updateTable('api_keys')
+      .set({ disabled_at: null })
+      .where('secret_id', '=', secretId)
+      .where('account_id', '=', accountId)
+      .executeTakeFirst();
+    return Number(result.numUpdatedRows) === 1;
+  }
+
   async disable(accountId: string, secretId: string, at: string): Promise<boolean> {
     const found = await this.db.kysely
       .selectFrom('api_keys')

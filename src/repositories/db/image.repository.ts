@@ -116,13 +116,12 @@ export class ImageRepository implements ImageStore {
     return row !== undefined;
   }
 
-  /** A live (not deleted) image in the region, or undefined. */
-  async find(id: string, region: string): Promise<ImageRow | undefined> {
+  /** A live (not deleted) image, in whichever region; whether it exists for a caller is access.ts's call. */
+  async find(id: string): Promise<ImageRow | undefined> {
     return this.db
       .selectFrom('images')
       .selectAll()
       .where('id', '=', id)
-      .where('region', '=', region)
       .where('deleted_at', 'is', null)
       .executeTakeFirst();
   }
@@ -132,13 +131,8 @@ export class ImageRepository implements ImageStore {
    * share limit, delete versus share) are checked under this lock so concurrent requests on any node
    * serialize. SQLite serializes whole transactions already (one writer), so a plain read suffices there.
    */
-  async findForUpdate(id: string, region: string): Promise<ImageRow | undefined> {
-    let query = this.db
-      .selectFrom('images')
-      .selectAll()
-      .where('id', '=', id)
-      .where('region', '=', region)
-      .where('deleted_at', 'is', null);
+  async findForUpdate(id: string): Promise<ImageRow | undefined> {
+    let query = this.db.selectFrom('images').selectAll().where('id', '=', id).where('deleted_at', 'is', null);
     if (this.dialect === 'postgres') query = query.forUpdate();
     return query.executeTakeFirst();
   }
@@ -152,17 +146,6 @@ export class ImageRepository implements ImageStore {
     await this.db
       .updateTable('images')
       .set({ upload_heartbeat_at: at })
-      .where('id', '=', id)
-      .where('upload_id', '=', uploadId)
-      .where('status', '=', 'saving')
-      .execute();
-  }
-
-  /** A failed upload puts the image back to "queued", unless another upload has taken it over since. */
-  async releaseUpload(id: string, uploadId: string, at: string): Promise<void> {
-    await this.db
-      .updateTable('images')
-      .set({ status: 'queued', upload_id: null, upload_heartbeat_at: null, updated_at: at })
       .where('id', '=', id)
       .where('upload_id', '=', uploadId)
       .where('status', '=', 'saving')

@@ -107,6 +107,32 @@ export interface InstancesTable {
   terminated_at: string | null;
 }
 
+/** Web console sessions (0003): only the sha256 of the session token is stored. */
+export interface ConsoleSessionsTable {
+  token_hash: string;
+  account_id: string;
+  created_at: string;
+  expires_at: string;
+  revoked_at: string | null;
+  client_address: string | null;
+}
+
+/** The audit trail of image changes (0003), written in the transaction of the change. */
+export interface HistoryEventsTable {
+  id: string;
+  at: string;
+  action: string;
+  image_id: string;
+  image_name: string | null;
+  owner_id: string;
+  region: string;
+  actor_id: string;
+  target_account_id: string | null;
+  surface: string;
+  client_address: string | null;
+  details: string; // JSON object of strings
+}
+
 export interface Database {
   accounts: AccountsTable;
   tokens: TokensTable;
@@ -118,6 +144,8 @@ export interface Database {
   image_tags: ImageTagsTable;
   image_members: ImageMembersTable;
   instances: InstancesTable;
+  console_sessions: ConsoleSessionsTable;
+  history_events: HistoryEventsTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;
@@ -130,3 +158,4 @@ export type MemberRow = Selectable<ImageMembersTable>;
 export type InstanceRow = Selectable<InstancesTable>;
 export type TokenRow = Selectable<TokensTable>;
 export type ApiKeyRow = Selectable<ApiKeysTable>;
+export type HistoryEventRow = Selectable<HistoryEventsTable>;

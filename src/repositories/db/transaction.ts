@@ -6,12 +6,16 @@ import type { Database } from './schema.js';
 import { ImageRepository } from './image.repository.js';
 import { MemberRepository } from './member.repository.js';
 import { InstanceRepository } from './instance.repository.js';
+import { HistoryRepository } from './history.repository.js';
+import { ShareStatsRepository } from './share-stats.repository.js';
 
 function kyselyImageStores(executor: Kysely<Database>, dialect: DialectName): ImageStores {
   return {
     images: new ImageRepository(executor, dialect),
     members: new MemberRepository(executor),
     instances: new InstanceRepository(executor, dialect),
+    history: new HistoryRepository(executor),
+    shareStats: new ShareStatsRepository(executor),
   };
 }
 

@@ -3,12 +3,15 @@
 import { randomUUID } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { fail } from '../../domain/errors.js';
-import { assertUploadable } from '../../domain/image-status.js';
+import { assertUploadable, transition } from '../../domain/image-status.js';
 import { nowIso } from '../../domain/ids.js';
 import type { Image } from '../../domain/types.js';
 import type { BlobRange } from '../../repositories/blob/blob-store.js';
+import type { ImageRow } from '../../repositories/db/schema.js';
+import type { ImageStores } from '../../repositories/image-stores.js';
 import type { RequestContext } from '../context.js';
-import { loadImageFor } from '../image-access.js';
+import { recordHistory } from '../history.js';
+import { loadImageFor, rowFacts } from '../image-access.js';
 import { pausePoint } from '../test-pause.js';
 import { hydrateOne, readImage, type ImageUseCaseDeps } from './support.js';
 
@@ -54,7 +57,7 @@ export class ImageDataTransfer {
       );
       const now = nowIso();
       await stores.images.update(id, {
-        status: 'saving',
+        status: transition(rowFacts(row), 'saving'),
         upload_id: uploadId,
         upload_heartbeat_at: now,
         updated_at: now,
@@ -80,7 +83,17 @@ export class ImageDataTransfer {
         );
       }
     } catch (err) {
-      await store.stores.images.releaseUpload(id, uploadId, nowIso());
+      // Back to queued for another try, unless the image was deleted or taken over meanwhile.
+      await store.transaction(async (stores) => {
+        const row = await heldByUpload(stores, id, uploadId);
+        if (!row) return;
+        await stores.images.update(id, {
+          status: transition(rowFacts(row), 'queued'),
+          upload_id: null,
+          upload_heartbeat_at: null,
+          updated_at: nowIso(),
+        });
+      });
       throw err;
     } finally {
       clearInterval(heartbeat);
@@ -89,11 +102,11 @@ export class ImageDataTransfer {
     await pausePoint('upload:stored'); // data whole in the store, image not yet active
     const { key, size, md5, sha512 } = stored;
     const activated = await store.transaction(async (stores) => {
-      const row = await stores.images.findForUpdate(id, ctx.region);
+      const row = await heldByUpload(stores, id, uploadId);
       // Deleted, or taken over as abandoned, while the data was on its way: this data must not stay.
-      if (!row || row.status !== 'saving' || row.upload_id !== uploadId) return false;
+      if (!row) return false;
       await stores.images.update(id, {
-        status: 'active',
+        status: transition(rowFacts(row), 'active'),
         size,
         checksum: md5,
         os_hash_algo: 'sha512',
@@ -103,6 +116,7 @@ export class ImageDataTransfer {
         upload_heartbeat_at: null,
         updated_at: nowIso(),
       });
+      await recordHistory(stores, ctx, 'upload', row, { details: { size: String(size) } });
       return true;
     });
     if (!activated) {
@@ -132,6 +146,16 @@ export class ImageDataTransfer {
     const resolved = resolveRange(range, image.size);
     return { image, stream: await this.deps.blobs.get(row.blob_key, resolved), range: resolved };
   }
+}
+
+/** Inside a transaction: the image's row, locked, while upload `uploadId` still holds it; else undefined. */
+async function heldByUpload(
+  stores: ImageStores,
+  id: string,
+  uploadId: string,
+): Promise<ImageRow | undefined> {
+  const row = await stores.images.findForUpdate(id);
+  return row && row.status === 'saving' && row.upload_id === uploadId ? row : undefined;
 }
 
 /** Resolves an HTTP-style byte range against the size; throws RangeNotSatisfiable when it can't. */

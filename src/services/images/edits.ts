@@ -12,9 +12,12 @@ import {
   assertVisibility,
 } from '../../domain/image-fields.js';
 import { isImageId, nowIso } from '../../domain/ids.js';
+import { INITIAL_STATUS } from '../../domain/image-status.js';
+import { DEFAULT_VISIBILITY } from '../../domain/sharing.js';
 import type { Image, Visibility } from '../../domain/types.js';
 import type { ImageRow } from '../../repositories/db/schema.js';
 import type { RequestContext } from '../context.js';
+import { recordHistory } from '../history.js';
 import { loadImageFor } from '../image-access.js';
 import {
   assertPerImageLimits,
@@ -63,7 +66,7 @@ export class ImageEdits {
       throw fail('Forbidden', `You are not permitted to create images owned by '${ownerId}'.`);
     }
     assertOwnerId(ownerId);
-    const visibility = input.visibility ?? 'shared';
+    const visibility = input.visibility ?? DEFAULT_VISIBILITY;
     assertVisibility(visibility);
     if (visibility === 'public' && !ctx.caller.isAdmin) {
       throw fail('Forbidden', 'Only administrators may make an image public.');
@@ -103,7 +106,7 @@ export class ImageEdits {
         region: ctx.region,
         name,
         description,
-        status: 'queued',
+        status: INITIAL_STATUS,
         visibility,
         protected: input.protected ? 1 : 0,
         os_hidden: input.osHidden ? 1 : 0,
@@ -124,6 +127,7 @@ export class ImageEdits {
       });
       await stores.images.replaceTags(id, tags);
       await stores.images.setProperties(id, properties);
+      await recordHistory(stores, ctx, 'create', { id, name, owner_id: ownerId, region: ctx.region });
       return id;
     });
     return readImage(this.deps.store.stores, ctx, id);
@@ -208,8 +212,34 @@ export class ImageEdits {
       }
       assertPerImageLimits(this.deps.config.images, Object.keys(props).length, tags.length);
 
+      if (changes.owner_id !== undefined) {
+        // Rule 6: from now on the image counts against its new owner's quota in its region.
+        await reserveImageQuota(
+          stores.images,
+          changes.owner_id,
+          [row.region],
+          this.deps.config.images.quotaPerRegion,
+        );
+        // Rule 2: an image is never shared with its own owner; a share the new owner had goes.
+        await stores.members.delete(id, [changes.owner_id]);
+      }
       changes.updated_at = nowIso();
       await stores.images.update(id, changes);
+      if (
+        (changes.name !== undefined && changes.name !== row.name) ||
+        (changes.description !== undefined && changes.description !== row.description)
+      ) {
+        const renamed = changes.name !== undefined && changes.name !== row.name;
+        await recordHistory(
+          stores,
+          ctx,
+          'rename',
+          { ...row, name: changes.name ?? row.name },
+          {
+            details: renamed ? { from: row.name ?? '' } : {},
+          },
+        );
+      }
       if (patch.tags !== undefined) await stores.images.replaceTags(id, tags);
       await stores.images.removeProperties(id, patch.removeProperties ?? []);
       await stores.images.setProperties(id, patch.setProperties ?? {});

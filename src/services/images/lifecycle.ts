@@ -1,11 +1,12 @@
 // Deleting, deactivating and reactivating images.
-import { assertMayDeactivate, assertMayReactivate } from '../../domain/image-status.js';
+import { assertMaySwitchActivation, transition } from '../../domain/image-status.js';
 import { nowIso } from '../../domain/ids.js';
 import { assertMayDelete } from '../../domain/sharing.js';
-import type { Image } from '../../domain/types.js';
 import type { ImageRow } from '../../repositories/db/schema.js';
 import type { RequestContext } from '../context.js';
+import { recordHistory } from '../history.js';
 import { loadImageFor, rowFacts } from '../image-access.js';
+import { sharingPolicy } from '../sharing-policy.js';
 import { deleteBlobQuietly, type ImageUseCaseDeps } from './support.js';
 
 export class ImageLifecycle {
@@ -26,15 +27,21 @@ export class ImageLifecycle {
       for (const id of unique) {
         const { row } = await loadImageFor(stores, ctx, id, 'delete', { lock: true });
         const shares = await stores.members.countForImage(id);
-        assertMayDelete(rowFacts(row), shares, this.deps.config.images.deleteShared);
+        assertMayDelete(rowFacts(row), shares, sharingPolicy(this.deps.config));
         checked.push({ row, shares });
       }
       if (options.dryRun) return [];
       const now = nowIso();
       for (const { row, shares } of checked) {
-        if (shares > 0) await stores.members.deleteAllForImage(row.id);
+        if (shares > 0) {
+          // Glance's policy: the shares go with the image; each receiver finds that in its history.
+          for (const member of await stores.members.listForImage(row.id))
+            await recordHistory(stores, ctx, 'cancel', row, { targetAccountId: member.memberId });
+          await stores.members.deleteAllForImage(row.id);
+        }
+        await recordHistory(stores, ctx, 'delete', row);
         await stores.images.update(row.id, {
-          status: 'deleted',
+          status: transition(rowFacts(row), 'deleted'),
           deleted_at: now,
           updated_at: now,
           blob_key: null,
@@ -46,20 +53,27 @@ export class ImageLifecycle {
     for (const key of blobKeys) await deleteBlobQuietly(this.deps.blobs, key);
   }
 
-  async deactivate(ctx: RequestContext, id: string): Promise<void> {
-    await this.deps.store.transaction(async (stores) => {
-      const { row } = await loadImageFor(stores, ctx, id, 'deactivate', { lock: true });
-      assertMayDeactivate({ status: row.status as Image['status'] });
-      if (row.status !== 'deactivated')
-        await stores.images.update(id, { status: 'deactivated', updated_at: nowIso() });
-    });
+  deactivate(ctx: RequestContext, id: string): Promise<void> {
+    return this.switchActivation(ctx, id, 'deactivate');
   }
 
-  async reactivate(ctx: RequestContext, id: string): Promise<void> {
+  reactivate(ctx: RequestContext, id: string): Promise<void> {
+    return this.switchActivation(ctx, id, 'reactivate');
+  }
+
+  private async switchActivation(
+    ctx: RequestContext,
+    id: string,
+    action: 'deactivate' | 'reactivate',
+  ): Promise<void> {
+    const to = action === 'deactivate' ? 'deactivated' : 'active';
     await this.deps.store.transaction(async (stores) => {
       const { row } = await loadImageFor(stores, ctx, id, 'deactivate', { lock: true });
-      assertMayReactivate({ status: row.status as Image['status'] });
-      if (row.status !== 'active') await stores.images.update(id, { status: 'active', updated_at: nowIso() });
+      const image = rowFacts(row);
+      assertMaySwitchActivation(image, action);
+      if (image.status !== to) {
+        await stores.images.update(id, { status: transition(image, to), updated_at: nowIso() });
+      }
     });
   }
 }

@@ -260,7 +260,7 @@ async function handle(
     const params = validateParams(definition.params, parsed.params, parsed.source);
     request.log.info({ tencentAction: action, accountId: caller.accountId, region }, 'tencent api3 action');
     const result = await definition.handler(params, {
-      ctx: { caller, region },
+      ctx: { caller, region, surface: 'tencent', clientAddress: request.ip },
       services: opts.services,
       config: opts.config,
       requestId,

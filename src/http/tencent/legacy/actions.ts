@@ -3,7 +3,7 @@
 import { Type, type Static, type TObject } from '@sinclair/typebox';
 import { isDomainError } from '../../../domain/errors.js';
 import type { ImageKind } from '../../../services/image.service.js';
-import { assertShareCount, membersOrNone } from '../action-helpers.js';
+import { membersOrNone } from '../action-helpers.js';
 import type { ActionContext } from '../api3/types.js';
 import { TencentError, legacyCodeFor, tencentCodeFor } from '../error-codes.js';
 import { MAX_ACCOUNTS_PER_CALL } from '../api3/actions/share-permission.js';
@@ -79,7 +79,6 @@ export const legacyActions: Record<string, LegacyAction> = {
     api3Name: 'ModifyImageSharePermission',
     params: Params({ imageId: ImageId, uinList }),
     async handler(p, ac) {
-      assertShareCount(ac.config, p.uinList, 'uinList');
       await ac.services.shares.shareWith(ac.ctx, p.imageId, p.uinList);
       return {};
     },

@@ -80,7 +80,7 @@ async function handle(
       'tencent legacy action',
     );
     const result = await definition.handler(params, {
-      ctx: { caller, region },
+      ctx: { caller, region, surface: 'tencent-legacy', clientAddress: request.ip },
       services: opts.services,
       config: opts.config,
       requestId: randomUUID(),

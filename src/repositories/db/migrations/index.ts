@@ -3,10 +3,12 @@
 import type { Migration } from 'kysely';
 import { m0001Initial } from './0001-initial.js';
 import { m0002UploadClaims } from './0002-upload-claims.js';
+import { m0003Console } from './0003-console.js';
 import { m0004BlobKeyIndex } from './0004-blob-key-index.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': m0001Initial,
   '0002-upload-claims': m0002UploadClaims,
+  '0003-console': m0003Console,
   '0004-blob-key-index': m0004BlobKeyIndex,
 };

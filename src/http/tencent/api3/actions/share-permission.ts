@@ -1,6 +1,6 @@
 // ModifyImageSharePermission (SHARE / CANCEL, many accounts per call, all or nothing) and
 // DescribeImageSharePermission. The shares are the image members Glance shows at /v2/images/{id}/members.
-import { assertShareCount, membersOrNone } from '../../action-helpers.js';
+import { membersOrNone } from '../../action-helpers.js';
 import { AccountId, ImageId, List, Params, StringEnum } from '../../param-types.js';
 import { tencentTime } from '../../shapes.js';
 import { defineAction } from '../types.js';
@@ -16,8 +16,7 @@ export const modifyImageSharePermission = defineAction({
     AccountIds: List(AccountId, MAX_ACCOUNTS_PER_CALL),
     Permission: StringEnum(['SHARE', 'CANCEL']),
   }),
-  async handler(params, { ctx, services, config }) {
-    assertShareCount(config, params.AccountIds, 'AccountIds');
+  async handler(params, { ctx, services }) {
     if (params.Permission === 'SHARE')
       await services.shares.shareWith(ctx, params.ImageId, params.AccountIds);
     else await services.shares.cancelShares(ctx, params.ImageId, params.AccountIds);

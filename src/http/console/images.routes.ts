@@ -1,0 +1,368 @@
+// Images (custom, shared with me, public), their data, copies, shares and the receiver's side of a share.
+import type { Readable } from 'node:stream';
+import type { FastifyInstance } from 'fastify';
+import type {} from '@fastify/swagger';
+import { Type, type Static } from '@sinclair/typebox';
+import { isDomainError, type ErrorCode } from '../../domain/errors.js';
+import { isAccountId } from '../../domain/ids.js';
+import type { Image } from '../../domain/types.js';
+import type { RequestContext } from '../../services/context.js';
+import { inImageRegion, inRegion, type ConsoleDeps } from './context.js';
+import {
+  CopyBody,
+  ErrorBody,
+  ImageParams,
+  ImagePatchBody,
+  ImagesPage,
+  ImagesQuery,
+  ImageView,
+  NewImageBody,
+  RegionQuery,
+  ShareBody,
+  ShareParams,
+  ShareResults,
+  SharedParams,
+  SharesPanel,
+  ShareStatusBody,
+  type shareOutcomes,
+} from './schemas.js';
+import { consoleState } from './session.js';
+import { imageView } from './views.js';
+
+const errors = { '4xx': ErrorBody };
+type Outcome = (typeof shareOutcomes)[number];
+
+/** Per-account refusals of a share that the console reports as an outcome instead of failing the call. */
+const outcomeByCode: Partial<Record<ErrorCode, Outcome>> = {
+  MemberAlreadyExists: 'alreadyShared',
+  AccountNotFound: 'unknownAccount',
+  ShareWithSelf: 'self',
+  ShareLimitExceeded: 'limitReached',
+  InvalidInput: 'invalid',
+};
+
+export function imageRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
+  const { services, config } = deps;
+
+  const view = async (ctx: RequestContext, image: Image) =>
+    imageView(image, ctx.caller.accountId, await services.catalog.extras(ctx, image));
+
+  /** The caller's context in the image's region (found when not given). */
+  const at = (request: { query: unknown }, ctx: RequestContext, id: string) =>
+    inImageRegion(deps, ctx, id, (request.query as { region?: string } | undefined)?.region);
+
+  app.get<{ Querystring: Static<typeof ImagesQuery> }>(
+    '/images',
+    {
+      schema: {
+        tags: ['images'],
+        summary: 'One table of images: custom (mine), shared (with me) or public; searched, sorted, paged',
+        querystring: ImagesQuery,
+        response: { 200: ImagesPage, ...errors },
+      },
+    },
+    async (request) => {
+      const q = request.query;
+      const ctx = inRegion(deps, consoleState(request).ctx, q.region);
+      const page = q.page ?? 1;
+      const pageSize = q.pageSize ?? 20;
+      const result = await services.catalog.browse(ctx, {
+        kind: q.kind ?? 'custom',
+        search: q.search,
+        sort: q.sort ?? 'createdAt',
+        order: q.order ?? 'desc',
+        page,
+        pageSize,
+      });
+      return {
+        items: result.images.map((image) =>
+          imageView(image, ctx.caller.accountId, {
+            shareCount: q.kind === 'custom' || !q.kind ? (result.shareCounts.get(image.id) ?? 0) : null,
+            shareStatus: result.memberships.get(image.id) ?? null,
+          }),
+        ),
+        total: result.total,
+        page,
+        pageSize,
+      };
+    },
+  );
+
+  app.post<{ Body: Static<typeof NewImageBody> }>(
+    '/images',
+    {
+      schema: {
+        tags: ['images'],
+        summary: 'Create an image (status queued); then PUT its file',
+        body: NewImageBody,
+        response: { 201: ImageView, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const b = request.body;
+      const ctx = inRegion(deps, consoleState(request).ctx, b.region);
+      const image = await services.images.create(ctx, {
+        name: b.name,
+        description: b.description ?? null,
+        diskFormat: b.diskFormat,
+        containerFormat: b.containerFormat,
+      });
+      return reply.code(201).send(await view(ctx, image));
+    },
+  );
+
+  app.put<{ Params: Static<typeof ImageParams>; Querystring: Static<typeof RegionQuery> }>(
+    '/images/:id/file',
+    {
+      schema: {
+        tags: ['images'],
+        summary: 'Upload the image data (raw bytes, streamed); answers with its MD5 and SHA-512',
+        params: ImageParams,
+        querystring: RegionQuery,
+        consumes: ['application/octet-stream'],
+        response: { 200: ImageView, ...errors },
+      },
+    },
+    async (request) => {
+      const ctx = await at(request, consoleState(request).ctx, request.params.id);
+      const image = await services.images.upload(ctx, request.params.id, request.body as Readable);
+      return view(ctx, image);
+    },
+  );
+
+  app.get<{ Params: Static<typeof ImageParams>; Querystring: Static<typeof RegionQuery> }>(
+    '/images/:id',
+    {
+      schema: {
+        tags: ['images'],
+        summary: 'One image',
+        params: ImageParams,
+        querystring: RegionQuery,
+        response: { 200: ImageView, ...errors },
+      },
+    },
+    async (request) => {
+      const ctx = await at(request, consoleState(request).ctx, request.params.id);
+      return view(ctx, await services.images.get(ctx, request.params.id));
+    },
+  );
+
+  app.patch<{
+    Params: Static<typeof ImageParams>;
+    Querystring: Static<typeof RegionQuery>;
+    Body: Static<typeof ImagePatchBody>;
+  }>(
+    '/images/:id',
+    {
+      schema: {
+        tags: ['images'],
+        summary: 'Rename or re-describe an image (owner only)',
+        params: ImageParams,
+        querystring: RegionQuery,
+        body: ImagePatchBody,
+        response: { 200: ImageView, ...errors },
+      },
+    },
+    async (request) => {
+      const ctx = await at(request, consoleState(request).ctx, request.params.id);
+      const patch: { name?: string; description?: string } = {};
+      if (request.body.name !== undefined) patch.name = request.body.name;
+      if (request.body.description !== undefined) patch.description = request.body.description;
+      return view(ctx, await services.images.update(ctx, request.params.id, patch));
+    },
+  );
+
+  app.delete<{ Params: Static<typeof ImageParams>; Querystring: Static<typeof RegionQuery> }>(
+    '/images/:id',
+    {
+      schema: {
+        tags: ['images'],
+        summary: 'Delete an image (refused with ImageInShared while it is shared)',
+        params: ImageParams,
+        querystring: RegionQuery,
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const ctx = await at(request, consoleState(request).ctx, request.params.id);
+      await services.images.delete(ctx, request.params.id);
+      return reply.code(204).send();
+    },
+  );
+
+  app.post<{
+    Params: Static<typeof ImageParams>;
+    Querystring: Static<typeof RegionQuery>;
+    Body: Static<typeof CopyBody>;
+  }>(
+    '/images/:id/copy',
+    {
+      schema: {
+        tags: ['images'],
+        summary: 'Copy an image to another region (a copy carries no shares)',
+        params: ImageParams,
+        querystring: RegionQuery,
+        body: CopyBody,
+        response: { 201: ImageView, ...errors },
+      },
+    },
+    async (request, reply) => {
+      const ctx = await at(request, consoleState(request).ctx, request.params.id);
+      const copy = await services.images.copy(ctx, request.params.id, request.body.targetRegion, {
+        ...(request.body.name !== undefined ? { name: request.body.name } : {}),
+      });
+      return reply.code(201).send(await view({ ...ctx, region: copy.region }, copy));
+    },
+  );
+
+  // --- shares (owner) ---
+  app.get<{ Params: Static<typeof ImageParams>; Querystring: Static<typeof RegionQuery> }>(
+    '/images/:id/shares',
+    {
+      schema: {
+        tags: ['shares'],
+        summary: "The image's sharing panel: each account, its status, launches and running instances",
+        params: ImageParams,
+        querystring: RegionQuery,
+        response: { 200: SharesPanel, ...errors },
+      },
+    },
+    async (request) => {
+      const ctx = await at(request, consoleState(request).ctx, request.params.id);
+      const panel = await services.shares.sharingPanel(ctx, request.params.id);
+      return {
+        limit: panel.limit,
+        used: panel.used,
+        shares: panel.shares.map((s) => ({
+          accountId: s.memberId,
+          status: s.status,
+          createdAt: s.createdAt,
+          updatedAt: s.updatedAt,
+          launches: s.launches,
+          runningInstances: s.runningInstances,
+        })),
+      };
+    },
+  );
+
+  app.post<{
+    Params: Static<typeof ImageParams>;
+    Querystring: Static<typeof RegionQuery>;
+    Body: Static<typeof ShareBody>;
+  }>(
+    '/images/:id/shares',
+    {
+      schema: {
+        tags: ['shares'],
+        summary: 'Share with one or several accounts; each account gets its own outcome',
+        params: ImageParams,
+        querystring: RegionQuery,
+        body: ShareBody,
+        response: { 200: ShareResults, ...errors },
+      },
+    },
+    async (request) => {
+      const ctx = await at(request, consoleState(request).ctx, request.params.id);
+      const id = request.params.id;
+      const results: Array<{ accountId: string; outcome: Outcome; message: string }> = [];
+      for (const accountId of [...new Set(request.body.accountIds)]) {
+        try {
+          await services.shares.addMember(ctx, id, accountId);
+          results.push({ accountId, outcome: 'shared', message: `Shared with ${accountId}.` });
+        } catch (err) {
+          // Refusals about this account are its outcome; anything about the image (not found, not the
+          // owner) fails the whole call, as it would for every account.
+          const outcome = isDomainError(err) ? outcomeByCode[err.code] : undefined;
+          if (!outcome || !isDomainError(err)) throw err;
+          const invalid = outcome === 'unknownAccount' && !isAccountId(accountId);
+          results.push({
+            accountId,
+            outcome: invalid ? 'invalid' : outcome,
+            message: invalid ? `${accountId} is not an account ID (digits only).` : err.message,
+          });
+        }
+      }
+      const members = await services.shares.listMembers(ctx, id);
+      return { results, used: members.length, limit: config.sharing.maxAccountsPerImage };
+    },
+  );
+
+  app.delete<{ Params: Static<typeof ShareParams>; Querystring: Static<typeof RegionQuery> }>(
+    '/images/:id/shares/:accountId',
+    {
+      schema: {
+        tags: ['shares'],
+        summary: 'Cancel the share with one account',
+        params: ShareParams,
+        querystring: RegionQuery,
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const ctx = await at(request, consoleState(request).ctx, request.params.id);
+      await services.shares.removeMember(ctx, request.params.id, request.params.accountId);
+      return reply.code(204).send();
+    },
+  );
+
+  app.delete<{ Params: Static<typeof ImageParams>; Querystring: Static<typeof RegionQuery> }>(
+    '/images/:id/shares',
+    {
+      schema: {
+        tags: ['shares'],
+        summary: 'Cancel every share of the image',
+        params: ImageParams,
+        querystring: RegionQuery,
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const ctx = await at(request, consoleState(request).ctx, request.params.id);
+      await services.shares.cancelAllShares(ctx, request.params.id);
+      return reply.code(204).send();
+    },
+  );
+
+  // --- the receiver's side ---
+  app.put<{
+    Params: Static<typeof SharedParams>;
+    Querystring: Static<typeof RegionQuery>;
+    Body: Static<typeof ShareStatusBody>;
+  }>(
+    '/shared/:imageId/status',
+    {
+      schema: {
+        tags: ['shares'],
+        summary: 'Accept or reject an image shared with me',
+        params: SharedParams,
+        querystring: RegionQuery,
+        body: ShareStatusBody,
+        response: { 200: ImageView, ...errors },
+      },
+    },
+    async (request) => {
+      const ctx = await at(request, consoleState(request).ctx, request.params.imageId);
+      const id = request.params.imageId;
+      await services.shares.setMemberStatus(ctx, id, ctx.caller.accountId, request.body.status);
+      return view(ctx, await services.images.get(ctx, id));
+    },
+  );
+
+  app.delete<{ Params: Static<typeof SharedParams>; Querystring: Static<typeof RegionQuery> }>(
+    '/shared/:imageId',
+    {
+      schema: {
+        tags: ['shares'],
+        summary: 'Leave a share: the image is no longer shared with me',
+        params: SharedParams,
+        querystring: RegionQuery,
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const ctx = await at(request, consoleState(request).ctx, request.params.imageId);
+      await services.shares.leave(ctx, request.params.imageId);
+      return reply.code(204).send();
+    },
+  );
+}
