@@ -28,7 +28,7 @@ for (const k of ['http_proxy', 'https_proxy', 'all_proxy', 'HTTP_PROXY', 'HTTPS_
 const env = process.env;
 const num = (name: string, fallback: number) => (env[name] ? Number(env[name]) : fallback);
 const list = (name: string, fallback: number[]) =>
-  env[name] ? (env[name] as string).split(',').map((s) => Number(s.trim())) : fallback;
+  env[name] ? env[name].split(',').map((s) => Number(s.trim())) : fallback;
 
 const which = process.argv[2] ?? 'all';
 if (!['all', 'data', 'list', 's3'].includes(which)) {

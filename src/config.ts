@@ -235,7 +235,7 @@ function merge<T>(base: T, over: DeepPartial<T> | undefined): T {
       current &&
       typeof current === 'object'
     ) {
-      out[key] = merge(current, value as DeepPartial<typeof current>);
+      out[key] = merge(current, value);
     } else {
       out[key] = value;
     }

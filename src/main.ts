@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { publicBaseUrl, type Config } from './config.js';
-import { migrateToLatest, openDatabase, type Db } from './repositories/db/database.js';
+import { migrateToLatest, openDatabase, pingDatabase, type Db } from './repositories/db/database.js';
 import type { BlobStore } from './repositories/blob/blob-store.js';
 import { openBlobStore } from './repositories/blob/open-blob-store.js';
 import { createServices, type Services } from './services/container.js';
@@ -64,7 +64,12 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     : null;
   if (admin) announceAdmin(admin, config, logger, options);
 
-  const app = await buildApp({ config, db, blobs, services, logger });
+  const app = await buildApp({
+    config,
+    readiness: { database: () => pingDatabase(db), blobs: () => blobs.ping() },
+    services,
+    logger,
+  });
   await app.listen({ host: config.server.host, port: config.server.port });
   const address = app.server.address();
   const port = typeof address === 'object' && address ? address.port : config.server.port;

@@ -35,7 +35,7 @@ forEachDatabase((target) => {
       const owner = randomBytes(16).toString('hex');
       const image = await createImage(t, adminToken, { owner });
       assert.equal(image.owner, owner);
-      const shown = await getJson(t, adminToken, `/v2/images/${image.id as string}`);
+      const shown = await getJson(t, adminToken, `/v2/images/${image.id}`);
       assert.equal(shown.status, 200);
       assert.equal(body(shown).owner, owner);
     });
@@ -44,9 +44,9 @@ forEachDatabase((target) => {
       const first = randomBytes(16).toString('hex');
       const second = randomBytes(16).toString('hex');
       const image = await createImage(t, adminToken, { owner: first });
-      const res = await patchOwner(adminToken, image.id as string, second);
+      const res = await patchOwner(adminToken, image.id, second);
       assert.equal(res.status, 200, res.text);
-      assert.equal(body(await getJson(t, adminToken, `/v2/images/${image.id as string}`)).owner, second);
+      assert.equal(body(await getJson(t, adminToken, `/v2/images/${image.id}`)).owner, second);
     });
 
     it('refuses owners that are no plausible project ID with 400', async () => {
@@ -59,7 +59,7 @@ forEachDatabase((target) => {
         assert.equal(res.status, 400, `owner ${JSON.stringify(owner)}: ${res.text}`);
       }
       const image = await createImage(t, adminToken);
-      const res = await patchOwner(adminToken, image.id as string, 'y'.repeat(40));
+      const res = await patchOwner(adminToken, image.id, 'y'.repeat(40));
       assert.equal(res.status, 400, res.text);
     });
 
@@ -73,8 +73,8 @@ forEachDatabase((target) => {
       assert.equal(res.status, 403, res.text);
       const image = await createImage(t, userToken);
       assert.equal(image.owner, userId);
-      assert.equal((await patchOwner(userToken, image.id as string, other)).status, 403);
-      assert.equal(body(await getJson(t, userToken, `/v2/images/${image.id as string}`)).owner, userId);
+      assert.equal((await patchOwner(userToken, image.id, other)).status, 403);
+      assert.equal(body(await getJson(t, userToken, `/v2/images/${image.id}`)).owner, userId);
     });
   });
 });

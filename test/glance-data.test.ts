@@ -49,7 +49,7 @@ forEachDatabase((target) => {
 
     it('round-trips data with size, checksums and Content-MD5; 204 before any data', async () => {
       const image = await createImage(t, token);
-      const id = image.id as string;
+      const id = image.id;
       const empty = await download(t, token, id);
       assert.equal(empty.status, 204);
       assert.equal(empty.data.length, 0);
@@ -76,7 +76,7 @@ forEachDatabase((target) => {
     });
 
     it('accepts a chunked upload (no Content-Length), as Tempest sends it', async () => {
-      const id = (await createImage(t, token)).id as string;
+      const id = (await createImage(t, token)).id;
       const parts = [randomBytes(70_000), randomBytes(1), randomBytes(33_333)];
       let sentHeaders: Record<string, unknown> = {};
       const status = await new Promise<number>((resolve, reject) => {
@@ -106,7 +106,7 @@ forEachDatabase((target) => {
     });
 
     it('serves byte ranges with 206 and Content-Range; several ranges 400, beyond the end 416', async () => {
-      const id = (await createImage(t, token)).id as string;
+      const id = (await createImage(t, token)).id;
       const data = Buffer.from('0123456789abcdefghij');
       assert.equal((await uploadData(t, token, id, data)).status, 204);
       const cases: Array<[string, string, string]> = [
@@ -129,7 +129,7 @@ forEachDatabase((target) => {
     });
 
     it('refuses other Content-Types (415), missing formats (400) and a wrong announced size (400)', async () => {
-      const id = (await createImage(t, token)).id as string;
+      const id = (await createImage(t, token)).id;
       const wrongType = await t.request('PUT', `/v2/images/${id}/file`, {
         token,
         body: 'data',
@@ -152,7 +152,7 @@ forEachDatabase((target) => {
     });
 
     it('a cut-off upload leaves the image queued and no data in the blob folder', async () => {
-      const id = (await createImage(t, token)).id as string;
+      const id = (await createImage(t, token)).id;
       const before = blobFiles(t);
       const req = httpRequest(`${t.url}/v2/images/${id}/file`, {
         method: 'PUT',
@@ -177,7 +177,7 @@ forEachDatabase((target) => {
     });
 
     it('deactivate blocks downloads (403) until reactivate; only active images deactivate', async () => {
-      const id = (await createImage(t, token)).id as string;
+      const id = (await createImage(t, token)).id;
       assert.equal((await t.request('POST', `/v2/images/${id}/actions/deactivate`, { token })).status, 403);
       assert.equal((await uploadData(t, token, id, Buffer.from('payload'))).status, 204);
       assert.equal((await t.request('POST', `/v2/images/${id}/actions/deactivate`, { token })).status, 204);
@@ -204,7 +204,7 @@ forEachDatabase((target) => {
     after(async () => t?.close());
 
     it('refuses data over images.maxUploadBytes with 413, leaving the image queued and no data', async () => {
-      const id = (await createImage(t, token)).id as string;
+      const id = (await createImage(t, token)).id;
       const before = blobFiles(t);
       const res = await uploadData(t, token, id, randomBytes(4097));
       assert.equal(res.status, 413);

@@ -59,7 +59,7 @@ function schemaProblems(schema: Json, image: Json): string[] {
     if (s.enum && !(s.enum as unknown[]).includes(value))
       problems.push(`${key}: ${String(value)} not in enum`);
     if (s.pattern && typeof value === 'string' && !new RegExp(s.pattern as string).test(value)) {
-      problems.push(`${key}: ${value} does not match ${String(s.pattern)}`);
+      problems.push(`${key}: ${value} does not match ${s.pattern as string}`);
     }
   }
   return problems;
@@ -149,7 +149,7 @@ forEachDatabase((target) => {
         assert.deepEqual(schema.additionalProperties, { type: 'string' });
         const image = await createImage(t, token, { name: 'schema', os_distro: 'debian', description: 'd' });
         assert.deepEqual(schemaProblems(schema, image), []);
-        await uploadData(t, token, image.id as string, Buffer.from('data'));
+        await uploadData(t, token, image.id, Buffer.from('data'));
         const active = body(await getJson(t, token, `/v2/images/${image.id}`));
         assert.equal(active.status, 'active');
         assert.deepEqual(schemaProblems(schema, active), []);
@@ -167,7 +167,7 @@ forEachDatabase((target) => {
         assert.equal(res.status, 201);
         const image = body(res);
         assert.match(image.id as string, /^img-[a-z0-9]{8}$/);
-        assert.equal(res.headers.get('location'), `${t.url}/v2/images/${image.id}`);
+        assert.equal(res.headers.get('location'), `${t.url}/v2/images/${String(image.id)}`);
         for (const field of BASE_FIELDS) assert.ok(field in image, `missing ${field}`);
         assert.equal(image.status, 'queued');
         assert.equal(image.visibility, 'shared');
@@ -179,15 +179,15 @@ forEachDatabase((target) => {
         }
         assert.match(image.created_at as string, SECONDS);
         assert.match(image.updated_at as string, SECONDS);
-        assert.equal(image.self, `/v2/images/${image.id}`);
-        assert.equal(image.file, `/v2/images/${image.id}/file`);
+        assert.equal(image.self, `/v2/images/${String(image.id)}`);
+        assert.equal(image.file, `/v2/images/${String(image.id)}/file`);
         assert.equal(image.schema, '/v2/schemas/image');
         assert.equal(image.os_distro, 'ubuntu');
         assert.equal(image.description, 'an image');
         assert.deepEqual(image.tags, ['a', 'b']);
         assert.ok(res.headers.get('x-openstack-request-id')?.startsWith('req-'));
 
-        const shown = await getJson(t, token, `/v2/images/${image.id}`);
+        const shown = await getJson(t, token, `/v2/images/${String(image.id)}`);
         assert.equal(shown.status, 200);
         assert.deepEqual(shown.body, image);
       });
@@ -260,7 +260,7 @@ forEachDatabase((target) => {
         assert.equal(pub.status, 201);
         // Public images show in everyone's list; remove it so the list tests see only their own.
         assert.equal(
-          (await t.request('DELETE', `/v2/images/${body(pub).id}`, { token: adminToken })).status,
+          (await t.request('DELETE', `/v2/images/${String(body(pub).id)}`, { token: adminToken })).status,
           204,
         );
       });
@@ -279,7 +279,7 @@ forEachDatabase((target) => {
     describe('update (JSON patch)', () => {
       it('applies v2.1 (op) patches: replace, add, remove, tags', async () => {
         const image = await createImage(t, token, { name: 'p', keep: 'k', drop: 'd' });
-        const res = await patchImage(t, token, image.id as string, [
+        const res = await patchImage(t, token, image.id, [
           { op: 'replace', path: '/name', value: 'renamed' },
           { op: 'add', path: '/os_version', value: '22.04' },
           { op: 'add', path: '/keep', value: 'k2' }, // draft-10 add on an existing key replaces it
@@ -300,15 +300,13 @@ forEachDatabase((target) => {
         assert.equal(out.description, 'desc');
         assert.equal(out['a/b'], 'slash');
         assert.deepEqual(body(await getJson(t, token, `/v2/images/${image.id}`)), out);
-        const removed = await patchImage(t, token, image.id as string, [
-          { op: 'remove', path: '/description' },
-        ]);
+        const removed = await patchImage(t, token, image.id, [{ op: 'remove', path: '/description' }]);
         assert.ok(!('description' in body(removed)));
       });
 
       it('applies v2.0 (draft-4) patches as Tempest sends them, with draft-4 conflicts', async () => {
         const image = await createImage(t, token, { name: 'd4', prop: 'v' });
-        const id = image.id as string;
+        const id = image.id;
         const ok = await patchImage(
           t,
           token,
@@ -329,7 +327,7 @@ forEachDatabase((target) => {
 
       it('refuses read-only, reserved, base removal (403), missing properties (409), bad ops (400)', async () => {
         const image = await createImage(t, token, { name: 'neg' });
-        const id = image.id as string;
+        const id = image.id;
         const cases: Array<[unknown, number]> = [
           [[{ op: 'replace', path: '/status', value: 'active' }], 403],
           [[{ op: 'replace', path: '/id', value: 'img-aaaaaaaa' }], 403],
@@ -380,21 +378,21 @@ forEachDatabase((target) => {
           headers: { 'content-type': `${PATCH_V21}; charset=UTF-8`, accept: '' },
         });
         assert.equal(sdk.status, 200, sdk.text);
-        assert.equal(JSON.parse(sdk.text).name, 'sdk');
+        assert.equal((JSON.parse(sdk.text) as { name: unknown }).name, 'sdk');
       });
     });
 
     describe('delete, tags, wire rules', () => {
       it('deletes with 204; then GET and DELETE are 404; protected images are 403', async () => {
         const image = await createImage(t, token);
-        const id = image.id as string;
+        const id = image.id;
         assert.equal((await t.request('DELETE', `/v2/images/${id}`, { token })).status, 204);
         assert.equal((await getJson(t, token, `/v2/images/${id}`)).status, 404);
         assert.equal((await t.request('DELETE', `/v2/images/${id}`, { token })).status, 404);
         assert.ok(!ids(await getJson(t, token, '/v2/images?limit=1000')).includes(id));
 
         const prot = await createImage(t, token, { protected: true });
-        const pid = prot.id as string;
+        const pid = prot.id;
         assert.equal((await t.request('DELETE', `/v2/images/${pid}`, { token })).status, 403);
         assert.equal(
           (await patchImage(t, token, pid, [{ replace: '/protected', value: false }], PATCH_V20)).status,
@@ -405,7 +403,7 @@ forEachDatabase((target) => {
 
       it('adds and removes tags (204), 404 for a missing tag or image', async () => {
         const image = await createImage(t, token);
-        const id = image.id as string;
+        const id = image.id;
         assert.equal((await t.request('PUT', `/v2/images/${id}/tags/blue`, { token })).status, 204);
         assert.deepEqual(body(await getJson(t, token, `/v2/images/${id}`)).tags, ['blue']);
         assert.equal((await t.request('DELETE', `/v2/images/${id}/tags/blue`, { token })).status, 204);
@@ -526,13 +524,13 @@ forEachDatabase((target) => {
         assert.deepEqual(await names('?min_ram=256'), ['alpha']);
         assert.equal((await names(`?owner=${bob.id}`)).length, visible().length);
         assert.deepEqual(await names(`?owner=${alice.id}&name=alpha`), []);
-        const beta = body(await getJson(t, bobToken, `/v2/images/${made[1]?.id}`));
-        assert.deepEqual(await names(`?checksum=${beta.checksum}`), ['beta']);
-        assert.deepEqual(await names(`?os_hash_value=${beta.os_hash_value}`), ['beta']);
+        const beta = body(await getJson(t, bobToken, `/v2/images/${String(made[1]?.id)}`));
+        assert.deepEqual(await names(`?checksum=${String(beta.checksum)}`), ['beta']);
+        assert.deepEqual(await names(`?os_hash_value=${String(beta.os_hash_value)}`), ['beta']);
         const future = new Date(Date.now() + 3_600_000).toISOString().slice(0, 19) + 'Z';
         assert.deepEqual(await names(`?created_at=gt:${future}`), []);
         assert.equal((await names(`?created_at=lt:${future}`)).length, visible().length);
-        assert.deepEqual(await names(`?created_at=eq:${beta.created_at}&name=beta`), ['beta']);
+        assert.deepEqual(await names(`?created_at=eq:${String(beta.created_at)}&name=beta`), ['beta']);
       });
 
       it('sorts by sort_key/sort_dir and by sort=', async () => {

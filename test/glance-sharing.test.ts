@@ -47,7 +47,7 @@ forEachDatabase((target) => {
     async function sharedImage(name: string): Promise<string> {
       const image = await createImage(t, ownerToken, { name });
       assert.equal(image.visibility, 'shared');
-      const id = image.id as string;
+      const id = image.id;
       assert.equal((await uploadData(t, ownerToken, id, Buffer.from(`data of ${name}`))).status, 204);
       return id;
     }
@@ -99,7 +99,7 @@ forEachDatabase((target) => {
 
     it('only shared images take members (403 on private)', async () => {
       const image = await createImage(t, ownerToken, { visibility: 'private' });
-      assert.equal((await addMember(ownerToken, image.id as string, receiver.id)).status, 403);
+      assert.equal((await addMember(ownerToken, image.id, receiver.id)).status, 403);
       assert.equal((await getJson(t, ownerToken, `/v2/images/${image.id}/members`)).status, 403);
     });
 
@@ -211,7 +211,7 @@ forEachDatabase((target) => {
 
     it('a receiver may not change, upload, tag, deactivate, delete or share onward (403)', async () => {
       const id = await sharedImage('readonly');
-      const queued = (await createImage(t, ownerToken, { name: 'queued' })).id as string;
+      const queued = (await createImage(t, ownerToken, { name: 'queued' })).id;
       assert.equal((await addMember(ownerToken, id, receiver.id)).status, 200);
       assert.equal((await addMember(ownerToken, queued, receiver.id)).status, 200);
       assert.equal((await setStatus(receiverToken, id, receiver.id, 'accepted')).status, 200);
@@ -307,11 +307,14 @@ forEachDatabase((target) => {
 
     it('an image created through a region endpoint lives there only', async () => {
       const image = await createImage(t, ownerToken, { name: 'sh' }, SHANGHAI);
-      const id = image.id as string;
+      const id = image.id;
       assert.equal((await getJson(t, ownerToken, `${SHANGHAI}/v2/images/${id}`)).status, 200);
       assert.equal((await getJson(t, ownerToken, `/v2/images/${id}`)).status, 404);
       const created = await t.request('POST', `${SHANGHAI}/v2/images`, { token: ownerToken, body: {} });
-      assert.equal(created.headers.get('location'), `${t.url}${SHANGHAI}/v2/images/${body(created).id}`);
+      assert.equal(
+        created.headers.get('location'),
+        `${t.url}${SHANGHAI}/v2/images/${String(body(created).id)}`,
+      );
       const added = await t.request('POST', `${SHANGHAI}/v2/images/${id}/members`, {
         token: ownerToken,
         body: { member: receiver.id },
@@ -384,7 +387,7 @@ forEachDatabase((target) => {
       it('deleting a shared image removes its members and the image', async () => {
         const [owner, receiver] = await Promise.all([t.createAccount(), t.createAccount()]);
         const [ownerToken, receiverToken] = await Promise.all([t.token(owner), t.token(receiver)]);
-        const id = (await createImage(t, ownerToken)).id as string;
+        const id = (await createImage(t, ownerToken)).id;
         const added = await t.request('POST', `/v2/images/${id}/members`, {
           token: ownerToken,
           body: { member: receiver.id },

@@ -69,7 +69,7 @@ forEachDatabase((target) => {
         min_ram: 1,
         min_disk: 1,
       });
-      imageId = image.id as string;
+      imageId = image.id;
       key = await t.server.services.apiKeys.create(alice.id);
       activeId = await createActiveImage(
         t.server.services,

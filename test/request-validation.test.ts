@@ -35,7 +35,7 @@ forEachDatabase((target) => {
       alice = await t.createAccount();
       bob = await t.createAccount();
       token = await t.token(alice);
-      imageId = (await createImage(t, token, { name: 'valid', visibility: 'shared' })).id as string;
+      imageId = (await createImage(t, token, { name: 'valid', visibility: 'shared' })).id;
       key = await t.server.services.apiKeys.create(alice.id);
     });
     after(async () => t.close());

@@ -446,7 +446,7 @@ forEachDatabase((target) => {
           await sdkErrorCode(() => stranger.gz.TerminateInstances({ InstanceIds: run.InstanceIdSet! })),
           'InvalidInstanceId.NotFound',
         );
-        await receiver.gz.TerminateInstances({ InstanceIds: run.InstanceIdSet! });
+        await receiver.gz.TerminateInstances({ InstanceIds: run.InstanceIdSet });
         const after = await receiver.gz.DescribeInstances({ InstanceIds: run.InstanceIdSet });
         for (const i of after.InstanceSet ?? []) assert.equal(i.InstanceState, 'TERMINATED');
       });

@@ -66,12 +66,12 @@ export async function startServerProcess(options: ServerOptions, timeoutMs = 60_
     list.push(line);
     if (list.length > 200) list.shift();
   };
-  createInterface({ input: child.stderr! }).on('line', (line) => keep(stderr, line));
+  createInterface({ input: child.stderr }).on('line', (line) => keep(stderr, line));
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
   const url = await new Promise<string>((res, rej) => {
     const timer = setTimeout(() => rej(new Error(`server did not start:\n${stderr.join('\n')}`)), timeoutMs);
     // stdout carries the request log (pino JSON) under load: it is read and dropped, never buffered.
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       const match = /^imageshare listening on (\S+)/.exec(line);
       if (match) {
         clearTimeout(timer);

@@ -4,8 +4,6 @@ import { randomUUID } from 'node:crypto';
 import Fastify, { type FastifyInstance } from 'fastify';
 import type { FastifyBaseLogger } from 'fastify';
 import { trustProxySetting, type Config } from '../config.js';
-import type { BlobStore } from '../repositories/blob/blob-store.js';
-import type { Db } from '../repositories/db/database.js';
 import type { Services } from '../services/container.js';
 import { registerRequestLog } from './request-log.js';
 import { opsRoutes } from './ops/ops.routes.js';
@@ -18,8 +16,8 @@ import { redirectBrowsersToConsole } from './console/browser.js';
 
 export interface AppDeps {
   config: Config;
-  db: Db;
-  blobs: BlobStore;
+  /** What /readyz checks, by name: each resolves when that dependency answers (`database`, `blobs`). */
+  readiness: Record<string, () => Promise<void>>;
   services: Services;
   logger: FastifyBaseLogger;
 }

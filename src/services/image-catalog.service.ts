@@ -82,8 +82,11 @@ export class ImageCatalogService {
     return {
       images,
       total: found.total,
-      shareCounts: query.kind === 'custom' ? await stats.shareCounts(ids) : new Map(),
-      memberships: query.kind === 'shared' ? await stats.membershipsOf(ctx.caller.accountId, ids) : new Map(),
+      shareCounts: query.kind === 'custom' ? await stats.shareCounts(ids) : new Map<string, number>(),
+      memberships:
+        query.kind === 'shared'
+          ? await stats.membershipsOf(ctx.caller.accountId, ids)
+          : new Map<string, MemberStatus>(),
     };
   }
 

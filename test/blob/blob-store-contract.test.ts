@@ -20,7 +20,7 @@ const MiB = 1024 * 1024;
 interface StoreTarget {
   name: string;
   skipReason: string | null;
-  open(): Promise<{ store: BlobStore; deadStore: BlobStore; close(): Promise<void> }>;
+  open(): Promise<{ store: BlobStore; deadStore: BlobStore; close: () => Promise<void> }>;
 }
 
 const targets: StoreTarget[] = [

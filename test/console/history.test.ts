@@ -77,7 +77,7 @@ forEachDatabase((target) => {
 
     it('records changes made through the image API (Glance) as "openstack"', async () => {
       const image = await createImage(t, ownerToken, { name: 'glance-made' });
-      const id = image.id as string;
+      const id = image.id;
       assert.equal((await uploadData(t, ownerToken, id, Buffer.from('glance data'))).status, 204);
       const added = await t.request('POST', `/v2/images/${id}/members`, {
         token: ownerToken,
@@ -164,7 +164,7 @@ forEachDatabase((target) => {
         .execute();
       assert.equal(copies.length, 1);
       assert.equal(copies[0]?.region, 'ap-shanghai');
-      assert.equal(JSON.parse(copies[0]?.details ?? '{}').sourceImageId, id);
+      assert.equal((JSON.parse(copies[0]?.details ?? '{}') as { sourceImageId?: string }).sourceImageId, id);
       if (copyId) assert.equal(copies[0]?.image_id, copyId);
     });
 
@@ -211,7 +211,7 @@ forEachDatabase((target) => {
         .where('action', '=', 'copy')
         .execute();
       assert.equal(copy.length, 1);
-      assert.equal(JSON.parse(copy[0]?.details ?? '{}').sourceImageId, id);
+      assert.equal((JSON.parse(copy[0]?.details ?? '{}') as { sourceImageId?: string }).sourceImageId, id);
     });
 
     it('records changes made through the console as "console", and each side sees the entries that name it', async () => {
@@ -259,7 +259,9 @@ forEachDatabase((target) => {
         const res = await call(s2, 'GET', '/history?pageSize=100');
         assert.equal(res.status, 200, res.text);
         const page = res.body as { items: Json[]; total: number };
-        return page.items.filter((e) => e.imageId === id).map((e) => `${e.action}:${e.actorId}`);
+        return page.items
+          .filter((e) => e.imageId === id)
+          .map((e) => `${String(e.action as string)}:${String(e.actorId as string)}`);
       };
       const ownerView = await history(ownerConsole);
       assert.equal(ownerView.length, 11);
@@ -326,7 +328,7 @@ forEachDatabase((target) => {
         const [owner, receiver] = [await t.createAccount(), await t.createAccount()];
         const token = await t.token(owner);
         const image = await createImage(t, token, { name: 'atomic' });
-        const id = image.id as string;
+        const id = image.id;
         // Break the history table on purpose: every change that records itself must now fail as a whole.
         await sql`drop table history_events`.execute(t.server.db.kysely);
         const share = await t.request('POST', `/v2/images/${id}/members`, {

@@ -12,6 +12,19 @@ import { databaseTargets } from '../helpers/databases.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 import { API } from '../helpers/console.js';
 
+/** The parts of an OpenAPI 3 document these tests read. */
+interface OpenApiOperation {
+  requestBody?: { content: Record<string, { schema: { required?: string[] } } | undefined> };
+  responses: Record<
+    string,
+    { content?: Record<string, { schema: { properties?: Record<string, unknown> } } | undefined> } | undefined
+  >;
+}
+interface OpenApiDoc {
+  openapi: string;
+  paths: Record<string, Record<string, OpenApiOperation | undefined> | undefined>;
+}
+
 // Serving static files and the document do not depend on the database: SQLite only.
 const sqlite = databaseTargets.find((d) => d.dialect === 'sqlite');
 if (!sqlite) throw new Error('no SQLite target');
@@ -82,7 +95,7 @@ describe('the built console at /console/', () => {
   it('keeps the API out of the fallback: an unknown API path is a JSON 404', async () => {
     const res = await get(`${t.url}${API}/nothing-here`);
     assert.equal(res.status, 404);
-    assert.equal(JSON.parse(res.text).error.code, 'NotFound');
+    assert.equal((JSON.parse(res.text) as { error: { code: string } }).error.code, 'NotFound');
   });
 
   it('redirects a browser at / to the console; API clients keep version discovery', async () => {
@@ -94,7 +107,7 @@ describe('the built console at /console/', () => {
     for (const accept of ['application/json', '*/*', undefined, 'text/html;q=0.5, application/json']) {
       const res = await get(`${t.url}/`, accept ? { accept } : {});
       assert.equal(res.status, 300, `Accept: ${accept}`);
-      assert.ok(JSON.parse(res.text).versions, 'Glance version discovery');
+      assert.ok((JSON.parse(res.text) as { versions?: unknown }).versions, 'Glance version discovery');
     }
   });
 });
@@ -132,8 +145,8 @@ describe('the OpenAPI document of the console API', () => {
   it('validates as OpenAPI 3 and lists every route of the API with its schemas', async () => {
     const res = await get(`${t.url}${API}/openapi.json`);
     assert.equal(res.status, 200);
-    const doc = JSON.parse(res.text);
-    const result = await new Validator().validate(doc);
+    const doc = JSON.parse(res.text) as OpenApiDoc;
+    const result = await new Validator().validate(doc as unknown as Record<string, unknown>);
     assert.equal(result.valid, true, JSON.stringify(result.errors, null, 2));
     assert.match(doc.openapi, /^3\./);
 
@@ -169,25 +182,25 @@ describe('the OpenAPI document of the console API', () => {
       'GET /history',
     ].map((r) => r.replace(' /', ` ${API}/`));
     const documented: string[] = [];
-    for (const [path, ops] of Object.entries(doc.paths as Record<string, Record<string, unknown>>)) {
-      for (const method of Object.keys(ops)) documented.push(`${method.toUpperCase()} ${path}`);
+    for (const [path, ops] of Object.entries(doc.paths)) {
+      for (const method of Object.keys(ops ?? {})) documented.push(`${method.toUpperCase()} ${path}`);
     }
     assert.deepEqual(documented.sort(), [...contract].sort());
     for (const route of contract) {
       const [method, url] = route.split(' ') as [string, string];
       const served = t.server.app.hasRoute({
-        method: method as 'GET',
+        method: method,
         url: url.replace(/\{(\w+)\}/g, ':$1'),
       });
       assert.ok(served, `${route} is served`);
-      for (const [, op] of Object.entries(doc.paths[url][method.toLowerCase()].responses)) {
+      for (const [, op] of Object.entries(doc.paths[url]?.[method.toLowerCase()]?.responses ?? {})) {
         assert.ok(op, `${route} has responses`);
       }
     }
 
-    const share = doc.paths[`${API}/images/{id}/shares`].post;
-    assert.deepEqual(share.requestBody.content['application/json'].schema.required, ['accountIds']);
-    assert.ok(share.responses['200'].content['application/json'].schema.properties.results);
-    assert.ok(doc.paths[`${API}/session`].post.responses['200']);
+    const share = doc.paths[`${API}/images/{id}/shares`]?.post;
+    assert.deepEqual(share?.requestBody?.content['application/json']?.schema.required, ['accountIds']);
+    assert.ok(share?.responses['200']?.content?.['application/json']?.schema.properties?.results);
+    assert.ok(doc.paths[`${API}/session`]?.post?.responses['200']);
   });
 });

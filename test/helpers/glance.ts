@@ -6,6 +6,8 @@ export const PATCH_V21 = 'application/openstack-images-v2.1-json-patch';
 export const PATCH_V20 = 'application/openstack-images-v2.0-json-patch';
 
 export type Json = Record<string, unknown>;
+/** An image as the API answers it: its `id` is always a string. */
+export type ImageJson = Json & { id: string };
 
 export function body(res: TestResponse): Json {
   assert.equal(
@@ -21,13 +23,15 @@ export async function createImage(
   token: string,
   fields: Json = {},
   prefix = '',
-): Promise<Json> {
+): Promise<ImageJson> {
   const res = await t.request('POST', `${prefix}/v2/images`, {
     token,
     body: { disk_format: 'raw', container_format: 'bare', ...fields },
   });
   assert.equal(res.status, 201, res.text);
-  return body(res);
+  const image = body(res);
+  assert.equal(typeof image.id, 'string');
+  return image as ImageJson;
 }
 
 export function patchImage(

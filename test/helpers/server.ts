@@ -120,7 +120,7 @@ export async function httpRequest(
 /** The Keystone password-login body, scoped to the account's own project by ID (or `scope` as given). */
 export function passwordAuthBody(
   user: { id?: string; name?: string; password: string; domain?: Record<string, string> },
-  scope?: { project: Record<string, unknown> } | undefined,
+  scope?: { project: Record<string, unknown> },
 ) {
   return { auth: { identity: { methods: ['password'], password: { user } }, ...(scope ? { scope } : {}) } };
 }
@@ -254,14 +254,14 @@ export async function spawnServer(
   });
   const stdout: string[] = [];
   const stderr: string[] = [];
-  createInterface({ input: child.stderr! }).on('line', (line) => stderr.push(line));
+  createInterface({ input: child.stderr }).on('line', (line) => stderr.push(line));
   const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
   const url = await new Promise<string>((res, rej) => {
     const timer = setTimeout(
       () => rej(new Error(`server did not start in time:\n${stderr.join('\n')}`)),
       timeoutMs,
     );
-    createInterface({ input: child.stdout! }).on('line', (line) => {
+    createInterface({ input: child.stdout }).on('line', (line) => {
       stdout.push(line);
       const match = /^imageshare listening on (\S+)/.exec(line);
       if (match) {

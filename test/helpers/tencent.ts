@@ -64,7 +64,11 @@ export interface RawResponse {
 async function send(url: string, init: RequestInit): Promise<RawResponse> {
   const res = await fetch(url, init);
   const text = await res.text();
-  return { status: res.status, contentType: res.headers.get('content-type'), body: JSON.parse(text) };
+  return {
+    status: res.status,
+    contentType: res.headers.get('content-type'),
+    body: JSON.parse(text) as RawResponse['body'],
+  };
 }
 
 export interface Tc3Options {

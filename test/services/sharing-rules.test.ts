@@ -84,23 +84,23 @@ forEachDatabase((target) => {
         // More accounts in one request than an image can ever have: refused as such (Tencent's own code).
         await rejectsWith(
           small.services.shares.shareWith(o, image.id, [
-            a!.caller.accountId,
-            b!.caller.accountId,
-            c!.caller.accountId,
+            a.caller.accountId,
+            b.caller.accountId,
+            c.caller.accountId,
           ]),
           'ShareRequestTooLarge',
         );
         assert.equal((await small.services.shares.listMembers(o, image.id)).length, 0, 'nothing shared');
         // A request that fits on its own but not next to the shares there already: the image is full.
-        await small.services.shares.shareWith(o, image.id, [a!.caller.accountId]);
+        await small.services.shares.shareWith(o, image.id, [a.caller.accountId]);
         await rejectsWith(
-          small.services.shares.shareWith(o, image.id, [b!.caller.accountId, c!.caller.accountId]),
+          small.services.shares.shareWith(o, image.id, [b.caller.accountId, c.caller.accountId]),
           'ShareLimitExceeded',
         );
         assert.equal((await small.services.shares.listMembers(o, image.id)).length, 1, 'nothing added');
-        await small.services.shares.shareWith(o, image.id, [a!.caller.accountId, b!.caller.accountId]);
+        await small.services.shares.shareWith(o, image.id, [a.caller.accountId, b.caller.accountId]);
         // Repeating a share is harmless; a batch with an unknown account changes nothing.
-        await small.services.shares.shareWith(o, image.id, [a!.caller.accountId]);
+        await small.services.shares.shareWith(o, image.id, [a.caller.accountId]);
         await rejectsWith(small.services.shares.shareWith(o, image.id, ['99999999999']), 'AccountNotFound');
         assert.equal((await small.services.shares.listMembers(o, image.id)).length, 2);
       } finally {

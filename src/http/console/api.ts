@@ -82,7 +82,10 @@ export async function consoleApi(app: FastifyInstance, deps: ConsoleDeps): Promi
         },
       },
     },
-    refResolver: { buildLocalReference: (json, _baseUri, _fragment, i) => String(json.$id ?? `def-${i}`) },
+    refResolver: {
+      buildLocalReference: (json, _baseUri, _fragment, i) =>
+        typeof json.$id === 'string' ? json.$id : `def-${i}`,
+    },
   });
   // Before any route: every route of this scope is checked (a public route says so in its config).
   app.addHook('onRequest', sessionHook(deps.services, deps.config));

@@ -3,7 +3,7 @@
 // endpoint, openstacksdk after stripping /v2/), which for another region already holds /regions/<r>.
 import { Type } from '@sinclair/typebox';
 import { memberStatuses, visibilities, type MemberStatus, type Visibility } from '../../domain/types.js';
-import type { CompareOp, ImageFilters, SortDir, SortKey } from '../../repositories/db/image.repository.js';
+import type { CompareOp, ImageFilters, SortDir, SortKey } from '../../services/image-query.js';
 import type { ImageListQuery } from '../../services/image.service.js';
 import { badRequest } from './errors.js';
 

@@ -177,7 +177,7 @@ export function translatePatch(
   for (const [key, value] of Object.entries(props)) if (before[key] !== value) set[key] = value;
   for (const key of Object.keys(before)) if (!Object.hasOwn(props, key)) removed.push(key);
   if ('description' in set) {
-    patch.description = set.description as string;
+    patch.description = set.description;
     delete set.description;
   }
   if (removed.includes('description')) patch.description = null;

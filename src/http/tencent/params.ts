@@ -187,11 +187,13 @@ function tencentError(issue: Issue): TencentError {
       return new TencentError(code('InvalidParameterValue'), `The parameter ${name} is malformed${hint}.`);
     }
     case 'minimum':
-    case 'maximum':
+    case 'maximum': {
+      const bound = (value: unknown, none: string) => (typeof value === 'number' ? String(value) : none);
       return new TencentError(
         code('InvalidParameterValue'),
-        `The parameter ${name} must be between ${String(schema.minimum ?? '-∞')} and ${String(schema.maximum ?? '∞')}.`,
+        `The parameter ${name} must be between ${bound(schema.minimum, '-∞')} and ${bound(schema.maximum, '∞')}.`,
       );
+    }
     case 'maxItems':
       return new TencentError(
         code('InvalidParameterValue.LimitExceeded'),
@@ -249,7 +251,7 @@ export function validateParams<S extends TObject>(
   input: Record<string, unknown>,
   source: Source,
 ): Static<S> {
-  const params = normalize(schema as unknown as Record<string, unknown>, input, source);
+  const params = normalize(schema, input, source);
   const issue = check(schema, params);
   if (issue) throw tencentError(issue);
   refuseNulAndDepth(params);

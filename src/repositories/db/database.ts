@@ -114,7 +114,7 @@ export async function migrateToLatest(db: Db, schema?: string): Promise<string[]
     // (3F000) although nothing is wrong with ours. That race is transient: try again.
     const code = (error as { code?: unknown }).code;
     if (db.dialect !== 'postgres' || code !== '3F000' || attempt >= 5) {
-      throw error instanceof Error ? error : new Error(String(error));
+      throw error instanceof Error ? error : new Error('migration failed', { cause: error });
     }
     await new Promise((resolve) => setTimeout(resolve, 50 * attempt));
   }

@@ -361,7 +361,7 @@ export class ImageRepository implements ImageStore {
     return this.db
       .selectFrom(mine.as('mine'))
       .crossJoin('images')
-      .whereRef('images.id', '=', 'mine.image_id') as unknown as ImagesQuery;
+      .whereRef('images.id', '=', 'mine.image_id');
   }
 
   // Nullable sort keys are compared through COALESCE so that NULLs order consistently in the keyset

@@ -30,5 +30,5 @@ export type ActionTable = Record<string, ActionDefinition>;
 
 /** Keeps the handler's parameter type tied to its schema, then erases it for the table. */
 export function defineAction<S extends TObject>(def: ActionDefinition<S>): ActionDefinition {
-  return def as unknown as ActionDefinition;
+  return def;
 }

@@ -28,7 +28,7 @@ export interface LegacyAction<S extends TObject = TObject> {
 }
 
 function defineLegacy<S extends TObject>(def: LegacyAction<S>): LegacyAction {
-  return def as unknown as LegacyAction;
+  return def;
 }
 
 const uinList = List(AccountId, MAX_ACCOUNTS_PER_CALL);

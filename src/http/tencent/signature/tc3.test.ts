@@ -258,7 +258,7 @@ describe('verifyTc3', () => {
       assert.equal(parseTc3Authorization(withSigned(['content-type', '', 'host'])), null);
       assert.equal(parseTc3Authorization(withSigned(['content-type', 'host', 'host'])), null);
       assert.equal(
-        parseTc3Authorization(withSigned(['content-type', 'host', ...Array(30).fill('x-a')])),
+        parseTc3Authorization(withSigned(['content-type', 'host', ...Array<string>(30).fill('x-a')])),
         null,
       );
       const max = ['content-type', 'host', ...extra(MAX_SIGNED_HEADERS - 2)];

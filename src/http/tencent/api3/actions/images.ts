@@ -1,6 +1,6 @@
 // Image actions: DescribeImages, ModifyImageAttribute, DeleteImages, SyncImages, CreateImage, DescribeImageQuota.
 import { Type } from '@sinclair/typebox';
-import type { ImageFilters } from '../../../../repositories/db/image.repository.js';
+import type { ImageFilters } from '../../../../services/image-query.js';
 import type { ImageKind } from '../../../../services/image.service.js';
 import { TencentError } from '../../error-codes.js';
 import {
