@@ -1,0 +1,89 @@
+// Query keys and fetchers for the query cache: one place, so that a change can invalidate exactly what it touched.
+import { keepPreviousData, useQuery } from '@tanstack/react-query';
+import { api, query } from './client';
+import type {
+  ApiKey,
+  HistoryEntry,
+  ImageKind,
+  ImageView,
+  InstanceView,
+  Page,
+  Region,
+  SharesView,
+  SortField,
+  SortOrder,
+} from './types';
+
+export const keys = {
+  regions: ['regions'] as const,
+  images: ['images'] as const,
+  imageList: (params: ImageListParams) => ['images', 'list', params] as const,
+  shares: (imageId: string) => ['images', 'shares', imageId] as const,
+  instances: ['instances'] as const,
+  instanceList: (params: PageParams & { region?: string }) => ['instances', 'list', params] as const,
+  history: ['history'] as const,
+  historyList: (params: PageParams) => ['history', 'list', params] as const,
+  apiKeys: ['account', 'api-keys'] as const,
+};
+
+export interface PageParams {
+  page: number;
+  pageSize: number;
+}
+
+export interface ImageListParams extends PageParams {
+  region: string;
+  kind: ImageKind;
+  search: string;
+  sort: SortField;
+  order: SortOrder;
+}
+
+export function useRegions() {
+  return useQuery({
+    queryKey: keys.regions,
+    queryFn: () => api<{ regions: Region[] }>('GET', '/regions'),
+    staleTime: Infinity,
+  });
+}
+
+export function useImages(params: ImageListParams, enabled = true) {
+  return useQuery({
+    queryKey: keys.imageList(params),
+    queryFn: ({ signal }) => api<Page<ImageView>>('GET', `/images${query({ ...params })}`, { signal }),
+    placeholderData: keepPreviousData,
+    enabled,
+  });
+}
+
+export function useShares(imageId: string | null) {
+  return useQuery({
+    queryKey: keys.shares(imageId ?? ''),
+    queryFn: ({ signal }) =>
+      api<SharesView>('GET', `/images/${encodeURIComponent(imageId ?? '')}/shares`, { signal }),
+    enabled: imageId !== null,
+  });
+}
+
+export function useInstances(params: PageParams & { region?: string }) {
+  return useQuery({
+    queryKey: keys.instanceList(params),
+    queryFn: ({ signal }) => api<Page<InstanceView>>('GET', `/instances${query({ ...params })}`, { signal }),
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useHistory(params: PageParams) {
+  return useQuery({
+    queryKey: keys.historyList(params),
+    queryFn: ({ signal }) => api<Page<HistoryEntry>>('GET', `/history${query({ ...params })}`, { signal }),
+    placeholderData: keepPreviousData,
+  });
+}
+
+export function useApiKeys() {
+  return useQuery({
+    queryKey: keys.apiKeys,
+    queryFn: () => api<{ apiKeys: ApiKey[] }>('GET', '/account/api-keys'),
+  });
+}

@@ -1,0 +1,123 @@
+// Shapes of the console API (/console/api/v1), as agreed in the console contract.
+
+export interface Account {
+  id: string;
+  name: string;
+  isAdmin: boolean;
+  createdAt: string;
+}
+
+export interface SessionInfo {
+  account: Account;
+  csrfToken: string;
+}
+
+export interface ApiKey {
+  secretId: string;
+  enabled: boolean;
+  createdAt: string;
+}
+
+export interface NewApiKey extends ApiKey {
+  secretKey: string;
+}
+
+export interface Region {
+  id: string;
+  isDefault: boolean;
+}
+
+export type ImageKind = 'custom' | 'shared' | 'public';
+export type ShareStatus = 'pending' | 'accepted' | 'rejected';
+
+export interface ImageView {
+  id: string;
+  name: string;
+  description: string | null;
+  status: string;
+  size: number | null;
+  diskFormat: string | null;
+  containerFormat: string | null;
+  visibility: string;
+  region: string;
+  ownerId: string;
+  createdAt: string;
+  updatedAt: string;
+  checksum: string | null;
+  sha512: string | null;
+  shareCount: number | null;
+  shareStatus: ShareStatus | null;
+  isOwner: boolean;
+}
+
+export interface Page<T> {
+  items: T[];
+  total: number;
+  page: number;
+  pageSize: number;
+}
+
+export interface Share {
+  accountId: string;
+  status: ShareStatus;
+  createdAt: string;
+  updatedAt: string;
+  launches: number;
+  runningInstances: number;
+}
+
+export interface SharesView {
+  limit: number;
+  used: number;
+  shares: Share[];
+}
+
+export type ShareOutcome =
+  'shared' | 'alreadyShared' | 'unknownAccount' | 'self' | 'limitReached' | 'invalid';
+
+export interface ShareResults {
+  results: { accountId: string; outcome: ShareOutcome; message: string }[];
+  used: number;
+  limit: number;
+}
+
+export interface InstanceView {
+  id: string;
+  name: string;
+  imageId: string;
+  imageName: string | null;
+  region: string;
+  state: 'RUNNING' | 'TERMINATED';
+  createdAt: string;
+  terminatedAt: string | null;
+}
+
+export type HistoryAction =
+  | 'share'
+  | 'cancel'
+  | 'accept'
+  | 'reject'
+  | 'leave'
+  | 'delete'
+  | 'launch'
+  | 'create'
+  | 'upload'
+  | 'copy'
+  | 'rename';
+
+export type Surface = 'openstack' | 'tencent' | 'tencent-legacy' | 'console';
+
+export interface HistoryEntry {
+  id: string;
+  at: string;
+  action: HistoryAction;
+  imageId: string;
+  imageName: string | null;
+  ownerId: string;
+  actorId: string;
+  targetAccountId: string | null;
+  surface: Surface;
+}
+
+export type SortField = 'name' | 'createdAt' | 'size' | 'status';
+export type SortOrder = 'asc' | 'desc';

@@ -1,0 +1,128 @@
+import { lazy, Suspense, useCallback, useEffect, useMemo, useState, type ReactNode } from 'react';
+import { QueryClient, QueryClientProvider, useQuery, useQueryClient } from '@tanstack/react-query';
+import { ConfigProvider, Loading } from 'tdesign-react';
+import enConfig from 'tdesign-react/es/locale/en_US';
+import zhConfig from 'tdesign-react/es/locale/zh_CN';
+import { api, ApiError, setCsrfToken, setUnauthenticatedHandler } from '../api/client';
+import type { SessionInfo } from '../api/types';
+import { I18nProvider, useI18n } from '../i18n';
+import { LoginPage } from '../pages/LoginPage';
+import { RouterProvider } from './router';
+import { SessionContext, type SessionValue } from './session';
+
+// Everything behind the login is loaded only after logging in: the first page stays small.
+const Shell = lazy(() => import('./Shell'));
+
+const queryClient = new QueryClient({
+  defaultOptions: {
+    queries: {
+      staleTime: 5_000,
+      // A 4xx will not go away by asking again; a network blip may.
+      retry: (count, error) =>
+        !(error instanceof ApiError && error.status >= 400 && error.status < 500) && count < 2,
+      refetchOnWindowFocus: true,
+    },
+  },
+});
+
+export function App() {
+  return (
+    <QueryClientProvider client={queryClient}>
+      <I18nProvider>
+        <LocalizedConfig>
+          <RouterProvider>
+            <SessionGate />
+          </RouterProvider>
+        </LocalizedConfig>
+      </I18nProvider>
+    </QueryClientProvider>
+  );
+}
+
+function LocalizedConfig({ children }: { children: ReactNode }) {
+  const { locale } = useI18n();
+  return <ConfigProvider globalConfig={locale === 'zh-CN' ? zhConfig : enConfig}>{children}</ConfigProvider>;
+}
+
+export function FullPageLoading() {
+  const { t } = useI18n();
+  return (
+    <div className="full-page-center" role="status">
+      <Loading text={t('common.loading')} />
+    </div>
+  );
+}
+
+function SessionGate() {
+  const client = useQueryClient();
+  const [notice, setNotice] = useState<'login.passwordChanged' | 'login.sessionEnded' | null>(null);
+  const session = useQuery({
+    queryKey: ['session'],
+    queryFn: () => api<SessionInfo>('GET', '/session', { sessionBound: false }),
+    retry: false,
+    staleTime: Infinity,
+    refetchOnWindowFocus: false,
+  });
+
+  const endSession = useCallback(
+    (noticeKey: 'login.passwordChanged' | 'login.sessionEnded') => {
+      setCsrfToken('');
+      setNotice(noticeKey);
+      client.clear();
+      client.setQueryData(['session'], null);
+    },
+    [client],
+  );
+
+  useEffect(() => {
+    setUnauthenticatedHandler(() => {
+      if (client.getQueryData(['session'])) endSession('login.sessionEnded');
+    });
+  }, [client, endSession]);
+
+  const data = session.data;
+  if (data) setCsrfToken(data.csrfToken);
+
+  const value = useMemo<SessionValue | null>(
+    () =>
+      data
+        ? {
+            account: data.account,
+            logout: async () => {
+              try {
+                await api('DELETE', '/session', { sessionBound: false });
+              } finally {
+                setCsrfToken('');
+                setNotice(null);
+                client.clear();
+                client.setQueryData(['session'], null);
+              }
+            },
+            endSession,
+          }
+        : null,
+    [data, client, endSession],
+  );
+
+  if (session.isPending) return <FullPageLoading />;
+  if (!value) {
+    return (
+      <LoginPage
+        notice={notice}
+        loadError={session.error instanceof ApiError && session.error.status !== 401 ? session.error : null}
+        onLoggedIn={(info) => {
+          setCsrfToken(info.csrfToken);
+          setNotice(null);
+          client.setQueryData(['session'], info);
+        }}
+      />
+    );
+  }
+  return (
+    <SessionContext.Provider value={value}>
+      <Suspense fallback={<FullPageLoading />}>
+        <Shell />
+      </Suspense>
+    </SessionContext.Provider>
+  );
+}

@@ -1,0 +1,261 @@
+// Images: the region switcher and the three tabs of the seed's console (Custom / Shared / Public images),
+// each a server-side paged, sorted and searchable table.
+import { useEffect, useState } from 'react';
+import { Button, Input, Select, Table, type PrimaryTableCol } from 'tdesign-react';
+import { RefreshIcon, SearchIcon, UploadIcon } from 'tdesign-icons-react';
+import { useImages, useRegions } from '../../api/queries';
+import type { ImageKind, ImageView, SortField, SortOrder } from '../../api/types';
+import { CopyableId } from '../../components/CopyableId';
+import { formatBytes, formatTime } from '../../components/format';
+import { Pager, PAGE_SIZES } from '../../components/Pager';
+import { SortTitle } from '../../components/SortTitle';
+import { EmptyState, ErrorState, LoadingState } from '../../components/States';
+import { TabBar } from '../../components/TabBar';
+import { ImageStatusTag, ShareStatusTag } from '../../components/Tags';
+import { useI18n } from '../../i18n';
+import { useRouter } from '../../app/router';
+import { ImageActions, type ImageDialog } from './ImageActions';
+import { ImageDialogs } from './ImageDialogs';
+
+const KINDS: ImageKind[] = ['custom', 'shared', 'public'];
+const SORTS: SortField[] = ['name', 'createdAt', 'size', 'status'];
+
+function useImageParams(defaultRegion: string) {
+  const { params, setParams } = useRouter();
+  const tab = params.get('tab');
+  const kind: ImageKind = (KINDS as string[]).includes(tab ?? '') ? (tab as ImageKind) : 'custom';
+  const sortParam = params.get('sort');
+  const sort: SortField = (SORTS as string[]).includes(sortParam ?? '')
+    ? (sortParam as SortField)
+    : 'createdAt';
+  const order: SortOrder = params.get('order') === 'asc' ? 'asc' : 'desc';
+  const page = Math.max(1, Number(params.get('page')) || 1);
+  const sizeParam = Number(params.get('pageSize'));
+  const pageSize = PAGE_SIZES.includes(sizeParam) ? sizeParam : 20;
+  return {
+    kind,
+    region: params.get('region') || defaultRegion,
+    search: params.get('q') ?? '',
+    sort,
+    order,
+    page,
+    pageSize,
+    setParams,
+  };
+}
+
+export default function ImagesPage() {
+  const { t, locale } = useI18n();
+  const regions = useRegions();
+  const defaultRegion =
+    regions.data?.regions.find((r) => r.isDefault)?.id ?? regions.data?.regions[0]?.id ?? '';
+  const p = useImageParams(defaultRegion);
+  const [searchText, setSearchText] = useState(p.search);
+  const [dialog, setDialog] = useState<ImageDialog | null>(null);
+
+  // Search as you type, once typing pauses.
+  useEffect(() => {
+    if (searchText === p.search) return;
+    const timer = window.setTimeout(() => p.setParams({ q: searchText.trim(), page: undefined }), 300);
+    return () => window.clearTimeout(timer);
+  }, [searchText, p]);
+
+  const images = useImages(
+    {
+      region: p.region,
+      kind: p.kind,
+      search: p.search,
+      sort: p.sort,
+      order: p.order,
+      page: p.page,
+      pageSize: p.pageSize,
+    },
+    p.region !== '',
+  );
+
+  const onSort = (sort: SortField, order: SortOrder) => p.setParams({ sort, order, page: undefined });
+  const sortTitle = (field: SortField, label: string) => () => (
+    <SortTitle field={field} label={label} sort={p.sort} order={p.order} onSort={onSort} />
+  );
+
+  const columns = (() => {
+    const cols: PrimaryTableCol<ImageView>[] = [
+      {
+        colKey: 'name',
+        title: sortTitle('name', t('images.col.name')),
+        width: 200,
+        cell: ({ row }) => (
+          <div className="name-cell">
+            <span className="image-name">{row.name || t('images.unnamed')}</span>
+            {row.description ? <span className="muted small">{row.description}</span> : null}
+          </div>
+        ),
+      },
+      {
+        colKey: 'id',
+        title: t('images.col.id'),
+        width: 200,
+        cell: ({ row }) => <CopyableId id={row.id} label={t('images.copyImageId', { name: row.name })} />,
+      },
+    ];
+    if (p.kind === 'shared') {
+      cols.push(
+        {
+          colKey: 'ownerId',
+          title: t('images.col.owner'),
+          width: 170,
+          cell: ({ row }) => (
+            <CopyableId id={row.ownerId} label={t('images.copyOwnerId', { id: row.ownerId })} />
+          ),
+        },
+        {
+          colKey: 'shareStatus',
+          title: t('images.col.shareStatus'),
+          width: 110,
+          cell: ({ row }) => <ShareStatusTag status={row.shareStatus} />,
+        },
+      );
+    }
+    cols.push(
+      {
+        colKey: 'status',
+        title: sortTitle('status', t('images.col.status')),
+        width: 110,
+        cell: ({ row }) => <ImageStatusTag status={row.status} />,
+      },
+      {
+        colKey: 'size',
+        title: sortTitle('size', t('images.col.size')),
+        width: 100,
+        cell: ({ row }) => formatBytes(row.size),
+      },
+      {
+        colKey: 'diskFormat',
+        title: t('images.col.format'),
+        width: 90,
+        cell: ({ row }) => row.diskFormat ?? '—',
+      },
+      {
+        colKey: 'createdAt',
+        title: sortTitle('createdAt', t('images.col.created')),
+        width: 160,
+        cell: ({ row }) => formatTime(row.createdAt, locale),
+      },
+    );
+    if (p.kind === 'custom') {
+      cols.push({
+        colKey: 'shareCount',
+        title: t('images.col.sharedWith'),
+        width: 120,
+        cell: ({ row }) =>
+          row.shareCount ? (
+            <Button variant="text" theme="primary" onClick={() => setDialog({ type: 'sharing', image: row })}>
+              {t('images.accounts', { count: row.shareCount })}
+            </Button>
+          ) : (
+            <span className="muted">{t('images.notShared')}</span>
+          ),
+      });
+    }
+    cols.push({
+      colKey: 'actions',
+      title: t('common.actions'),
+      width: p.kind === 'custom' ? 260 : 220,
+      fixed: 'right',
+      cell: ({ row }) => <ImageActions image={row} kind={p.kind} onOpen={setDialog} />,
+    });
+    return cols;
+  })();
+
+  const regionOptions = (regions.data?.regions ?? []).map((r) => ({ value: r.id, label: r.id }));
+  const tabs = KINDS.map((kind) => ({ value: kind, label: t(`images.tab.${kind}`) }));
+
+  return (
+    <div className="page">
+      <div className="page-header">
+        <h1>{t('images.title')}</h1>
+        <div className="page-header-tools">
+          <label className="inline-field">
+            <span>{t('common.region')}</span>
+            <Select
+              value={p.region}
+              options={regionOptions}
+              loading={regions.isPending}
+              onChange={(value) => p.setParams({ region: String(value), page: undefined })}
+              style={{ width: 170 }}
+            />
+          </label>
+          {p.kind === 'custom' ? (
+            <Button theme="primary" icon={<UploadIcon />} onClick={() => setDialog({ type: 'upload' })}>
+              {t('images.upload')}
+            </Button>
+          ) : null}
+        </div>
+      </div>
+      {regions.isError ? <ErrorState error={regions.error} onRetry={() => void regions.refetch()} /> : null}
+      <TabBar
+        idPrefix="images"
+        label={t('images.title')}
+        items={tabs}
+        value={p.kind}
+        onChange={(kind) => {
+          setSearchText('');
+          p.setParams({ tab: kind, page: undefined, q: undefined });
+        }}
+      />
+      <section id="images-panel" role="tabpanel" aria-labelledby={`images-tab-${p.kind}`} className="panel">
+        <p className="muted panel-intro">{t(`images.intro.${p.kind}`)}</p>
+        <div className="toolbar">
+          <label className="search">
+            <span className="sr-only">{t('images.search')}</span>
+            <Input
+              value={searchText}
+              onChange={(v) => setSearchText(String(v))}
+              placeholder={t('images.search')}
+              prefixIcon={<SearchIcon />}
+              clearable
+            />
+          </label>
+          <Button
+            variant="outline"
+            icon={<RefreshIcon />}
+            aria-label={t('common.refresh')}
+            onClick={() => void images.refetch()}
+            loading={images.isFetching && !images.isPending}
+          />
+        </div>
+        {images.isError ? (
+          <ErrorState error={images.error} onRetry={() => void images.refetch()} />
+        ) : images.isPending ? (
+          <LoadingState />
+        ) : (
+          <>
+            <Table
+              rowKey="id"
+              data={images.data.items}
+              columns={columns}
+              tableLayout="fixed"
+              hover
+              empty={
+                <EmptyState title={t(p.search ? 'images.noMatch' : `images.empty.${p.kind}`)}>
+                  {p.kind === 'custom' && !p.search ? (
+                    <Button theme="primary" variant="outline" onClick={() => setDialog({ type: 'upload' })}>
+                      {t('images.upload')}
+                    </Button>
+                  ) : null}
+                </EmptyState>
+              }
+            />
+            <Pager
+              page={images.data.page}
+              pageSize={images.data.pageSize}
+              total={images.data.total}
+              onChange={(page, pageSize) => p.setParams({ page: String(page), pageSize: String(pageSize) })}
+            />
+          </>
+        )}
+      </section>
+      <ImageDialogs dialog={dialog} region={p.region} onClose={() => setDialog(null)} onOpen={setDialog} />
+    </div>
+  );
+}

@@ -1,0 +1,160 @@
+// The seed's "Share Image" window: account IDs typed or pasted, checked as they are typed, the places left on
+// the image, and after sharing the result for each account in words.
+import { useMemo, useState } from 'react';
+import { Alert, Button, Tag, Textarea } from 'tdesign-react';
+import { CheckCircleIcon, ErrorCircleIcon } from 'tdesign-icons-react';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { api } from '../../api/client';
+import { errorMessage } from '../../api/errors';
+import { keys, useShares } from '../../api/queries';
+import type { ImageView, ShareOutcome, ShareResults } from '../../api/types';
+import { useSession } from '../../app/session';
+import { Modal } from '../../components/Modal';
+import { ErrorState, LoadingState } from '../../components/States';
+import { useI18n, type MessageKey } from '../../i18n';
+import { judgeEntries, type EntryProblem } from './shareInput';
+
+const PROBLEM_TEXT: Record<EntryProblem, MessageKey> = {
+  notDigits: 'share.problem.notDigits',
+  tooLong: 'share.problem.tooLong',
+  self: 'share.problem.self',
+  duplicate: 'share.problem.duplicate',
+  alreadyShared: 'share.problem.alreadyShared',
+  noPlaceLeft: 'share.problem.noPlaceLeft',
+};
+
+const OUTCOME_TEXT: Record<ShareOutcome, MessageKey> = {
+  shared: 'share.outcome.shared',
+  alreadyShared: 'share.outcome.alreadyShared',
+  unknownAccount: 'share.outcome.unknownAccount',
+  self: 'share.outcome.self',
+  limitReached: 'share.outcome.limitReached',
+  invalid: 'share.outcome.invalid',
+};
+
+export function ShareDialog({
+  image,
+  onClose,
+  onOpenPanel,
+}: {
+  image: ImageView;
+  onClose(): void;
+  onOpenPanel(): void;
+}) {
+  const { t } = useI18n();
+  const { account } = useSession();
+  const client = useQueryClient();
+  const shares = useShares(image.id);
+  const [text, setText] = useState('');
+
+  const limit = shares.data?.limit ?? 50;
+  const used = shares.data?.used ?? 0;
+  const alreadyShared = useMemo(
+    () => new Set((shares.data?.shares ?? []).map((s) => s.accountId)),
+    [shares.data],
+  );
+  const entries = judgeEntries(text, { selfId: account.id, alreadyShared, placesLeft: limit - used });
+  const valid = entries.filter((e) => !e.problem).map((e) => e.accountId);
+  const left = Math.max(0, limit - used - valid.length);
+
+  const share = useMutation({
+    mutationFn: (accountIds: string[]) =>
+      api<ShareResults>('POST', `/images/${encodeURIComponent(image.id)}/shares`, { body: { accountIds } }),
+    onSuccess: () => {
+      void client.invalidateQueries({ queryKey: keys.images });
+      void client.invalidateQueries({ queryKey: keys.history });
+    },
+  });
+  const results = share.data;
+
+  return (
+    <Modal
+      visible
+      width={620}
+      title={t('share.title', { name: image.name })}
+      onClose={onClose}
+      footer={
+        results ? (
+          <>
+            <Button variant="outline" onClick={onOpenPanel}>
+              {t('share.openPanel')}
+            </Button>
+            <Button theme="primary" onClick={onClose} data-autofocus>
+              {t('common.done')}
+            </Button>
+          </>
+        ) : (
+          <>
+            <Button variant="outline" onClick={onClose}>
+              {t('common.cancel')}
+            </Button>
+            <Button
+              theme="primary"
+              disabled={valid.length === 0 || entries.some((e) => e.problem) || !shares.data}
+              loading={share.isPending}
+              onClick={() => share.mutate(valid)}
+            >
+              {t('share.submit')}
+            </Button>
+          </>
+        )
+      }
+    >
+      {shares.isPending ? <LoadingState /> : null}
+      {shares.isError ? <ErrorState error={shares.error} onRetry={() => void shares.refetch()} /> : null}
+      {shares.data && !results ? (
+        <>
+          <p className="muted">{t('share.explain')}</p>
+          <label className="field">
+            <span className="field-label">{t('share.accountIds')}</span>
+            <Textarea
+              value={text}
+              onChange={(v) => setText(String(v))}
+              placeholder={t('share.placeholder')}
+              autosize={{ minRows: 3, maxRows: 8 }}
+              status={entries.some((e) => e.problem) ? 'error' : 'default'}
+            />
+          </label>
+          <p className="places" aria-live="polite">
+            {t('share.placesLeft', { left, limit })}
+          </p>
+          {entries.length > 0 ? (
+            <ul className="entry-list" aria-label={t('share.checked')} aria-live="polite">
+              {entries.map((entry, index) => (
+                <li key={`${entry.accountId}-${index}`} className={entry.problem ? 'entry bad' : 'entry ok'}>
+                  {entry.problem ? (
+                    <ErrorCircleIcon aria-hidden="true" className="entry-icon bad" />
+                  ) : (
+                    <CheckCircleIcon aria-hidden="true" className="entry-icon ok" />
+                  )}
+                  <code>{entry.accountId}</code>
+                  <span>{entry.problem ? t(PROBLEM_TEXT[entry.problem], { limit }) : t('share.ready')}</span>
+                </li>
+              ))}
+            </ul>
+          ) : null}
+          {share.isError ? <Alert theme="error" message={errorMessage(t, share.error)} /> : null}
+        </>
+      ) : null}
+      {results ? (
+        <div role="status">
+          <p>{t('share.resultIntro')}</p>
+          <ul className="entry-list" aria-label={t('share.results')}>
+            {results.results.map((r) => (
+              <li key={r.accountId} className={r.outcome === 'shared' ? 'entry ok' : 'entry bad'}>
+                <code>{r.accountId}</code>
+                <Tag theme={r.outcome === 'shared' ? 'success' : 'danger'} variant="light">
+                  {t(r.outcome === 'shared' ? 'share.outcome.sharedShort' : 'share.outcome.notShared')}
+                </Tag>
+                <span>{t(OUTCOME_TEXT[r.outcome], { limit: results.limit })}</span>
+              </li>
+            ))}
+          </ul>
+          <p className="places">
+            {t('share.placesLeft', { left: Math.max(0, results.limit - results.used), limit: results.limit })}
+          </p>
+        </div>
+      ) : null}
+    </Modal>
+  );
+}

@@ -1,0 +1,156 @@
+// The image's sharing panel: every account it is shared with, the share's status, when it was shared, how many
+// instances that account launched from it; cancel sharing per account or for all.
+import { useState } from 'react';
+import { Button, MessagePlugin, Table, type PrimaryTableCol } from 'tdesign-react';
+import { ShareIcon } from 'tdesign-icons-react';
+import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { api } from '../../api/client';
+import { errorMessage } from '../../api/errors';
+import { keys, useShares } from '../../api/queries';
+import type { ImageView, Share } from '../../api/types';
+import { CopyableId } from '../../components/CopyableId';
+import { formatTime } from '../../components/format';
+import { Modal } from '../../components/Modal';
+import { EmptyState, ErrorState, LoadingState } from '../../components/States';
+import { ShareStatusTag } from '../../components/Tags';
+import { useI18n } from '../../i18n';
+
+export function SharingPanel({
+  image,
+  onClose,
+  onShare,
+}: {
+  image: ImageView;
+  onClose(): void;
+  onShare(): void;
+}) {
+  const { t, locale } = useI18n();
+  const client = useQueryClient();
+  const shares = useShares(image.id);
+  const [confirmAll, setConfirmAll] = useState(false);
+
+  const cancel = useMutation({
+    mutationFn: (accountId: string | null) =>
+      api(
+        'DELETE',
+        accountId === null
+          ? `/images/${encodeURIComponent(image.id)}/shares`
+          : `/images/${encodeURIComponent(image.id)}/shares/${encodeURIComponent(accountId)}`,
+      ),
+    onSuccess: (_data, accountId) => {
+      void MessagePlugin.success(
+        accountId === null ? t('sharing.cancelledAll') : t('sharing.cancelled', { id: accountId }),
+      );
+      setConfirmAll(false);
+      void client.invalidateQueries({ queryKey: keys.images });
+      void client.invalidateQueries({ queryKey: keys.history });
+    },
+    onError: (error) => void MessagePlugin.error(errorMessage(t, error)),
+  });
+
+  const columns: PrimaryTableCol<Share>[] = [
+    {
+      colKey: 'accountId',
+      title: t('sharing.col.account'),
+      width: 190,
+      cell: ({ row }) => <CopyableId id={row.accountId} label={t('common.copyId', { id: row.accountId })} />,
+    },
+    {
+      colKey: 'status',
+      title: t('sharing.col.status'),
+      width: 100,
+      cell: ({ row }) => <ShareStatusTag status={row.status} />,
+    },
+    {
+      colKey: 'createdAt',
+      title: t('sharing.col.since'),
+      width: 150,
+      cell: ({ row }) => formatTime(row.createdAt, locale),
+    },
+    {
+      colKey: 'launches',
+      title: t('sharing.col.launches'),
+      width: 130,
+      cell: ({ row }) => t('sharing.launches', { launches: row.launches, running: row.runningInstances }),
+    },
+    {
+      colKey: 'actions',
+      title: t('common.actions'),
+      width: 130,
+      cell: ({ row }) => (
+        <Button
+          variant="text"
+          theme="danger"
+          size="small"
+          aria-label={t('sharing.cancelFor', { id: row.accountId })}
+          disabled={cancel.isPending}
+          onClick={() => cancel.mutate(row.accountId)}
+        >
+          {t('sharing.cancel')}
+        </Button>
+      ),
+    },
+  ];
+
+  const data = shares.data;
+  return (
+    <Modal
+      visible
+      width={860}
+      title={t('sharing.title', { name: image.name })}
+      onClose={onClose}
+      footer={
+        <>
+          {data && data.shares.length > 0 ? (
+            confirmAll ? (
+              <span className="confirm-inline" role="group" aria-label={t('sharing.cancelAll')}>
+                <span>{t('sharing.confirmAll', { count: data.shares.length })}</span>
+                <Button variant="outline" onClick={() => setConfirmAll(false)}>
+                  {t('common.no')}
+                </Button>
+                <Button theme="danger" loading={cancel.isPending} onClick={() => cancel.mutate(null)}>
+                  {t('sharing.cancelAllYes')}
+                </Button>
+              </span>
+            ) : (
+              <Button theme="danger" variant="outline" onClick={() => setConfirmAll(true)}>
+                {t('sharing.cancelAll')}
+              </Button>
+            )
+          ) : null}
+          <Button
+            variant="outline"
+            icon={<ShareIcon />}
+            onClick={onShare}
+            disabled={image.status !== 'active'}
+          >
+            {t('action.share')}
+          </Button>
+          <Button theme="primary" onClick={onClose} data-autofocus>
+            {t('common.close')}
+          </Button>
+        </>
+      }
+    >
+      <div className="sharing-summary">
+        <CopyableId id={image.id} label={t('images.copyImageId', { name: image.name })} />
+        {data ? (
+          <span className="places">
+            {t('share.placesLeft', { left: Math.max(0, data.limit - data.used), limit: data.limit })}
+          </span>
+        ) : null}
+      </div>
+      {shares.isPending ? <LoadingState /> : null}
+      {shares.isError ? <ErrorState error={shares.error} onRetry={() => void shares.refetch()} /> : null}
+      {data ? (
+        <Table
+          rowKey="accountId"
+          data={data.shares}
+          columns={columns}
+          tableLayout="fixed"
+          empty={<EmptyState title={t('sharing.empty')} />}
+        />
+      ) : null}
+    </Modal>
+  );
+}
