@@ -18,7 +18,11 @@ export function openstackSkipReason(): string | null {
   return missing;
 }
 
-export function openstackEnv(t: TestServer, account: TestAccount, extraEnv: Record<string, string> = {}) {
+export function openstackEnv(
+  t: Pick<TestServer, 'url'>,
+  account: TestAccount,
+  extraEnv: Record<string, string> = {},
+) {
   const env: Record<string, string> = {};
   for (const [k, v] of Object.entries(process.env)) {
     if (v === undefined || k.startsWith('OS_') || /^(https?|all|no)_proxy$/i.test(k)) continue;
@@ -42,7 +46,7 @@ export function openstackEnv(t: TestServer, account: TestAccount, extraEnv: Reco
 
 /** `openstack <args> -f json`, parsed. Rejects with the process error (its `stderr` says why) on failure. */
 export async function openstack(
-  t: TestServer,
+  t: Pick<TestServer, 'url'>,
   account: TestAccount,
   args: string[],
   extraEnv: Record<string, string> = {},

@@ -1,0 +1,152 @@
+// End-to-end harness for the browser console: the real service started as the README starts it
+// (`node bin/imageshare.js serve`, a temporary data folder or PostgreSQL schema, a free port), Debian's Chromium
+// driven by playwright-core, accounts created in the service's own database, and helpers to log in, check
+// accessibility with axe and take screenshots.
+//
+// Screenshots go to $CONSOLE_SCREENSHOT_DIR (default: <tmp>/imageshare-console-screenshots).
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import assert from 'node:assert/strict';
+import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { AxeBuilder } from '@axe-core/playwright';
+import { sql } from 'kysely';
+import { loadConfig } from '../../src/config.js';
+import { openServices } from '../../src/main.js';
+import type { Services } from '../../src/services/container.js';
+import { freshSchemaName, type DatabaseTarget } from '../helpers/databases.js';
+import { spawnServer, uniqueName, type ServerProcess, type TestAccount } from '../helpers/server.js';
+
+export const CHROMIUM = '/usr/bin/chromium';
+const repoRoot = resolve(import.meta.dirname, '..', '..');
+const postgresUrl = process.env.TEST_DATABASE_URL ?? '';
+export const screenshotDir =
+  process.env.CONSOLE_SCREENSHOT_DIR ?? join(tmpdir(), 'imageshare-console-screenshots');
+
+/** Null when Chromium is installed; else why the browser suites skip. Throws under REQUIRE_ALL_SUITES=1. */
+export function chromiumSkipReason(): string | null {
+  const missing = existsSync(CHROMIUM) ? null : `${CHROMIUM} is missing (apt-get install chromium)`;
+  if (missing && process.env.REQUIRE_ALL_SUITES === '1')
+    throw new Error(`REQUIRE_ALL_SUITES=1 but ${missing}`);
+  return missing;
+}
+
+/** The console must be built (npm ci does it through `prepare`); a fresh checkout gets it built here once. */
+export function ensureConsoleBuilt(): void {
+  if (existsSync(join(repoRoot, 'web', 'dist', 'index.html'))) return;
+  execFileSync('npm', ['run', 'build:web'], { cwd: repoRoot, stdio: 'inherit' });
+}
+
+export interface ConsoleService {
+  url: string;
+  process: ServerProcess;
+  services: Services;
+  createAccount(options?: { name?: string; password?: string }): Promise<TestAccount>;
+  close(): Promise<void>;
+}
+
+export async function startConsoleService(
+  target: DatabaseTarget,
+  env: Record<string, string> = {},
+): Promise<ConsoleService> {
+  ensureConsoleBuilt();
+  const dataDir = mkdtempSync(join(tmpdir(), 'imageshare-console-'));
+  const schema = target.dialect === 'postgres' ? freshSchemaName() : undefined;
+  const args = ['--data-dir', dataDir];
+  if (schema) args.push('--database-url', postgresUrl, '--database-schema', schema);
+  const child = await spawnServer(args, {
+    // Every test request comes from 127.0.0.1: only the per-account limit should lock anyone out.
+    IMAGESHARE_LOGIN__MAX_FAILURES_PER_ADDRESS: '100000',
+    IMAGESHARE_LOG_LEVEL: 'warn',
+    ...env,
+  });
+  // Accounts are made as the administrative CLI makes them: its own services over the service's database.
+  const config = loadConfig({
+    env: {},
+    file: '',
+    overrides: { dataDir, ...(schema ? { 'database.url': postgresUrl, 'database.schema': schema } : {}) },
+  });
+  const { db, services } = await openServices(config);
+  return {
+    url: child.url,
+    process: child,
+    services,
+    async createAccount(options = {}) {
+      const password = options.password ?? `pw-${randomBytes(9).toString('base64url')}`;
+      const created = await services.accounts.create({ name: options.name ?? uniqueName('user'), password });
+      return { id: created.account.id, name: created.account.name, password, isAdmin: false };
+    },
+    async close() {
+      await child.stop();
+      if (schema) await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db.kysely);
+      await db.close();
+      rmSync(dataDir, { recursive: true, force: true });
+    },
+  };
+}
+
+export async function launchChromium(): Promise<Browser> {
+  return chromium.launch({
+    executablePath: CHROMIUM,
+    args: ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking'],
+  });
+}
+
+export interface ConsoleBrowser {
+  context: BrowserContext;
+  page: Page;
+  /** Every request the page made to anywhere but the service: must stay empty (no CDN, nothing leaves). */
+  outsideRequests: string[];
+}
+
+export async function openConsole(
+  browser: Browser,
+  service: ConsoleService,
+  options: { viewport?: { width: number; height: number }; locale?: string } = {},
+): Promise<ConsoleBrowser> {
+  const context = await browser.newContext({
+    viewport: options.viewport ?? { width: 1280, height: 800 },
+    locale: options.locale ?? 'en-US',
+    baseURL: service.url,
+  });
+  const origin = new URL(service.url).origin;
+  const outsideRequests: string[] = [];
+  await context.route('**/*', (route) => {
+    const url = route.request().url();
+    if (url.startsWith(origin) || url.startsWith('data:') || url.startsWith('blob:')) return route.continue();
+    outsideRequests.push(url);
+    return route.abort();
+  });
+  const page = await context.newPage();
+  page.setDefaultTimeout(15000);
+  await page.goto('/console/');
+  return { context, page, outsideRequests };
+}
+
+export async function logIn(page: Page, login: string, password: string): Promise<void> {
+  await page.getByLabel('Account ID or account name').fill(login);
+  await page.getByLabel('Password', { exact: true }).fill(password);
+  await page.getByRole('button', { name: 'Log in' }).click();
+}
+
+/** Runs axe on what the page shows now; fails on any serious or critical violation, naming them. */
+export async function assertAccessible(page: Page, what: string): Promise<void> {
+  const results = await new AxeBuilder({ page }).analyze();
+  const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
+  assert.deepEqual(
+    bad.map((v) => `${v.id} (${v.impact}): ${v.help} — ${v.nodes.map((n) => n.target.join(' ')).join(', ')}`),
+    [],
+    `accessibility violations on ${what}`,
+  );
+}
+
+export async function screenshot(page: Page, name: string): Promise<string> {
+  mkdirSync(screenshotDir, { recursive: true });
+  const path = join(screenshotDir, `${name}.png`);
+  // Let transitions (dialogs fading in, messages) settle before the picture.
+  await page.waitForTimeout(400);
+  await page.screenshot({ path });
+  return path;
+}
