@@ -76,6 +76,7 @@ export function LoginPage({ notice, loadError, onLoggedIn }: Props) {
               value={password}
               onChange={(v) => setPassword(String(v))}
               autocomplete="current-password"
+              placeholder=""
               size="large"
             />
           </Field>
