@@ -54,11 +54,12 @@ export default function ImagesPage() {
   const [dialog, setDialog] = useState<ImageDialog | null>(null);
 
   // Search as you type, once typing pauses.
+  const { search: appliedSearch, setParams } = p;
   useEffect(() => {
-    if (searchText === p.search) return;
-    const timer = window.setTimeout(() => p.setParams({ q: searchText.trim(), page: undefined }), 300);
+    if (searchText.trim() === appliedSearch) return;
+    const timer = window.setTimeout(() => setParams({ q: searchText.trim(), page: undefined }), 300);
     return () => window.clearTimeout(timer);
-  }, [searchText, p]);
+  }, [searchText, appliedSearch, setParams]);
 
   const images = useImages(
     {
