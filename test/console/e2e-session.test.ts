@@ -46,8 +46,9 @@ forEachDatabase((target) => {
         await page.getByRole('alert').getByText('The account or the password is wrong.').waitFor();
         await assertAccessible(page, 'login with an error');
         for (let i = 0; i < 5; i++) {
+          const answered = page.waitForResponse((res) => res.url().endsWith('/console/api/v1/session'));
           await logIn(page, account.name, `wrong-${i}`);
-          await page.waitForResponse((res) => res.url().endsWith('/console/api/v1/session'));
+          await answered;
         }
         // Even the right password is refused now, and the message says for how long.
         await logIn(page, account.id, account.password);
