@@ -175,7 +175,7 @@ forEachDatabase((target) => {
         const account = await service.createAccount();
         await createActiveImage(
           service.services,
-          { caller: { accountId: account.id, isAdmin: false }, region: 'ap-guangzhou' },
+          { caller: { accountId: account.id, isAdmin: false }, region: 'ap-guangzhou', surface: 'openstack' },
           '中文镜像',
         );
         const zh = await openConsole(browser, service, { locale: 'zh-CN' });
@@ -202,7 +202,7 @@ forEachDatabase((target) => {
         const account = await service.createAccount();
         await createActiveImage(
           service.services,
-          { caller: { accountId: account.id, isAdmin: false }, region: 'ap-guangzhou' },
+          { caller: { accountId: account.id, isAdmin: false }, region: 'ap-guangzhou', surface: 'openstack' },
           'phone-image',
         );
         const phone = await openConsole(browser, service, { viewport: { width: 390, height: 844 } });

@@ -39,6 +39,7 @@ forEachDatabase((target) => {
       const ctx = (account: TestAccount): RequestContext => ({
         caller: { accountId: account.id, isAdmin: false },
         region: REGION,
+        surface: 'openstack',
       });
       const row = (page: Page, text: string) => page.getByRole('row').filter({ hasText: text });
 
@@ -70,7 +71,7 @@ forEachDatabase((target) => {
         const accounts: TestAccount[] = [];
         for (let i = 0; i < 51; i++) accounts.push(await service.createAccount());
         let dialog = await openShareDialog(page, name);
-        await dialog.getByLabel('Account IDs').fill(
+        await dialog.getByRole('textbox', { name: 'Account IDs' }).fill(
           accounts
             .slice(0, 50)
             .map((a) => a.id)
@@ -87,7 +88,7 @@ forEachDatabase((target) => {
         await dialog.getByRole('button', { name: 'Done' }).click();
 
         dialog = await openShareDialog(page, name);
-        await dialog.getByLabel('Account IDs').fill(accounts[50]!.id);
+        await dialog.getByRole('textbox', { name: 'Account IDs' }).fill(accounts[50]!.id);
         const checked = dialog.getByRole('list', { name: 'Account IDs checked' });
         await checked.getByText('No place left: an image can be shared with at most 50 accounts').waitFor();
         await dialog.getByText('0 of 50 left').waitFor();
@@ -103,13 +104,13 @@ forEachDatabase((target) => {
         const name = `refusals-${randomBytes(2).toString('hex')}`;
         const id = await createActiveImage(service.services, ctx(owner), name);
         const dialog = await openShareDialog(page, name);
-        await dialog.getByLabel('Account IDs').fill(owner.id);
+        await dialog.getByRole('textbox', { name: 'Account IDs' }).fill(owner.id);
         await dialog
           .getByRole('list', { name: 'Account IDs checked' })
           .getByText('This is your own account')
           .waitFor();
         assert.equal(await dialog.getByRole('button', { name: 'Share', exact: true }).isDisabled(), true);
-        await dialog.getByLabel('Account IDs').fill('123456789012');
+        await dialog.getByRole('textbox', { name: 'Account IDs' }).fill('123456789012');
         await dialog.getByRole('button', { name: 'Share', exact: true }).click();
         const results = dialog.getByRole('list', { name: 'Sharing results' });
         await results.getByText('No account has this ID.').waitFor();
@@ -184,7 +185,7 @@ forEachDatabase((target) => {
         const id = await createActiveImage(service.services, ctx(owner), name);
         await page.getByRole('link', { name: 'Images' }).click();
         const dialog = await openShareDialog(page, name);
-        await dialog.getByLabel('Account IDs').fill(receiver.id);
+        await dialog.getByRole('textbox', { name: 'Account IDs' }).fill(receiver.id);
         await dialog.getByRole('button', { name: 'Share', exact: true }).click();
         await dialog
           .getByRole('list', { name: 'Sharing results' })

@@ -1,7 +1,7 @@
 // The frame around every page once logged in: navigation, the account menu (upper right, as in the seed's
 // directions: the account name leads to Account information), language and logout.
 import { lazy, Suspense, type MouseEvent, type ReactNode } from 'react';
-import { Button } from 'tdesign-react';
+import { Button } from '../components/Button';
 import { HistoryIcon, ImageIcon, LogoutIcon, ServerIcon, UserCircleIcon } from 'tdesign-icons-react';
 import { LanguageSwitch } from '../components/LanguageSwitch';
 import { useI18n, type MessageKey } from '../i18n';

@@ -1,5 +1,6 @@
 // An ID shown in a monospace font with a copy button: IDs are what people send each other to share images.
-import { Button, MessagePlugin } from 'tdesign-react';
+import { MessagePlugin } from 'tdesign-react';
+import { Button } from './Button';
 import { CopyIcon } from 'tdesign-icons-react';
 import { useI18n } from '../i18n';
 
@@ -31,7 +32,7 @@ export function CopyableId({ id, label, large }: { id: string; label?: string; l
       <code className="id">{id}</code>
       <Button
         variant="text"
-        shape="square"
+        shape={large ? 'rectangle' : 'square'}
         size={large ? 'medium' : 'small'}
         icon={<CopyIcon />}
         aria-label={label ?? t('common.copyId', { id })}

@@ -1,4 +1,4 @@
-import { Button } from 'tdesign-react';
+import { Button } from './Button';
 import { TranslateIcon } from 'tdesign-icons-react';
 import { useI18n } from '../i18n';
 

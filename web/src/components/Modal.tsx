@@ -3,6 +3,19 @@
 import { useEffect, useId, useRef, type ReactNode } from 'react';
 import { Dialog } from 'tdesign-react';
 
+// While a dialog is open the page behind it is inert: no focus, no clicks, hidden from assistive technology
+// (the dialog itself is portalled outside #root). Counted, as one dialog may open another.
+let openDialogs = 0;
+function makeBackgroundInert(): () => void {
+  const root = document.getElementById('root');
+  openDialogs += 1;
+  root?.setAttribute('inert', '');
+  return () => {
+    openDialogs -= 1;
+    if (openDialogs === 0) root?.removeAttribute('inert');
+  };
+}
+
 export function Modal({
   visible,
   title,
@@ -26,6 +39,7 @@ export function Modal({
   useEffect(() => {
     if (!visible) return;
     opener.current = document.activeElement;
+    const release = makeBackgroundInert();
     // The dialog mounts in a portal on the next frame.
     const timer = window.setTimeout(() => {
       const ctx = document.querySelector(`.${marker}`);
@@ -43,6 +57,7 @@ export function Modal({
     }, 50);
     return () => {
       window.clearTimeout(timer);
+      release();
       if (opener.current instanceof HTMLElement && document.contains(opener.current)) opener.current.focus();
     };
   }, [visible, marker, titleId]);

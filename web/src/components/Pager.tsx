@@ -1,5 +1,6 @@
 // Server-side paging: previous / next buttons, the position in words and the page size.
-import { Button, Select } from 'tdesign-react';
+import { Select } from 'tdesign-react';
+import { Button } from './Button';
 import { ChevronLeftIcon, ChevronRightIcon } from 'tdesign-icons-react';
 import { useI18n } from '../i18n';
 

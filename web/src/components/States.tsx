@@ -1,6 +1,7 @@
 // Loading, empty and error states, the same on every page.
 import type { ReactNode } from 'react';
-import { Button, Loading } from 'tdesign-react';
+import { Loading } from 'tdesign-react';
+import { Button } from './Button';
 import { ErrorCircleIcon } from 'tdesign-icons-react';
 import { errorMessage } from '../api/errors';
 import { useI18n } from '../i18n';

@@ -1,7 +1,8 @@
 // Account information: the account ID up front with a copy button (what the receiver sends to the owner, per the
 // seed), the name, API keys (SecretKey shown once), and the password change.
 import { useState, type FormEvent } from 'react';
-import { Alert, Button, Input, MessagePlugin, Table, Tag, type PrimaryTableCol } from 'tdesign-react';
+import { Alert, Input, MessagePlugin, Table, Tag, type PrimaryTableCol } from 'tdesign-react';
+import { Button } from '../components/Button';
 import { AddIcon } from 'tdesign-icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError } from '../api/client';

@@ -1,6 +1,7 @@
 // History: every share, cancel, accept / reject, delete and launch that touched my images or images shared with
 // me, newest first, who did it and through which way in.
-import { Button, Table, Tag, type PrimaryTableCol } from 'tdesign-react';
+import { Table, Tag, type PrimaryTableCol } from 'tdesign-react';
+import { Button } from '../components/Button';
 import { RefreshIcon } from 'tdesign-icons-react';
 import { useHistory } from '../api/queries';
 import type { HistoryAction, HistoryEntry, Surface } from '../api/types';

@@ -1,6 +1,7 @@
 // Instances: list (server-side pages), create from my own or a shared image, terminate.
 import { useState } from 'react';
-import { Button, MessagePlugin, Select, Table, Tag, type PrimaryTableCol } from 'tdesign-react';
+import { MessagePlugin, Select, Table, Tag, type PrimaryTableCol } from 'tdesign-react';
+import { Button } from '../components/Button';
 import { AddIcon, RefreshIcon } from 'tdesign-icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '../api/client';

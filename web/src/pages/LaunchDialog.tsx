@@ -1,6 +1,7 @@
 // Create an instance from one of my images, a shared image or a public image.
 import { useState } from 'react';
-import { Button, Input, MessagePlugin, Select } from 'tdesign-react';
+import { Input, MessagePlugin, Select } from 'tdesign-react';
+import { Button } from '../components/Button';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '../api/client';
 import { errorMessage } from '../api/errors';

@@ -1,6 +1,7 @@
 // Log in with the account ID (what the seed's users know) or the account name, and the password.
 import { useState, type FormEvent } from 'react';
-import { Alert, Button, Input } from 'tdesign-react';
+import { Alert, Input } from 'tdesign-react';
+import { Button } from '../components/Button';
 import { api, ApiError } from '../api/client';
 import { errorMessage } from '../api/errors';
 import type { SessionInfo } from '../api/types';

@@ -1,6 +1,6 @@
 // What can be done to an image, by tab: the owner's full set on custom images; on shared images the receiver's
 // only ones (accept / reject, create instance, leave): no rename, delete or share is offered there.
-import { Button } from 'tdesign-react';
+import { Button } from '../../components/Button';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { MessagePlugin } from 'tdesign-react';
 import { api } from '../../api/client';

@@ -1,7 +1,8 @@
 // Images: the region switcher and the three tabs of the seed's console (Custom / Shared / Public images),
 // each a server-side paged, sorted and searchable table.
 import { useEffect, useState } from 'react';
-import { Button, Input, Select, Table, type PrimaryTableCol } from 'tdesign-react';
+import { Input, Select, Table, type PrimaryTableCol } from 'tdesign-react';
+import { Button } from '../../components/Button';
 import { RefreshIcon, SearchIcon, UploadIcon } from 'tdesign-icons-react';
 import { useImages, useRegions } from '../../api/queries';
 import type { ImageKind, ImageView, SortField, SortOrder } from '../../api/types';
@@ -84,7 +85,6 @@ export default function ImagesPage() {
       {
         colKey: 'name',
         title: sortTitle('name', t('images.col.name')),
-        width: 200,
         cell: ({ row }) => (
           <div className="name-cell">
             <span className="image-name">{row.name || t('images.unnamed')}</span>
@@ -95,7 +95,6 @@ export default function ImagesPage() {
       {
         colKey: 'id',
         title: t('images.col.id'),
-        width: 200,
         cell: ({ row }) => <CopyableId id={row.id} label={t('images.copyImageId', { name: row.name })} />,
       },
     ];
@@ -104,7 +103,6 @@ export default function ImagesPage() {
         {
           colKey: 'ownerId',
           title: t('images.col.owner'),
-          width: 170,
           cell: ({ row }) => (
             <CopyableId id={row.ownerId} label={t('images.copyOwnerId', { id: row.ownerId })} />
           ),
@@ -112,7 +110,6 @@ export default function ImagesPage() {
         {
           colKey: 'shareStatus',
           title: t('images.col.shareStatus'),
-          width: 110,
           cell: ({ row }) => <ShareStatusTag status={row.shareStatus} />,
         },
       );
@@ -121,25 +118,21 @@ export default function ImagesPage() {
       {
         colKey: 'status',
         title: sortTitle('status', t('images.col.status')),
-        width: 110,
         cell: ({ row }) => <ImageStatusTag status={row.status} />,
       },
       {
         colKey: 'size',
         title: sortTitle('size', t('images.col.size')),
-        width: 100,
         cell: ({ row }) => formatBytes(row.size),
       },
       {
         colKey: 'diskFormat',
         title: t('images.col.format'),
-        width: 90,
         cell: ({ row }) => row.diskFormat ?? '—',
       },
       {
         colKey: 'createdAt',
         title: sortTitle('createdAt', t('images.col.created')),
-        width: 160,
         cell: ({ row }) => formatTime(row.createdAt, locale),
       },
     );
@@ -147,7 +140,6 @@ export default function ImagesPage() {
       cols.push({
         colKey: 'shareCount',
         title: t('images.col.sharedWith'),
-        width: 120,
         cell: ({ row }) =>
           row.shareCount ? (
             <Button variant="text" theme="primary" onClick={() => setDialog({ type: 'sharing', image: row })}>
@@ -161,8 +153,7 @@ export default function ImagesPage() {
     cols.push({
       colKey: 'actions',
       title: t('common.actions'),
-      width: p.kind === 'custom' ? 260 : 220,
-      fixed: 'right',
+      width: p.kind === 'custom' ? 230 : 200,
       cell: ({ row }) => <ImageActions image={row} kind={p.kind} onOpen={setDialog} />,
     });
     return cols;
@@ -235,7 +226,7 @@ export default function ImagesPage() {
               rowKey="id"
               data={images.data.items}
               columns={columns}
-              tableLayout="fixed"
+              tableLayout="auto"
               hover
               empty={
                 <EmptyState title={t(p.search ? 'images.noMatch' : `images.empty.${p.kind}`)}>

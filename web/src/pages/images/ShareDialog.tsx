@@ -1,7 +1,8 @@
 // The seed's "Share Image" window: account IDs typed or pasted, checked as they are typed, the places left on
 // the image, and after sharing the result for each account in words.
 import { useMemo, useState } from 'react';
-import { Alert, Button, Tag, Textarea } from 'tdesign-react';
+import { Alert, Tag, Textarea } from 'tdesign-react';
+import { Button } from '../../components/Button';
 import { CheckCircleIcon, ErrorCircleIcon } from 'tdesign-icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../api/client';

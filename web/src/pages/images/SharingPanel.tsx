@@ -1,7 +1,8 @@
 // The image's sharing panel: every account it is shared with, the share's status, when it was shared, how many
 // instances that account launched from it; cancel sharing per account or for all.
 import { useState } from 'react';
-import { Button, MessagePlugin, Table, type PrimaryTableCol } from 'tdesign-react';
+import { MessagePlugin, Table, type PrimaryTableCol } from 'tdesign-react';
+import { Button } from '../../components/Button';
 import { ShareIcon } from 'tdesign-icons-react';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../api/client';

@@ -1,7 +1,8 @@
 // Copy to region, rename / edit description, delete (refused while shared: the owner is sent to the sharing
 // panel), and leave a share (receiver).
 import { useState } from 'react';
-import { Alert, Button, Input, MessagePlugin, Select, Textarea } from 'tdesign-react';
+import { Alert, Input, MessagePlugin, Select, Textarea } from 'tdesign-react';
+import { Button } from '../../components/Button';
 import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api, ApiError } from '../../api/client';
 import { errorMessage } from '../../api/errors';

@@ -1,7 +1,8 @@
 // Upload an image from a local file: the image is created, then the File is streamed with XHR (never read into
 // memory here), with a progress bar, speed, time left and cancel; the checksums are shown at the end.
 import { useEffect, useRef, useState } from 'react';
-import { Alert, Button, Input, Progress, Select, Textarea } from 'tdesign-react';
+import { Alert, Input, Progress, Select, Textarea } from 'tdesign-react';
+import { Button } from '../../components/Button';
 import { useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, uploadImageFile, type UploadHandle } from '../../api/client';
 import { errorMessage } from '../../api/errors';
