@@ -129,6 +129,7 @@ forEachDatabase((target) => {
         await page.getByText('You have no API keys.').waitFor();
         await page.getByRole('button', { name: 'Create API key' }).click();
         const dialog = page.getByRole('dialog', { name: 'API key created' });
+        await dialog.locator('code').nth(1).waitFor();
         const [secretId] = (await dialog.locator('code').allInnerTexts()) as [string];
         await dialog.getByRole('button', { name: 'I have saved it' }).click();
         const keyRow = page.getByRole('row').filter({ hasText: secretId });
@@ -219,6 +220,7 @@ forEachDatabase((target) => {
           await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link }).click();
           await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
           await page.waitForLoadState('networkidle');
+          if (shots) await screenshot(page, `phone-${link.toLowerCase().replace(/ /g, '-')}`);
           const overflow = await page.evaluate(
             () => document.documentElement.scrollWidth - window.innerWidth,
           );

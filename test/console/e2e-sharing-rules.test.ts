@@ -141,6 +141,7 @@ forEachDatabase((target) => {
         await page.getByRole('button', { name: 'Create API key' }).click();
         const keyDialog = page.getByRole('dialog', { name: 'API key created' });
         await keyDialog.getByText('it will not be shown again').waitFor();
+        await keyDialog.locator('code').nth(1).waitFor();
         const codes = await keyDialog.locator('code').allInnerTexts();
         const [secretId, secretKey] = codes as [string, string];
         if (shots) await screenshot(page, 'api-key-created');

@@ -133,6 +133,8 @@ export async function logIn(page: Page, login: string, password: string): Promis
 
 /** Runs axe on what the page shows now; fails on any serious or critical violation, naming them. */
 export async function assertAccessible(page: Page, what: string): Promise<void> {
+  // Colours are judged once the library's transitions (hover, focus, fade-in) have ended.
+  await page.waitForTimeout(400);
   const results = await new AxeBuilder({ page }).analyze();
   const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   assert.deepEqual(

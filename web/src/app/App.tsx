@@ -53,7 +53,28 @@ export function FullPageLoading() {
   );
 }
 
+/** Back to the login page: the session query (observed by the gate) becomes empty, every other cached answer goes. */
+function forgetAccountData(client: QueryClient): void {
+  client.setQueryData(['session'], null);
+  client.removeQueries({ predicate: (query) => query.queryKey[0] !== 'session' });
+}
+
+/** The library's tables scroll sideways in a <div>; keyboards can scroll it only when it takes focus. */
+function useFocusableScrollRegions(): void {
+  useEffect(() => {
+    const mark = () => {
+      for (const el of document.querySelectorAll('.t-table__content:not([tabindex])'))
+        el.setAttribute('tabindex', '0');
+    };
+    mark();
+    const observer = new MutationObserver(mark);
+    observer.observe(document.body, { childList: true, subtree: true });
+    return () => observer.disconnect();
+  }, []);
+}
+
 function SessionGate() {
+  useFocusableScrollRegions();
   const client = useQueryClient();
   const [notice, setNotice] = useState<'login.passwordChanged' | 'login.sessionEnded' | null>(null);
   const session = useQuery({
@@ -68,8 +89,7 @@ function SessionGate() {
     (noticeKey: 'login.passwordChanged' | 'login.sessionEnded') => {
       setCsrfToken('');
       setNotice(noticeKey);
-      client.clear();
-      client.setQueryData(['session'], null);
+      forgetAccountData(client);
     },
     [client],
   );
@@ -94,8 +114,7 @@ function SessionGate() {
               } finally {
                 setCsrfToken('');
                 setNotice(null);
-                client.clear();
-                client.setQueryData(['session'], null);
+                forgetAccountData(client);
               }
             },
             endSession,

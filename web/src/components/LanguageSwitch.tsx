@@ -14,7 +14,7 @@ export function LanguageSwitch() {
       title={t('language.switchTo')}
       onClick={() => setLocale(next)}
     >
-      {next === 'zh-CN' ? '简体中文' : 'English'}
+      <span className="lang-label">{next === 'zh-CN' ? '简体中文' : 'English'}</span>
     </Button>
   );
 }
