@@ -168,7 +168,8 @@ forEachDatabase((target) => {
         await logIn(page, account.id, account.password);
         await page.getByRole('alert').getByText('The account or the password is wrong.').waitFor();
         await logIn(page, account.id, 'brand-new-pw');
-        await page.getByRole('heading', { name: 'Images' }).waitFor();
+        // Back where the user was.
+        await page.getByRole('heading', { name: 'Account information', level: 1 }).waitFor();
         await context.close();
       });
 
