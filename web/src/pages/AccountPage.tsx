@@ -164,7 +164,7 @@ function ApiKeysSection() {
           rowKey="secretId"
           data={apiKeys.data.apiKeys}
           columns={columns}
-          tableLayout="fixed"
+          tableLayout="auto"
           empty={<EmptyState title={t('keys.empty')} />}
         />
       )}

@@ -102,7 +102,7 @@ export default function HistoryPage() {
               rowKey="id"
               data={history.data.items}
               columns={columns}
-              tableLayout="fixed"
+              tableLayout="auto"
               empty={<EmptyState title={t('history.empty')} />}
             />
             <Pager

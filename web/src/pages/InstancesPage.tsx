@@ -134,7 +134,7 @@ export default function InstancesPage() {
               rowKey="id"
               data={instances.data.items}
               columns={columns}
-              tableLayout="fixed"
+              tableLayout="auto"
               empty={
                 <EmptyState title={t('instances.empty')}>
                   <Button theme="primary" variant="outline" onClick={() => setLaunching(true)}>

@@ -148,7 +148,7 @@ export function SharingPanel({
           rowKey="accountId"
           data={data.shares}
           columns={columns}
-          tableLayout="fixed"
+          tableLayout="auto"
           empty={<EmptyState title={t('sharing.empty')} />}
         />
       ) : null}
