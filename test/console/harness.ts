@@ -56,12 +56,17 @@ export async function startConsoleService(
   const schema = target.dialect === 'postgres' ? freshSchemaName() : undefined;
   const args = ['--data-dir', dataDir];
   if (schema) args.push('--database-url', postgresUrl, '--database-schema', schema);
-  const child = await spawnServer(args, {
-    // Every test request comes from 127.0.0.1: only the per-account limit should lock anyone out.
-    IMAGESHARE_LOGIN__MAX_FAILURES_PER_ADDRESS: '100000',
-    IMAGESHARE_LOG_LEVEL: 'warn',
-    ...env,
-  });
+  const child = await spawnServer(
+    args,
+    {
+      // Every test request comes from 127.0.0.1: only the per-account limit should lock anyone out.
+      IMAGESHARE_LOGIN__MAX_FAILURES_PER_ADDRESS: '100000',
+      IMAGESHARE_LOG_LEVEL: 'warn',
+      ...env,
+    },
+    // Generous: on a busy two-core machine several suites start servers and browsers at once.
+    120000,
+  );
   // Accounts are made as the administrative CLI makes them: its own services over the service's database.
   const config = loadConfig({
     env: {},
