@@ -119,18 +119,21 @@ forEachDatabase((target) => {
         // The service refuses oneself too (a hand-made call with the page's own session and CSRF token).
         const outcome = await page.evaluate(
           async ({ imageId, self }) => {
-            const session = await (await fetch('/console/api/v1/session')).json();
+            const session = (await (await fetch('/console/api/v1/session')).json()) as { csrfToken: string };
             const res = await fetch(`/console/api/v1/images/${imageId}/shares`, {
               method: 'POST',
               headers: { 'content-type': 'application/json', 'x-csrf-token': session.csrfToken },
               body: JSON.stringify({ accountIds: [self] }),
             });
-            return { status: res.status, body: await res.json() };
+            return {
+              status: res.status,
+              body: (await res.json()) as { results: Array<{ outcome: string }> },
+            };
           },
           { imageId: id, self: owner.id },
         );
         assert.equal(outcome.status, 200);
-        assert.equal(outcome.body.results[0].outcome, 'self');
+        assert.equal(outcome.body.results[0]?.outcome, 'self');
       });
 
       it('shares made through the Tencent API and `openstack image add project` show in the console', async () => {

@@ -108,7 +108,7 @@ export default function InstancesPage() {
             <Select
               value={region}
               options={(regions.data?.regions ?? []).map((r) => ({ value: r.id, label: r.id }))}
-              onChange={(v) => setParams({ region: String(v), page: undefined })}
+              onChange={(v) => setParams({ region: v as string, page: undefined })}
               style={{ width: 170 }}
             />
           </label>

@@ -83,7 +83,7 @@ export function LaunchDialog({
         <Field label={t('launch.image')}>
           <Select
             value={imageId}
-            onChange={(v) => setImageId(String(v))}
+            onChange={(v) => setImageId(v as string)}
             options={groups}
             filterable
             loading={custom.isPending || shared.isPending || publicImages.isPending}
@@ -93,7 +93,7 @@ export function LaunchDialog({
         </Field>
       ) : null}
       <Field label={t('launch.name')}>
-        <Input value={name} onChange={(v) => setName(String(v))} maxlength={60} />
+        <Input value={name} onChange={(v) => setName(v)} maxlength={60} />
       </Field>
       {launch.isError ? (
         <div role="alert" className="form-error">

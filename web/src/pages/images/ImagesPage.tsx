@@ -173,7 +173,7 @@ export default function ImagesPage() {
               value={p.region}
               options={regionOptions}
               loading={regions.isPending}
-              onChange={(value) => p.setParams({ region: String(value), page: undefined })}
+              onChange={(value) => p.setParams({ region: value as string, page: undefined })}
               style={{ width: 170 }}
             />
           </label>
@@ -202,7 +202,7 @@ export default function ImagesPage() {
             <span className="sr-only">{t('images.search')}</span>
             <Input
               value={searchText}
-              onChange={(v) => setSearchText(String(v))}
+              onChange={(v) => setSearchText(v)}
               placeholder={t('images.search')}
               prefixIcon={<SearchIcon />}
               clearable

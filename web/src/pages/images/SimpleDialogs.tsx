@@ -70,13 +70,13 @@ export function CopyDialog({ image, onClose }: { image: ImageView; onClose(): vo
       <Field label={t('copy.target')}>
         <Select
           value={target}
-          onChange={(v) => setTarget(String(v))}
+          onChange={(v) => setTarget(v as string)}
           options={others.map((r) => ({ value: r.id, label: r.id }))}
           placeholder={t('copy.targetPlaceholder')}
         />
       </Field>
       <Field label={t('images.col.name')}>
-        <Input value={name} onChange={(v) => setName(String(v))} maxlength={255} />
+        <Input value={name} onChange={(v) => setName(v)} maxlength={255} />
       </Field>
       {copy.isError ? (
         <div role="alert" className="form-error">
@@ -119,12 +119,12 @@ export function EditDialog({ image, onClose }: { image: ImageView; onClose(): vo
       }
     >
       <Field label={t('images.col.name')}>
-        <Input value={name} onChange={(v) => setName(String(v))} maxlength={255} />
+        <Input value={name} onChange={(v) => setName(v)} maxlength={255} />
       </Field>
       <Field label={t('edit.description')}>
         <Textarea
           value={description}
-          onChange={(v) => setDescription(String(v))}
+          onChange={(v) => setDescription(v)}
           maxlength={1024}
           autosize={{ minRows: 3 }}
         />

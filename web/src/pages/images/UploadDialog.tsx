@@ -150,23 +150,23 @@ export function UploadDialog({ region, onClose }: { region: string; onClose(): v
             ) : null}
           </div>
           <Field label={t('images.col.name')}>
-            <Input value={name} onChange={(v) => setName(String(v))} maxlength={255} />
+            <Input value={name} onChange={(v) => setName(v)} maxlength={255} />
           </Field>
           <Field label={t('edit.description')}>
-            <Textarea value={description} onChange={(v) => setDescription(String(v))} maxlength={1024} />
+            <Textarea value={description} onChange={(v) => setDescription(v)} maxlength={1024} />
           </Field>
           <div className="field-row">
             <Field label={t('upload.diskFormat')}>
               <Select
                 value={diskFormat}
-                onChange={(v) => setDiskFormat(String(v))}
+                onChange={(v) => setDiskFormat(v as string)}
                 options={DISK_FORMATS.map((f) => ({ value: f, label: f }))}
               />
             </Field>
             <Field label={t('upload.containerFormat')}>
               <Select
                 value={containerFormat}
-                onChange={(v) => setContainerFormat(String(v))}
+                onChange={(v) => setContainerFormat(v as string)}
                 options={CONTAINER_FORMATS.map((f) => ({ value: f, label: f }))}
               />
             </Field>
