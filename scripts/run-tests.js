@@ -22,9 +22,11 @@ const files = ['src', 'test']
   .filter((f) => filters.length === 0 || filters.some((x) => f.includes(x)))
   .sort();
 const concurrency = process.env.TEST_CONCURRENCY ?? '2';
+// A test that hangs fails after 15 minutes instead of holding the whole run (and CI) until its limit.
+const timeout = process.env.TEST_TIMEOUT_MS ?? '900000';
 const result = spawnSync(
   process.execPath,
-  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, '--test-reporter=spec', ...files],
+  ['--import', 'tsx', '--test', `--test-concurrency=${concurrency}`, `--test-timeout=${timeout}`, '--test-reporter=spec', ...files],
   { stdio: 'inherit' },
 );
 process.exit(result.status ?? 1);
