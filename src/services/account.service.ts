@@ -3,9 +3,10 @@
 import { fail } from '../domain/errors.js';
 import { isAccountId, newAccountId, nowIso } from '../domain/ids.js';
 import type { Account } from '../domain/types.js';
-import type { AccountRecord, AccountRepository } from '../repositories/db/account.repository.js';
+import type { AccountRepository } from '../repositories/db/account.repository.js';
 import type { TokenRepository } from '../repositories/db/token.repository.js';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, generatePassword, hashPassword } from './passwords.js';
+import { publicAccount } from './public-account.js';
 
 export const MAX_ACCOUNT_NAME_LENGTH = 64;
 // Letters, digits and . _ @ -; starts with a letter or digit; not all digits (that would read as an ID).
@@ -47,11 +48,6 @@ export function validatePassword(password: string): void {
   if (password.length > MAX_PASSWORD_LENGTH) {
     throw fail('InvalidInput', `password must be at most ${MAX_PASSWORD_LENGTH} characters`);
   }
-}
-
-function publicAccount(record: AccountRecord): Account {
-  const { passwordHash: _omit, ...account } = record;
-  return account;
 }
 
 export class AccountService {

@@ -10,6 +10,7 @@ import type { AccountRecord, AccountRepository } from '../repositories/db/accoun
 import type { LoginFailureRepository } from '../repositories/db/login-failure.repository.js';
 import type { TokenRepository } from '../repositories/db/token.repository.js';
 import { MAX_PASSWORD_LENGTH, dummyPasswordHash, verifyPassword } from './passwords.js';
+import { publicAccount } from './public-account.js';
 
 /** Longest token string we even look at (ours are 43 characters). */
 const MAX_TOKEN_LENGTH = 512;
@@ -65,11 +66,6 @@ export function hashToken(token: string): string {
 
 function unauthenticated(): Error {
   return fail('Unauthenticated', 'The request you have made requires authentication.');
-}
-
-function publicAccount(record: AccountRecord): Account {
-  const { passwordHash: _omit, ...account } = record;
-  return account;
 }
 
 export class AuthService {

@@ -11,6 +11,7 @@ import type { AccountRepository } from '../repositories/db/account.repository.js
 import type { SessionRepository } from '../repositories/db/session.repository.js';
 import type { AccountService } from './account.service.js';
 import { hashToken, type AuthService } from './auth.service.js';
+import { publicAccount } from './public-account.js';
 
 /** Longest session token we even look at (ours are 43 characters). */
 const MAX_SESSION_TOKEN_LENGTH = 128;
@@ -33,11 +34,6 @@ export function csrfTokenFor(sessionToken: string): string {
 
 function unauthenticated(): Error {
   return fail('Unauthenticated', 'Log in to continue.');
-}
-
-function publicAccount(record: Account & { passwordHash?: string }): Account {
-  const { passwordHash: _omit, ...account } = record;
-  return account;
 }
 
 export class SessionService {
