@@ -4,7 +4,16 @@
 // of the loader would fail here.
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, symlinkSync } from 'node:fs';
+import {
+  cpSync,
+  mkdirSync,
+  mkdtempSync,
+  readdirSync,
+  readFileSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
@@ -32,6 +41,9 @@ describe('production build', () => {
     );
     cpSync(join(repoRoot, 'bin'), join(root, 'bin'), { recursive: true });
     cpSync(join(repoRoot, 'package.json'), join(root, 'package.json'));
+    // A built console beside the package: the compiled server must find it (it once looked under dist/).
+    mkdirSync(join(root, 'web', 'dist'), { recursive: true });
+    writeFileSync(join(root, 'web', 'dist', 'index.html'), '<!doctype html><title>console</title>');
     mkdirSync(join(root, 'node_modules'));
     for (const name of readdirSync(join(repoRoot, 'node_modules'))) {
       if (devOnly.has(name)) continue;
@@ -58,6 +70,11 @@ describe('production build', () => {
     try {
       assert.equal((await httpRequest(server.url, 'GET', '/healthz')).status, 200);
       assert.equal((await httpRequest(server.url, 'GET', '/readyz')).status, 200);
+      assert.equal(
+        (await httpRequest(server.url, 'GET', '/console/')).status,
+        200,
+        'the built console is served',
+      );
       const line = server.stdout.find((l) => l.startsWith('admin account:')) ?? '';
       const match = /id=(\d+) name=admin password-file=(\S+)/.exec(line);
       assert.ok(match, server.stdout.join('\n'));

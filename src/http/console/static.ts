@@ -2,7 +2,7 @@
 // cached, and index.html for any other /console/* path (the single-page app routes in the browser). Without
 // a build (a server-only checkout) /console/ says so with a 503 page instead of a bare 404.
 import { existsSync } from 'node:fs';
-import { join, resolve } from 'node:path';
+import { dirname, join, resolve } from 'node:path';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import fastifyStatic from '@fastify/static';
 import type { Config } from '../../config.js';
@@ -11,9 +11,15 @@ import { sendConsoleError } from './errors.js';
 const IMMUTABLE = 'public, max-age=31536000, immutable';
 const NO_CACHE = 'no-cache';
 
-/** web/dist beside src/ (or dist/ when compiled): both are three levels above this file. */
+/**
+ * web/dist in the package: the folder holding package.json above this file. The sources sit three levels
+ * below it (src/http/console) and the compiled server four (dist/server/http/console), so walk up to it.
+ */
 export function consoleDistDir(config: Config): string {
-  return config.console.staticDir || resolve(import.meta.dirname, '..', '..', '..', 'web', 'dist');
+  if (config.console.staticDir) return config.console.staticDir;
+  let dir = import.meta.dirname;
+  while (!existsSync(join(dir, 'package.json')) && dirname(dir) !== dir) dir = dirname(dir);
+  return resolve(dir, 'web', 'dist');
 }
 
 const NOT_BUILT_PAGE = `<!doctype html>
