@@ -15,6 +15,7 @@ const allActions: ImageAction[] = [
   'launch',
   'copy',
   'update',
+  'tag',
   'rename',
   'upload',
   'delete',
@@ -88,8 +89,14 @@ describe('authorize', () => {
   it('a receiver renaming is told the image was shared with it; other changes are "not yours", marked as a receiver', () => {
     const f = facts(caller, 'shared', 'accepted');
     assert.match(refusedWith('rename', f, 'SharedImageModifyUnsupported').message, /shared with you/);
-    for (const action of ['update', 'upload', 'delete', 'deactivate', 'manageMembers'] as const) {
-      assert.equal(refusedWith(action, f, 'NotImageOwner').details.relation, 'member');
+    for (const action of ['update', 'tag', 'upload', 'delete', 'deactivate', 'manageMembers'] as const) {
+      const refused = refusedWith(action, f, 'NotImageOwner');
+      assert.equal(refused.details.relation, 'member');
+      // What was refused and why, in the one wording every surface renders.
+      assert.match(
+        refused.message,
+        /^You do not own this image: image img-abcdefgh is shared with you, and only its owner may \S/,
+      );
     }
   });
 

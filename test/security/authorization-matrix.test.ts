@@ -283,6 +283,20 @@ const UNAUTHENTICATED_OUTCOME: Record<Surface, RegExp> = {
   tencent: /^AuthFailure\./,
   legacy: /^(AuthFailure\.|MissingParameter$)/,
 };
+/**
+ * Refusals that mean "only the owner may": to a receiver, each says so in the domain's one wording, whatever
+ * the surface (issue 11, consistent refusals).
+ */
+const OWNER_ONLY_REFUSALS = new Set([
+  '403',
+  NOT_OWNER,
+  'UnsupportedOperation.SharedImageModifyUnsupported',
+  'InvalidParameterValue.InvalidImageIdIsShared',
+  'NotImageOwner',
+  'SharedImageModifyUnsupported',
+]);
+const SHARED_WITH_YOU =
+  /You do not own this image: image img-[a-z0-9]{8} is shared with you, and only its owner may [a-z]/;
 /** The console's statuses of the codes its rows expect, for HEAD (which has no body to carry the code). */
 const CONSOLE_STATUS: Record<string, string> = { ok: 'ok', ImageNotFound: '404', NotImageOwner: '403' };
 const NOT_FOUND = 'InvalidImageId.NotFound';
@@ -576,7 +590,7 @@ function serverRoutes(t: TestServer): Set<string> {
     if (!m) continue;
     const depth = (m[1] as string).length / 4;
     stack[depth] = `${depth > 1 ? (stack[depth - 1] ?? '') : ''}${m[2] as string}`;
-    for (const method of (m[3] as string).split(', ')) found.add(`${method} ${stack[depth] as string}`);
+    for (const method of (m[3] as string).split(', ')) found.add(`${method} ${stack[depth]}`);
   }
   return found;
 }
@@ -749,6 +763,12 @@ forEachDatabase((target) => {
           if (answer.outcome !== expected) {
             failures.push(
               `${label}: expected ${expected}, got ${answer.outcome} (${answer.status} ${answer.body.slice(0, 200)})`,
+            );
+          }
+          const saysWhy = answer.body === '' || SHARED_WITH_YOU.test(answer.body);
+          if (seeing === 'receiver' && OWNER_ONLY_REFUSALS.has(answer.outcome) && !saysWhy) {
+            failures.push(
+              `${label}: the refusal does not say the image is shared: ${answer.body.slice(0, 200)}`,
             );
           }
           continue;
