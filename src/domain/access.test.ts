@@ -106,10 +106,12 @@ describe('authorize', () => {
       const rename = refusedWith('rename', f, 'NotImageOwner');
       assert.doesNotMatch(rename.message, /shared/);
       assert.match(rename.message, /only its owner/);
-      assert.equal(rename.details.relation, 'public');
-      assert.equal(refusedWith('delete', f, 'NotImageOwner').details.relation, 'public');
+      // A community image is any account's offer, not the operator's public one: a relation of its own.
+      assert.equal(rename.details.relation, visibility);
+      assert.match(rename.message, /belongs to another account/);
+      assert.equal(refusedWith('delete', f, 'NotImageOwner').details.relation, visibility);
       for (const action of ['read', 'download', 'launch', 'copy'] as const) {
-        assert.equal(authorize(action, f), 'public');
+        assert.equal(authorize(action, f), visibility);
       }
       refusedWith('readMembers', f, 'ImageNotShareable');
     }
