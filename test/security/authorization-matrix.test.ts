@@ -822,6 +822,11 @@ forEachDatabase((target) => {
         assert.deepEqual(failures, []);
       });
     }
+
+    it('no call of the matrix was answered with a 5xx', () => {
+      assert.ok(counts.cases > 1000, `only ${counts.cases} cases ran`);
+      assert.equal(counts.serverErrors, 0);
+    });
   });
 });
 
