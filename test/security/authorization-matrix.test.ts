@@ -58,7 +58,7 @@ const HIDDEN: readonly Who[] = ['removed', 'stranger', 'otherRegion'];
 /** No valid credentials: the surface's authentication refusal. */
 const UNAUTHENTICATED: readonly Who[] = ['anonymous', 'expired', 'disabled'];
 
-type Surface = 'glance' | 'tencent' | 'legacy' | 'console';
+type Surface = 'glance' | 'tencent' | 'tencent-v1' | 'legacy' | 'console';
 
 /** What a call comes down to: 'ok', or the refusal (Glance: the status; others: the error code). */
 type Outcome = string;
@@ -103,6 +103,8 @@ interface Row {
   mutates?: boolean;
   /** The image starts without data (uploads); default active with data. */
   queued?: boolean;
+  /** Tencent API 3.0: the action's parameters (sent as JSON with TC3, or flat with the v1 signature). */
+  params?: (call: Call) => Record<string, unknown>;
   send(t: TestServer, call: Call): Promise<Answer>;
 }
 
@@ -203,6 +205,7 @@ function tencentRow(
     surface: 'tencent',
     route: action,
     ...expect,
+    params,
     async send(t, call) {
       const body = JSON.stringify(params(call));
       const key = call.creds?.key ?? { secretId: `AKID${'0'.repeat(32)}`, secretKey: 'x'.repeat(32) };
@@ -213,6 +216,43 @@ function tencentRow(
         ...(call.creds?.stale ? { timestamp: Math.floor(Date.now() / 1000) - 3600 } : {}),
         ...(call.creds ? {} : { extraHeaders: { authorization: '' } }),
       });
+      return tencentAnswer(res, res.body.Response.Error?.Code ?? 'ok');
+    },
+  };
+}
+
+/** Tencent's flat parameter names for a JSON body: `{ImageIds: ['a']}` -> `{'ImageIds.0': 'a'}`. */
+function flatten(value: unknown, prefix = '', out: Record<string, string> = {}): Record<string, string> {
+  if (Array.isArray(value)) value.forEach((v, i) => flatten(v, `${prefix}.${i}`, out));
+  else if (value !== null && typeof value === 'object') {
+    for (const [k, v] of Object.entries(value)) flatten(v, prefix ? `${prefix}.${k}` : k, out);
+  } else out[prefix] = String(value);
+  return out;
+}
+
+/** The same API 3.0 action through its other way in: a form POST / signed with the Signature parameter. */
+function tencentV1Row(row: Row, params: (call: Call) => Record<string, unknown>): Row {
+  return {
+    ...row,
+    surface: 'tencent-v1',
+    async send(t, call) {
+      const all = { Action: row.route, Version: '2017-03-12', Region: call.region, ...flatten(params(call)) };
+      let res: RawResponse;
+      if (call.creds?.key) {
+        res = await paramsRequest(t.url, call.creds.key, all, {
+          ...(call.creds.stale ? { timestamp: Math.floor(Date.now() / 1000) - 3600 } : {}),
+        });
+      } else {
+        const r = await t.request('POST', '/', {
+          body: new URLSearchParams(all).toString(),
+          headers: { 'content-type': 'application/x-www-form-urlencoded' },
+        });
+        res = {
+          status: r.status,
+          contentType: r.headers.get('content-type'),
+          body: r.body as RawResponse['body'],
+        };
+      }
       return tencentAnswer(res, res.body.Response.Error?.Code ?? 'ok');
     },
   };
@@ -281,6 +321,7 @@ const UNAUTHENTICATED_OUTCOME: Record<Surface, RegExp> = {
   glance: /^401$/,
   console: /^(Unauthenticated|401)$/,
   tencent: /^AuthFailure\./,
+  'tencent-v1': /^(AuthFailure\.|MissingParameter$)/,
   legacy: /^(AuthFailure\.|MissingParameter$)/,
 };
 /**
@@ -527,6 +568,13 @@ const ROWS: Row[] = [
     body: { region: c.region, imageId: c.image, name: 'vm' },
   })),
 ];
+
+// API 3.0 has two ways in, the same actions behind both.
+ROWS.push(
+  ...ROWS.filter((r) => r.surface === 'tencent').map((r) =>
+    tencentV1Row(r, r.params as (call: Call) => Record<string, unknown>),
+  ),
+);
 
 /**
  * Routes that name no image, and why they are not in the matrix (a key ending in `*` covers every path that
@@ -793,7 +841,7 @@ forEachDatabase((target) => {
       return failures;
     }
 
-    for (const surface of ['glance', 'tencent', 'legacy', 'console'] as const) {
+    for (const surface of ['glance', 'tencent', 'tencent-v1', 'legacy', 'console'] as const) {
       it(`${surface}: each relation gets its outcome; who may not see the image cannot tell it exists`, async () => {
         const failures: string[] = [];
         for (const row of ROWS.filter((r) => r.surface === surface)) failures.push(...(await runRow(row)));
