@@ -120,6 +120,27 @@ forEachDatabase((target) => {
       );
     });
 
+    it("a stranger cannot change another account's community image; each API says whose it is", async () => {
+      const words =
+        /You do not own this image: image img-[a-z0-9]{8} belongs to another account, and only its owner may/;
+      const glance = await patchImage(t, strangerToken, communityId, [
+        { op: 'replace', path: '/name', value: 'mine' },
+      ]);
+      assert.equal(glance.status, 403);
+      assert.match((glance.body as { message: string }).message, words);
+      const api3 = await tc3Request(t.url, keys.stranger, {
+        action: 'ModifyImageAttribute',
+        body: JSON.stringify({ ImageId: communityId, ImageName: 'mine' }),
+      });
+      assert.equal(api3.body.Response.Error?.Code, 'UnauthorizedOperation.ImageNotBelongToAccount');
+      assert.match(api3.body.Response.Error?.Message ?? '', words);
+      const viaConsole = await consoleCall(t, strangerSession, 'PATCH', `/images/${communityId}`, {
+        body: { name: 'mine' },
+      });
+      assert.equal(viaConsole.status, 403);
+      assert.match((viaConsole.body as { error: { message: string } }).error.message, words);
+    });
+
     it('Glance keeps community semantics: listed on request, readable and usable by ID by every account', async () => {
       assert.ok(!ids(await getJson(t, strangerToken, '/v2/images')).includes(communityId));
       assert.deepEqual(ids(await getJson(t, strangerToken, '/v2/images?visibility=community')), [
