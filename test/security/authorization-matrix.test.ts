@@ -677,7 +677,11 @@ forEachDatabase((target) => {
       surface: 'openstack',
     });
 
-    /** A shared image of `owner` with a pending, an accepted, a rejected and a removed receiver, tag t1. */
+    /**
+     * A shared image of `owner` with a pending, an accepted, a rejected and a removed receiver, tag t1. The
+     * caller whose login expired is an accepted receiver too: what refuses it is its credentials, not its
+     * relation. (The disabled account cannot be: a disabled account is no share target.)
+     */
     async function fixture(queued = false): Promise<string> {
       const s = t.server.services;
       const owner = ctxOf(accounts.owner);
@@ -690,12 +694,15 @@ forEachDatabase((target) => {
       if (!queued) await s.images.upload(owner, image.id, Readable.from([Buffer.from('matrix data')]));
       await s.images.addTag(owner, image.id, 't1');
       const receivers = [accounts.pending, accounts.accepted, accounts.rejected, accounts.removed];
+      receivers.push(accounts.expired);
       await s.shares.shareWith(
         owner,
         image.id,
         receivers.map((a) => a.id),
       );
-      await s.shares.setMemberStatus(ctxOf(accounts.accepted), image.id, accounts.accepted.id, 'accepted');
+      for (const who of ['accepted', 'expired'] as const) {
+        await s.shares.setMemberStatus(ctxOf(accounts[who]), image.id, accounts[who].id, 'accepted');
+      }
       await s.shares.setMemberStatus(ctxOf(accounts.rejected), image.id, accounts.rejected.id, 'rejected');
       await s.shares.cancelShares(owner, image.id, [accounts.removed.id]);
       return image.id;
@@ -703,7 +710,9 @@ forEachDatabase((target) => {
 
     function callFor(who: Who, image: string): Call {
       const self = accounts[who === 'otherRegion' ? 'owner' : who];
-      const memberOfSelf = SEES[who] === 'receiver' || who === 'stranger' || who === 'removed';
+      const memberOfSelf =
+        SEES[who] === 'receiver' ||
+        (who !== 'owner' && who !== 'admin' && who !== 'otherRegion' && who !== 'anonymous');
       return {
         image,
         member: memberOfSelf ? self.id : accounts.accepted.id,
@@ -745,7 +754,7 @@ forEachDatabase((target) => {
         kysely,
       );
       (creds.expired as Credentials).stale = true;
-      // Disabled after its credentials were issued; it was an accepted receiver of the images below.
+      // Disabled after its credentials were issued.
       await s.accounts.disable(accounts.disabled.id);
     });
 
