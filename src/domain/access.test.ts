@@ -15,6 +15,7 @@ const allActions: ImageAction[] = [
   'launch',
   'copy',
   'update',
+  'tag',
   'rename',
   'upload',
   'delete',
@@ -88,8 +89,14 @@ describe('authorize', () => {
   it('a receiver renaming is told the image was shared with it; other changes are "not yours", marked as a receiver', () => {
     const f = facts(caller, 'shared', 'accepted');
     assert.match(refusedWith('rename', f, 'SharedImageModifyUnsupported').message, /shared with you/);
-    for (const action of ['update', 'upload', 'delete', 'deactivate', 'manageMembers'] as const) {
-      assert.equal(refusedWith(action, f, 'NotImageOwner').details.relation, 'member');
+    for (const action of ['update', 'tag', 'upload', 'delete', 'deactivate', 'manageMembers'] as const) {
+      const refused = refusedWith(action, f, 'NotImageOwner');
+      assert.equal(refused.details.relation, 'member');
+      // What was refused and why, in the one wording every surface renders.
+      assert.match(
+        refused.message,
+        /^You do not own this image: image img-abcdefgh is shared with you, and only its owner may \S/,
+      );
     }
   });
 
@@ -99,10 +106,12 @@ describe('authorize', () => {
       const rename = refusedWith('rename', f, 'NotImageOwner');
       assert.doesNotMatch(rename.message, /shared/);
       assert.match(rename.message, /only its owner/);
-      assert.equal(rename.details.relation, 'public');
-      assert.equal(refusedWith('delete', f, 'NotImageOwner').details.relation, 'public');
+      // A community image is any account's offer, not the operator's public one: a relation of its own.
+      assert.equal(rename.details.relation, visibility);
+      assert.match(rename.message, /belongs to another account/);
+      assert.equal(refusedWith('delete', f, 'NotImageOwner').details.relation, visibility);
       for (const action of ['read', 'download', 'launch', 'copy'] as const) {
-        assert.equal(authorize(action, f), 'public');
+        assert.equal(authorize(action, f), visibility);
       }
       refusedWith('readMembers', f, 'ImageNotShareable');
     }

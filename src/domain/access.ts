@@ -11,8 +11,9 @@ export type ImageAction =
   | 'download' // read its data
   | 'launch' // start an instance from it
   | 'copy' // copy it into an image of one's own (Tencent SyncImages by a receiver)
-  | 'update' // change fields, properties, tags, formats
-  | 'rename' // change name or description (refused to receivers with Tencent's own message)
+  | 'update' // change fields, properties, formats
+  | 'tag' // add or remove a tag
+  | 'rename' // change name or description (refused to receivers with Tencent's own code)
   | 'upload' // put its data
   | 'delete'
   | 'deactivate' // deactivate and reactivate
@@ -59,33 +60,42 @@ export function authorize(action: ImageAction, facts: AccessFacts): Relation {
       // A member sees its own row (the service filters); the public sees no member list.
       if (relation === 'member') return relation;
       throw fail('ImageNotShareable', `Only shared images have members.`);
-    case 'manageMembers':
-      if (relation === 'member') {
-        throw fail(
-          'NotImageOwner',
-          `Not allowed to share image ${id}: only its owner may share it.`,
-          details,
-        );
-      }
-      throw fail('NotImageOwner', `Not allowed to manage members for image ${id}.`, details);
     case 'rename':
+      // A receiver renaming gets Tencent's own code for it; the words are those of every owner-only refusal.
       if (relation === 'member') {
-        throw fail(
-          'SharedImageModifyUnsupported',
-          `Image ${id} was shared with you: its name and description cannot be changed.`,
-          details,
-        );
+        throw fail('SharedImageModifyUnsupported', ownerOnlyMessage(action, id, relation), details);
       }
-      // Not shared with the caller (a public or community image): it is told whose image it is, not "shared".
-      throw fail(
-        'NotImageOwner',
-        'You do not own this image: only its owner may change its name and description.',
-        details,
-      );
+      throw fail('NotImageOwner', ownerOnlyMessage(action, id, relation), details);
     case 'update':
+    case 'tag':
     case 'upload':
     case 'delete':
     case 'deactivate':
-      throw fail('NotImageOwner', `You do not own this image`, details);
+    case 'manageMembers':
+      throw fail('NotImageOwner', ownerOnlyMessage(action, id, relation), details);
   }
+}
+
+export type OwnerOnlyAction = Exclude<ImageAction, 'read' | 'download' | 'launch' | 'copy' | 'readMembers'>;
+
+/** What each owner-only action does, as the end of "only its owner may ...". */
+const OWNER_ONLY_WORDS: Readonly<Record<OwnerOnlyAction, string>> = {
+  rename: 'rename it or change its description',
+  update: 'change it',
+  tag: 'change its tags',
+  upload: 'upload its data',
+  delete: 'delete it',
+  deactivate: 'deactivate or reactivate it',
+  manageMembers: 'share it or cancel its shares',
+};
+
+/**
+ * The one wording of a refusal to a caller who sees an image but does not own it: what was refused and why.
+ * Every surface renders it as it is (in its own envelope), so a receiver hears the same reason from Glance,
+ * Tencent and the console. It starts with Glance's own words, which OpenStack clients know.
+ */
+export function ownerOnlyMessage(action: OwnerOnlyAction, id: string, relation: Relation): string {
+  const why =
+    relation === 'member' ? `image ${id} is shared with you` : `image ${id} belongs to another account`;
+  return `You do not own this image: ${why}, and only its owner may ${OWNER_ONLY_WORDS[action]}.`;
 }

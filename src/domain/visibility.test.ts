@@ -41,7 +41,7 @@ describe('relationOf', () => {
 
   it("others' images: public and community to all, shared to members of any status, private to nobody", () => {
     assert.equal(relationOf(facts(me, { visibility: 'public' })), 'public');
-    assert.equal(relationOf(facts(me, { visibility: 'community' })), 'public');
+    assert.equal(relationOf(facts(me, { visibility: 'community' })), 'community');
     assert.equal(relationOf(facts(me, { visibility: 'shared' })), 'none');
     assert.equal(relationOf(facts(me, { visibility: 'private' })), 'none');
     for (const status of memberStatuses) {
@@ -60,7 +60,8 @@ describe('relationOf', () => {
     assert.equal(relationOf(facts(admin, { visibility: 'private' })), 'admin');
     assert.equal(relationOf(facts(admin, { visibility: 'shared' }, 'accepted')), 'admin');
     assert.equal(relationOf(facts(admin, { visibility: 'public' })), 'public');
-    assert.equal(relationOf(facts(admin, { visibility: 'community' })), 'public');
+    // Another account's community image is not the operator's: an admin administers it (Tencent: PRIVATE_IMAGE).
+    assert.equal(relationOf(facts(admin, { visibility: 'community' })), 'admin');
     assert.equal(relationOf({ ...facts(admin, { visibility: 'private' }), region: 'r2' }), 'none');
   });
 });
@@ -72,7 +73,9 @@ function allModes(): ListMode[] {
     ['public'],
     ['shared'],
     ['own', 'public', 'shared'],
+    ['own', 'public', 'shared', 'community'],
     ['own', 'shared'],
+    ['community'],
   ];
   const statusSets: MemberStatus[][] = [[], ['accepted'], ['pending', 'accepted'], [...memberStatuses]];
   const modes: ListMode[] = [];
@@ -118,8 +121,8 @@ describe('listPlan', () => {
       plan.map((b) => [b.relation, b.visibilities]),
       [
         ['owner', [...visibilities]],
-        ['public', ['public', 'community']],
-        ['admin', ['shared', 'private']],
+        ['public', ['public']],
+        ['admin', ['shared', 'private', 'community']],
       ],
     );
     assert.deepEqual(

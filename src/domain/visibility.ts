@@ -6,7 +6,7 @@ import { isInRegion } from './sharing.js';
 import { visibilities, type Caller, type ImageStatus, type MemberStatus, type Visibility } from './types.js';
 
 /** What the caller is to the image: the ground on which it sees it, or 'none'. */
-export type Relation = 'owner' | 'public' | 'admin' | 'member' | 'none';
+export type Relation = 'owner' | 'public' | 'admin' | 'community' | 'member' | 'none';
 export type SeeingRelation = Exclude<Relation, 'none'>;
 
 export interface RelationRule {
@@ -28,22 +28,22 @@ export interface RelationRule {
  */
 export const RELATION_RULES: readonly RelationRule[] = [
   { relation: 'owner', owner: 'caller', adminOnly: false, visibilities, needsShare: false },
-  {
-    relation: 'public',
-    owner: 'other',
-    adminOnly: false,
-    visibilities: ['public', 'community'],
-    needsShare: false,
-  },
+  // Public images are the operator's: only an admin makes an image public (ImageEdits), and Tencent lists them
+  // as PUBLIC_IMAGE from the OFFICIAL source.
+  { relation: 'public', owner: 'other', adminOnly: false, visibilities: ['public'], needsShare: false },
   // Admins see every image of the region; others' public images keep the ground above (Tencent types them
   // PUBLIC_IMAGE for admins too), and a share with an admin adds nothing to what it sees.
   {
     relation: 'admin',
     owner: 'other',
     adminOnly: true,
-    visibilities: ['shared', 'private'],
+    visibilities: ['shared', 'private', 'community'],
     needsShare: false,
   },
+  // Community images are any account's own offer to every account (Glance's "community"): usable by ID, listed
+  // by Glance only when asked for, and never by Tencent or the console, which must not pass them off as the
+  // cloud's public images (issue 11: community-image impersonation).
+  { relation: 'community', owner: 'other', adminOnly: false, visibilities: ['community'], needsShare: false },
   // Member status decides listing, not access (DESIGN.md rule 8): pending and rejected members may use it.
   // Shares of an image that is no longer "shared" (made private or public later) give nothing.
   { relation: 'member', owner: 'other', adminOnly: false, visibilities: ['shared'], needsShare: true },
@@ -73,14 +73,16 @@ export function relationOf(facts: VisibilityFacts): Relation {
 
 /**
  * The kinds of image an account lists (Tencent's image types): its own, and those it administers, which it
- * may share, rename and delete; public ones; ones shared with it.
+ * may share, rename and delete; public ones (the operator's); ones shared with it; other accounts' community
+ * images, which only Glance lists (Tencent and the console have no type for them).
  */
-export type ImageKind = 'own' | 'public' | 'shared';
+export type ImageKind = 'own' | 'public' | 'shared' | 'community';
 
 export const KIND_OF_RELATION: Readonly<Record<SeeingRelation, ImageKind>> = {
   owner: 'own',
   admin: 'own',
   public: 'public',
+  community: 'community',
   member: 'shared',
 };
 

@@ -93,10 +93,11 @@ const datasetArb: fc.Arbitrary<Dataset> = fc.record({
 });
 
 /** The kind Tencent lists an image under, by the relation authorize() returns (the spec of DescribeImages). */
-const TENCENT_KIND: Record<Exclude<Relation, 'none'>, ImageKind> = {
+const TENCENT_KIND: Record<Exclude<Relation, 'none'>, ImageKind | null> = {
   owner: 'own',
   admin: 'own', // what an admin may share, rename and delete
-  public: 'public',
+  public: 'public', // only the operator's public images
+  community: null, // other accounts' community images: no Tencent type, never listed (issue 11)
   member: 'shared',
 };
 
@@ -127,7 +128,8 @@ function expectedListing(
   if (relation === 'none') return undefined;
   if (image.status === 'killed') return undefined; // failed uploads are shown by ID only
   if (mode.api === 'tencent') {
-    if (!mode.kinds.includes(TENCENT_KIND[relation])) return undefined;
+    const kind = TENCENT_KIND[relation];
+    if (kind === null || !mode.kinds.includes(kind)) return undefined;
     // Tencent has no acceptance step: shared images list while pending or accepted, not once rejected.
     if (relation === 'member' && membership === 'rejected') return undefined;
     return relation;
@@ -153,7 +155,7 @@ function domainMode(mode: Mode): ListMode {
     };
   }
   return {
-    relations: relationsOfKinds(['own', 'public', 'shared']),
+    relations: relationsOfKinds(['own', 'public', 'shared', 'community']),
     visibility: mode.visibility,
     memberStatuses: mode.memberStatus === 'all' ? memberStatuses : [mode.memberStatus],
   };

@@ -5,7 +5,7 @@
 // The one table from the domain's coded errors to HTTP statuses for this surface lives here.
 import type { FastifyError, FastifyReply, FastifyRequest } from 'fastify';
 import type { ErrorObject } from 'ajv';
-import { isDomainError, type DomainError, type ErrorCode } from '../../domain/errors.js';
+import { isDomainError, type ErrorCode } from '../../domain/errors.js';
 import { issueOf } from '../validation.js';
 import { glanceValidationError } from './validation.js';
 
@@ -57,13 +57,6 @@ export const statusByCode: Record<ErrorCode, number> = {
   RangeNotSatisfiable: 416,
   ApiKeyLimitExceeded: 413,
 };
-
-/** Glance's words for a few refusals whose domain message is written for another surface. */
-function glanceMessage(err: DomainError): string {
-  // The domain phrases a receiver's rename in Tencent's terms; Glance says this for every non-owner write.
-  if (err.code === 'SharedImageModifyUnsupported') return 'You do not own this image';
-  return err.message;
-}
 
 /** An HTTP-level refusal raised by the Glance routes themselves (wire format problems, 405, 415, ...). */
 export class GlanceHttpError extends Error {
@@ -190,7 +183,7 @@ export function glanceErrorHandler(identityUri: () => string) {
       if (status === 416 && error.details.size !== undefined) {
         headers['content-range'] = `bytes */${error.details.size}`;
       }
-      return sendGlanceError(request, reply, status, glanceMessage(error), headers);
+      return sendGlanceError(request, reply, status, error.message, headers);
     }
     if (error instanceof GlanceHttpError) {
       return sendGlanceError(request, reply, error.statusCode, error.message, error.headers);

@@ -5,16 +5,22 @@ import type { ImageKind } from '../../domain/visibility.js';
 
 export type TencentImageType = 'PRIVATE_IMAGE' | 'PUBLIC_IMAGE' | 'SHARED_IMAGE';
 
+/**
+ * The image kinds Tencent lists. Other accounts' community images have no Tencent type: listing them as
+ * PUBLIC_IMAGE would pass any account's image off as the cloud's own (issue 11), so Tencent never lists them.
+ */
+export type TencentKind = Exclude<ImageKind, 'community'>;
+
 /** Tencent's image types are our image kinds (domain/visibility.ts decides each image's kind). */
-export const IMAGE_TYPE_OF_KIND: Readonly<Record<ImageKind, TencentImageType>> = {
+export const IMAGE_TYPE_OF_KIND: Readonly<Record<TencentKind, TencentImageType>> = {
   own: 'PRIVATE_IMAGE',
   public: 'PUBLIC_IMAGE',
   shared: 'SHARED_IMAGE',
 };
 
 /** The image kind behind a Tencent image type; undefined for an unknown type. */
-export function kindOfImageType(type: string): ImageKind | undefined {
-  return (Object.keys(IMAGE_TYPE_OF_KIND) as ImageKind[]).find((kind) => IMAGE_TYPE_OF_KIND[kind] === type);
+export function kindOfImageType(type: string): TencentKind | undefined {
+  return (Object.keys(IMAGE_TYPE_OF_KIND) as TencentKind[]).find((kind) => IMAGE_TYPE_OF_KIND[kind] === type);
 }
 
 /** Tencent ImageState of each status (deleted images are never listed). */
@@ -54,7 +60,7 @@ export function legacyTime(iso: string): string {
 const GIB = 1024 ** 3;
 
 /** The API 3.0 `Image` structure (spec §2.7), of an image listed as `kind`. */
-export function imageShape(image: Image, kind: ImageKind): Record<string, unknown> {
+export function imageShape(image: Image, kind: TencentKind): Record<string, unknown> {
   const type = IMAGE_TYPE_OF_KIND[kind];
   return {
     ImageId: image.id,
@@ -68,6 +74,7 @@ export function imageShape(image: Image, kind: ImageKind): Record<string, unknow
     ImageState: imageState(image.status),
     Platform: image.properties.os_distro ?? '',
     ImageCreator: image.ownerId,
+    // Only the operator publishes images (visibility public needs an admin), so only they are OFFICIAL.
     ImageSource:
       type === 'PUBLIC_IMAGE' ? 'OFFICIAL' : image.sourceImageId ? 'CREATE_IMAGE' : 'EXTERNAL_IMPORT',
     SyncPercent: null,

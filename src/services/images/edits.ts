@@ -152,7 +152,7 @@ export class ImageEdits {
         patch = change(await hydrateOne(stores, row));
       } else {
         patch = change;
-        // A receiver renaming gets Tencent's own refusal; any other change is "not your image".
+        // A receiver renaming gets Tencent's own refusal code; any other change is "not your image".
         const touchesOnlyNaming = Object.keys(patch).every((k) => k === 'name' || k === 'description');
         const action = touchesOnlyNaming ? 'rename' : 'update';
         row = (await loadImageFor(stores, ctx, id, action, { lock: true })).row;
@@ -250,7 +250,7 @@ export class ImageEdits {
   async addTag(ctx: RequestContext, id: string, tag: string): Promise<void> {
     assertTag(tag);
     await this.deps.store.transaction(async (stores) => {
-      const { row } = await loadImageFor(stores, ctx, id, 'update', { lock: true });
+      const { row } = await loadImageFor(stores, ctx, id, 'tag', { lock: true });
       const current = await hydrateOne(stores, row);
       if (current.tags.includes(tag)) return;
       assertPerImageLimits(
@@ -265,7 +265,7 @@ export class ImageEdits {
 
   async removeTag(ctx: RequestContext, id: string, tag: string): Promise<void> {
     await this.deps.store.transaction(async (stores) => {
-      await loadImageFor(stores, ctx, id, 'update', { lock: true });
+      await loadImageFor(stores, ctx, id, 'tag', { lock: true });
       if (!(await stores.images.removeTag(id, tag))) throw fail('TagNotFound', `Tag ${tag} not found`);
       await stores.images.update(id, { updated_at: nowIso() });
     });

@@ -72,7 +72,7 @@ export class ImageReads {
       caller: ctx.caller,
       region: ctx.region,
       mode: {
-        relations: relationsOfKinds(['own', 'public', 'shared']),
+        relations: relationsOfKinds(['own', 'public', 'shared', 'community']),
         visibility: query.visibility,
         memberStatuses: query.memberStatus === 'all' ? memberStatuses : [query.memberStatus],
       },

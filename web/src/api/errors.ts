@@ -1,6 +1,7 @@
 // Error codes into words: every error the console shows goes through here, so no raw code reaches the user.
 import type { MessageKey, Translate } from '../i18n';
 import { ApiError } from './client';
+import { ownerOnlyRefusalKey } from './refusals';
 
 const KNOWN: Record<string, MessageKey> = {
   ImageNotFound: 'error.ImageNotFound',
@@ -45,6 +46,8 @@ export function errorMessage(t: Translate, error: unknown): string {
     const count = Number(error.details.shareCount);
     if (Number.isFinite(count) && count > 0) return t('error.ImageInSharedCount', { count });
   }
+  const ownerOnly = ownerOnlyRefusalKey(error.code, error.details);
+  if (ownerOnly) return t(ownerOnly);
   if (key) return t(key);
   if (error.code.endsWith('NotFound')) return t('error.NotFound');
   if (error.status >= 500) return t('error.ServerError');

@@ -60,6 +60,7 @@ export const en = {
     'Too many failed attempts: logging in is locked for this account. Try again in {minutes} minute(s).',
   'error.CsrfRejected': 'The request was refused for safety. Reload the page and try again.',
   'error.NotImageOwner': 'Only the image’s owner can do this.',
+  'error.SharedWithYou': 'This image is shared with you: only its owner can change, delete or share it.',
   'error.Forbidden': 'You are not allowed to do this.',
   'error.ImageQuotaExceeded': 'You have as many images as your quota allows. Delete one first.',
   'error.InvalidImageStatus': 'The image is not in a state that allows this (it may still be uploading).',

@@ -60,6 +60,7 @@ export const zhCN: Record<MessageKey, string> = {
   'error.RateLimitedFor': '登录失败次数过多，该账号已被锁定。请在 {minutes} 分钟后重试。',
   'error.CsrfRejected': '出于安全原因，请求被拒绝。请刷新页面后重试。',
   'error.NotImageOwner': '只有镜像的所有者才能执行此操作。',
+  'error.SharedWithYou': '此镜像是其他账号共享给您的：只有其所有者才能修改、删除或共享它。',
   'error.Forbidden': '您无权执行此操作。',
   'error.ImageQuotaExceeded': '镜像数量已达配额上限，请先删除一个镜像。',
   'error.InvalidImageStatus': '镜像当前的状态不允许此操作（可能仍在上传中）。',

@@ -1,7 +1,6 @@
 // Image actions: DescribeImages, ModifyImageAttribute, DeleteImages, SyncImages, CreateImage, DescribeImageQuota.
 import { Type } from '@sinclair/typebox';
 import type { ImageFilters } from '../../../../services/image-query.js';
-import type { ImageKind } from '../../../../services/image.service.js';
 import { TencentError } from '../../error-codes.js';
 import {
   ImageDescription,
@@ -15,7 +14,13 @@ import {
   StringEnum,
   Text,
 } from '../../param-types.js';
-import { IMAGE_TYPE_OF_KIND, imageShape, kindOfImageType, statusesForState } from '../../shapes.js';
+import {
+  IMAGE_TYPE_OF_KIND,
+  imageShape,
+  kindOfImageType,
+  statusesForState,
+  type TencentKind,
+} from '../../shapes.js';
 import { defineAction } from '../types.js';
 
 /** At most 10 filters of at most 5 values each (Tencent's limits and codes). */
@@ -51,7 +56,7 @@ export const describeImages = defineAction({
       );
     }
     const filters: ImageFilters = {};
-    let kinds: ImageKind[] = ['own', 'shared', 'public'];
+    let kinds: TencentKind[] = ['own', 'shared', 'public'];
     if (params.ImageIds) filters.ids = [...new Set(params.ImageIds)];
     const seen = new Set<string>();
     for (const filter of params.Filters ?? []) {
@@ -102,7 +107,8 @@ export const describeImages = defineAction({
       limit: params.Limit ?? 20,
     });
     return {
-      ImageSet: images.map((image) => imageShape(image, kindOf.get(image.id) as ImageKind)),
+      // Only the kinds asked for come back, and those are Tencent's (never 'community').
+      ImageSet: images.map((image) => imageShape(image, kindOf.get(image.id) as TencentKind)),
       TotalCount: total,
     };
   },
