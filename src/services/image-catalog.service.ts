@@ -7,6 +7,7 @@ import type { Image, MemberStatus } from '../domain/types.js';
 import { relationsOfKinds, type ImageKind } from '../domain/visibility.js';
 import type { ImageFilters, ListScope, SortKey } from '../repositories/db/image.repository.js';
 import type { ImageUnitOfWork } from '../repositories/image-stores.js';
+import { isoNow, type Clock } from './clock.js';
 import type { RequestContext } from './context.js';
 import { MAX_DESCRIBE_OFFSET } from './image.service.js';
 
@@ -42,7 +43,10 @@ const SORT_KEYS: Record<CatalogSort, SortKey> = {
 };
 
 export class ImageCatalogService {
-  constructor(private readonly store: ImageUnitOfWork) {}
+  constructor(
+    private readonly store: ImageUnitOfWork,
+    private readonly clock: Clock,
+  ) {}
 
   async browse(ctx: RequestContext, query: CatalogQuery): Promise<CatalogPage> {
     const offset = (query.page - 1) * query.pageSize;
@@ -61,6 +65,7 @@ export class ImageCatalogService {
         visibility: 'all',
         memberStatuses: ['pending', 'accepted', 'rejected'],
       },
+      now: isoNow(this.clock),
     };
     const repos = this.store.stores;
     const sort = [{ key: SORT_KEYS[query.sort], dir: query.order }];
