@@ -2,6 +2,7 @@
 // these, never on the database handle; repositories/db implements them with Kysely (SQLite, PostgreSQL).
 import type { HistoryEntry } from '../domain/history.js';
 import type { Consent, Image, Instance, InstanceState, Member, MemberStatus } from '../domain/types.js';
+import type { Membership } from '../domain/visibility.js';
 import type { ImageFilters, KeysetPage, ListedRow, ListScope } from './db/image.repository.js';
 import type { ImageRow, NewImageRow } from './db/schema.js';
 
@@ -104,8 +105,8 @@ export interface LaunchStats {
 export interface ShareStatsStore {
   /** How many accounts each image is shared with (images without shares are absent). */
   shareCounts(imageIds: string[]): Promise<Map<string, number>>;
-  /** The account's member status on each of the images it is a member of. */
-  membershipsOf(accountId: string, imageIds: string[]): Promise<Map<string, MemberStatus>>;
+  /** The account's share (status and terms) on each of the images it is a member of. */
+  membershipsOf(accountId: string, imageIds: string[]): Promise<Map<string, Membership>>;
   /** Instances launched from an image per launching account: all, those still running, the last launch. */
   launchesPerAccount(imageId: string): Promise<Map<string, LaunchStats>>;
 }

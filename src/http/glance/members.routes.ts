@@ -6,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import { memberStatuses, shareAccesses } from '../../domain/types.js';
 import { check } from '../validation.js';
 import { requestContext } from './auth.js';
+import { statusByCode } from './errors.js';
 import { glanceValidationError } from './validation.js';
 import type { GlanceContext } from './plugin.js';
 import { route } from './routing.js';
@@ -69,8 +70,40 @@ export const memberStatusBody = Type.Object({
   }),
 });
 
+/** imageshare's pre-flight extension: the accounts to check, as POST /members would name them one by one. */
+export const memberCheckBody = Type.Object({
+  members: Type.Array(Type.String({ minLength: 1, maxLength: 255, pattern: NO_NUL }), {
+    minItems: 1,
+    maxItems: 500,
+  }),
+});
+
 export function memberRoutes(app: FastifyInstance, g: GlanceContext): void {
   const { services } = g;
+
+  // imageshare extension (docs/api/openstack.md "Pre-flight"): would POST /members succeed for each account,
+  // and if not, why; nothing changes. The same verdicts as the share itself (ShareService.checkShare).
+  route(app, '/v2/images/:id/members-preflight', {
+    POST: {
+      json: 'object',
+      schema: { body: memberCheckBody },
+      handler: async (request) => {
+        const { id } = request.params as { id: string };
+        const { members } = request.body as Static<typeof memberCheckBody>;
+        const checks = await services.shares.checkShare(requestContext(request), id, members);
+        return {
+          results: checks.map((c) => ({
+            member_id: c.accountId,
+            ok: c.ok,
+            code: c.code,
+            status: c.code === null ? null : statusByCode[c.code],
+            message: c.message,
+            renews: c.renews,
+          })),
+        };
+      },
+    },
+  });
 
   route(app, '/v2/images/:id/members', {
     GET: {

@@ -1,6 +1,7 @@
 // Counts the console shows beside images and shares, read in one query per page instead of one per row.
 import type { Kysely } from 'kysely';
-import type { MemberStatus } from '../../domain/types.js';
+import type { MemberStatus, ShareAccess } from '../../domain/types.js';
+import type { Membership } from '../../domain/visibility.js';
 import type { LaunchStats, ShareStatsStore } from '../image-stores.js';
 import type { Database } from './schema.js';
 
@@ -20,15 +21,20 @@ export class ShareStatsRepository implements ShareStatsStore {
   }
 
   /** The account's membership status on each of the images it is a member of. */
-  async membershipsOf(accountId: string, imageIds: string[]): Promise<Map<string, MemberStatus>> {
+  async membershipsOf(accountId: string, imageIds: string[]): Promise<Map<string, Membership>> {
     if (imageIds.length === 0) return new Map();
     const rows = await this.db
       .selectFrom('image_members')
-      .select(['image_id', 'status'])
+      .select(['image_id', 'status', 'expires_at', 'access'])
       .where('member_id', '=', accountId)
       .where('image_id', 'in', imageIds)
       .execute();
-    return new Map(rows.map((r) => [r.image_id, r.status as MemberStatus]));
+    return new Map(
+      rows.map((r) => [
+        r.image_id,
+        { status: r.status as MemberStatus, expiresAt: r.expires_at, access: r.access as ShareAccess },
+      ]),
+    );
   }
 
   /**
