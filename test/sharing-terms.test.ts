@@ -82,9 +82,7 @@ forEachDatabase((target) => {
         glanceListed: (glanceList.body as { images: Array<{ id: string }> }).images.some((i) => i.id === id),
         glanceGet: glanceGet.status,
         tencentListed: described.TotalCount === 1,
-        legacyListed: (legacyList.data as { imageSet: Array<{ imageId: string }> }).imageSet.some(
-          (i) => i.imageId === id,
-        ),
+        legacyListed: (legacyList.imageSet as Array<{ unImgId: string }>).some((i) => i.unImgId === id),
         consoleListed: items.some((i) => i.id === id),
         consoleShareExpiresAt: items.find((i) => i.id === id)?.shareExpiresAt ?? null,
         consoleLaunch: consoleLaunch.status,
@@ -156,7 +154,7 @@ forEachDatabase((target) => {
       assert.equal(share.runningInstances, 2);
       assert.equal(share.lastLaunchAt, new Date(Date.parse(end) - 1).toISOString());
       // Both sides' history keep the share with its end time.
-      const history = await cons(receiver, 'GET', '/history');
+      const history = await consoleCall(t, receiver.console, 'GET', '/history');
       const entry = (history.body as { items: Json[] }).items.find(
         (e) => e.imageId === id && e.action === 'share',
       );
