@@ -173,6 +173,6 @@ export function memberRoutes(app: FastifyInstance, g: GlanceContext): void {
 /** The body as `schema` types it, or Glance's 400 for its first problem. */
 function validBody<T extends TSchema>(schema: T, body: unknown): Static<T> {
   const issue = check(schema, body);
-  if (issue) throw glanceValidationError(issue, schema as unknown as Record<string, unknown>);
-  return body as Static<T>;
+  if (issue) throw glanceValidationError(issue, schema);
+  return body;
 }
