@@ -1,238 +1,196 @@
 // Sessions and the rest of the quality bar in the browser: a wrong password, the lockout message, logout
 // (the old cookie no longer works), a cross-site POST without the CSRF token refused, a password change ending
 // the session, API keys enabled / disabled / deleted, the Chinese locale, and the phone layout (390x844).
-import { after, before, describe, it } from 'node:test';
+import { it } from 'node:test';
 import assert from 'node:assert/strict';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import type { Browser } from 'playwright-core';
-import { forEachDatabase } from '../helpers/databases.js';
 import { createActiveImage } from '../helpers/tencent.js';
-import {
-  assertAccessible,
-  chromiumSkipReason,
-  launchChromium,
-  logIn,
-  openConsole,
-  screenshot,
-  startConsoleService,
-  type ConsoleService,
-} from './harness.js';
+import { assertAccessible, describeConsole, logIn, logInToImages, openConsole } from './harness.js';
 
-const skipBrowser = chromiumSkipReason();
+describeConsole('sessions, locale and phone', (suite) => {
+  it('a wrong password is said in words; after 5 failures the lockout says when to try again', async () => {
+    const account = await suite.service.createAccount();
+    const { page, context } = await openConsole(suite.browser, suite.service);
+    await logIn(page, account.id, 'not-the-password');
+    await page.getByRole('alert').getByText('The account or the password is wrong.').waitFor();
+    await assertAccessible(page, 'login with an error');
+    for (let i = 0; i < 5; i++) {
+      const answered = page.waitForResponse((res) => res.url().endsWith('/console/api/v1/session'));
+      await logIn(page, account.name, `wrong-${i}`);
+      await answered;
+    }
+    // Even the right password is refused now, and the message says for how long.
+    await logIn(page, account.id, account.password);
+    await page
+      .getByRole('alert')
+      .getByText(/logging in is locked for this account\. Try again in \d+ minute/)
+      .waitFor();
+    await suite.shot(page, 'login-locked');
+    await context.close();
+  });
 
-forEachDatabase((target) => {
-  describe(
-    `console: sessions, locale and phone on ${target.dialect}`,
-    { skip: skipBrowser ?? target.skipReason ?? false },
-    () => {
-      let service: ConsoleService;
-      let browser: Browser;
-      const shots = target.dialect === 'sqlite';
+  it('logout ends the session on the server: the old cookie no longer works', async () => {
+    const account = await suite.service.createAccount();
+    const { page, context } = await openConsole(suite.browser, suite.service);
+    await logInToImages(page, account.id, account.password);
+    const cookies = await context.cookies();
+    const session = cookies.find((c) => c.name === 'imageshare_session');
+    assert.ok(session, 'a session cookie is set');
+    assert.equal(session.httpOnly, true);
+    assert.equal(session.sameSite, 'Strict');
+    const cookieHeader = `imageshare_session=${session.value}`;
+    const before = await fetch(`${suite.service.url}/console/api/v1/session`, {
+      headers: { cookie: cookieHeader },
+    });
+    assert.equal(before.status, 200);
+    await page.getByRole('button', { name: 'Log out' }).click();
+    await page.getByRole('heading', { name: 'Log in to the console' }).waitFor();
+    const afterLogout = await fetch(`${suite.service.url}/console/api/v1/session`, {
+      headers: { cookie: cookieHeader },
+    });
+    assert.equal(afterLogout.status, 401);
+    await context.close();
+  });
 
-      before(async () => {
-        service = await startConsoleService(target);
-        browser = await launchChromium();
-      });
-      after(async () => {
-        await browser?.close();
-        await service?.close();
-      });
+  it('a cross-site POST without the CSRF token is refused and changes nothing', async () => {
+    const account = await suite.service.createAccount();
+    const { page, context } = await openConsole(suite.browser, suite.service);
+    await logInToImages(page, account.id, account.password);
+    const cookie = (await context.cookies()).find((c) => c.name === 'imageshare_session');
+    assert.ok(cookie);
+    // A forged request carrying the victim's cookie (as a browser with lax cookies would) but no token.
+    const forged = await fetch(`${suite.service.url}/console/api/v1/account/api-keys`, {
+      method: 'POST',
+      headers: {
+        cookie: `imageshare_session=${cookie.value}`,
+        origin: 'http://attacker.example',
+        'sec-fetch-site': 'cross-site',
+        'content-type': 'application/json',
+      },
+      body: '{}',
+    });
+    assert.equal(forged.status, 403);
+    assert.equal(((await forged.json()) as { error: { code: string } }).error.code, 'CsrfRejected');
+    // And a real cross-site page posting a form to the console: the browser's SameSite=Strict cookie stays home.
+    const attacker = await attackerSite(`${suite.service.url}/console/api/v1/account/api-keys`);
+    try {
+      await context.unroute('**/*');
+      const answer = page.waitForResponse((res) => res.url().endsWith('/console/api/v1/account/api-keys'));
+      await page.goto(attacker.url);
+      const res = await answer;
+      assert.ok([401, 403].includes(res.status()), `cross-site form answered ${res.status()}`);
+    } finally {
+      attacker.server.close();
+    }
+    assert.deepEqual(await suite.service.services.apiKeys.list(account.id), []);
+    await context.close();
+  });
 
-      it('a wrong password is said in words; after 5 failures the lockout says when to try again', async () => {
-        const account = await service.createAccount();
-        const { page, context } = await openConsole(browser, service);
-        await logIn(page, account.id, 'not-the-password');
-        await page.getByRole('alert').getByText('The account or the password is wrong.').waitFor();
-        await assertAccessible(page, 'login with an error');
-        for (let i = 0; i < 5; i++) {
-          const answered = page.waitForResponse((res) => res.url().endsWith('/console/api/v1/session'));
-          await logIn(page, account.name, `wrong-${i}`);
-          await answered;
-        }
-        // Even the right password is refused now, and the message says for how long.
-        await logIn(page, account.id, account.password);
-        await page
-          .getByRole('alert')
-          .getByText(/logging in is locked for this account\. Try again in \d+ minute/)
-          .waitFor();
-        if (shots) await screenshot(page, 'login-locked');
-        await context.close();
-      });
+  it('API keys: create (SecretKey once), disable, enable, delete', async () => {
+    const account = await suite.service.createAccount();
+    const { page, context } = await openConsole(suite.browser, suite.service);
+    await logIn(page, account.id, account.password);
+    await page.getByRole('link', { name: 'Account information' }).click();
+    await page.getByText('You have no API keys.').waitFor();
+    await page.getByRole('button', { name: 'Create API key' }).click();
+    const dialog = page.getByRole('dialog', { name: 'API key created' });
+    await dialog.locator('code').nth(1).waitFor();
+    const [secretId] = (await dialog.locator('code').allInnerTexts()) as [string];
+    await dialog.getByRole('button', { name: 'I have saved it' }).click();
+    const keyRow = page.getByRole('row').filter({ hasText: secretId });
+    await keyRow.getByText('Enabled').waitFor();
+    assert.equal((await page.getByText(/SecretKey/).count()) <= 1, true, 'the SecretKey is not shown again');
+    await keyRow.getByRole('button', { name: `Disable: ${secretId}` }).click();
+    await keyRow.getByText('Disabled').waitFor();
+    await keyRow.getByRole('button', { name: `Enable: ${secretId}` }).click();
+    await keyRow.getByText('Enabled').waitFor();
+    await keyRow.getByRole('button', { name: `Delete: ${secretId}` }).click();
+    await page
+      .getByRole('dialog', { name: 'Delete API key' })
+      .getByRole('button', { name: 'Delete' })
+      .click();
+    await page.getByText('You have no API keys.').waitFor();
+    await context.close();
+  });
 
-      it('logout ends the session on the server: the old cookie no longer works', async () => {
-        const account = await service.createAccount();
-        const { page, context } = await openConsole(browser, service);
-        await logIn(page, account.id, account.password);
-        await page.getByRole('heading', { name: 'Images' }).waitFor();
-        const cookies = await context.cookies();
-        const session = cookies.find((c) => c.name === 'imageshare_session');
-        assert.ok(session, 'a session cookie is set');
-        assert.equal(session.httpOnly, true);
-        assert.equal(session.sameSite, 'Strict');
-        const cookieHeader = `imageshare_session=${session.value}`;
-        const before = await fetch(`${service.url}/console/api/v1/session`, {
-          headers: { cookie: cookieHeader },
-        });
-        assert.equal(before.status, 200);
-        await page.getByRole('button', { name: 'Log out' }).click();
-        await page.getByRole('heading', { name: 'Log in to the console' }).waitFor();
-        const afterLogout = await fetch(`${service.url}/console/api/v1/session`, {
-          headers: { cookie: cookieHeader },
-        });
-        assert.equal(afterLogout.status, 401);
-        await context.close();
-      });
+  it('changing the password ends the session; the new password logs in', async () => {
+    const account = await suite.service.createAccount();
+    const { page, context } = await openConsole(suite.browser, suite.service);
+    await logIn(page, account.id, account.password);
+    await page.getByRole('link', { name: 'Account information' }).click();
+    await page.getByLabel('Current password').fill('wrong-current');
+    await page.getByLabel('New password', { exact: true }).fill('brand-new-pw');
+    await page.getByLabel('New password again').fill('brand-new-pw');
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByRole('alert').getByText('The current password is wrong.').waitFor();
+    await page.getByLabel('Current password').fill(account.password);
+    await page.getByRole('button', { name: 'Change password' }).click();
+    await page.getByText('Your password was changed and every session was ended.').waitFor();
+    await logIn(page, account.id, account.password);
+    await page.getByRole('alert').getByText('The account or the password is wrong.').waitFor();
+    await logIn(page, account.id, 'brand-new-pw');
+    // Back where the user was.
+    await page.getByRole('heading', { name: 'Account information', level: 1 }).waitFor();
+    await context.close();
+  });
 
-      it('a cross-site POST without the CSRF token is refused and changes nothing', async () => {
-        const account = await service.createAccount();
-        const { page, context } = await openConsole(browser, service);
-        await logIn(page, account.id, account.password);
-        await page.getByRole('heading', { name: 'Images' }).waitFor();
-        const cookie = (await context.cookies()).find((c) => c.name === 'imageshare_session');
-        assert.ok(cookie);
-        // A forged request carrying the victim's cookie (as a browser with lax cookies would) but no token.
-        const forged = await fetch(`${service.url}/console/api/v1/account/api-keys`, {
-          method: 'POST',
-          headers: {
-            cookie: `imageshare_session=${cookie.value}`,
-            origin: 'http://attacker.example',
-            'sec-fetch-site': 'cross-site',
-            'content-type': 'application/json',
-          },
-          body: '{}',
-        });
-        assert.equal(forged.status, 403);
-        assert.equal(((await forged.json()) as { error: { code: string } }).error.code, 'CsrfRejected');
-        // And a real cross-site page posting a form to the console: the browser's SameSite=Strict cookie stays home.
-        const attacker = await attackerSite(`${service.url}/console/api/v1/account/api-keys`);
-        try {
-          await context.unroute('**/*');
-          const answer = page.waitForResponse((res) =>
-            res.url().endsWith('/console/api/v1/account/api-keys'),
-          );
-          await page.goto(attacker.url);
-          const res = await answer;
-          assert.ok([401, 403].includes(res.status()), `cross-site form answered ${res.status()}`);
-        } finally {
-          attacker.server.close();
-        }
-        assert.deepEqual(await service.services.apiKeys.list(account.id), []);
-        await context.close();
-      });
+  it('Simplified Chinese: chosen by the browser language or switched at any time', async () => {
+    const account = await suite.service.createAccount();
+    await createActiveImage(
+      suite.service.services,
+      { caller: { accountId: account.id, isAdmin: false }, region: 'ap-guangzhou', surface: 'openstack' },
+      '中文镜像',
+    );
+    const zh = await openConsole(suite.browser, suite.service, { locale: 'zh-CN' });
+    await zh.page.getByRole('heading', { name: '登录控制台' }).waitFor();
+    await zh.page.getByLabel('账号 ID 或账号名').fill(account.id);
+    await zh.page.getByLabel('密码', { exact: true }).fill(account.password);
+    await zh.page.getByRole('button', { name: '登录' }).click();
+    await zh.page.getByRole('tab', { name: '自定义镜像', selected: true }).waitFor();
+    await zh.page.getByRole('row').filter({ hasText: '中文镜像' }).getByText('可用').waitFor();
+    assert.equal(await zh.page.evaluate(() => document.documentElement.lang), 'zh-CN');
+    await assertAccessible(zh.page, 'images in Chinese');
+    await suite.shot(zh.page, 'images-zh-CN');
+    await zh.page.getByRole('link', { name: '账号信息' }).first().click();
+    await zh.page.getByText('将此 ID 发送给想要向您共享镜像的人。').waitFor();
+    // Switch back to English and forth again, without reloading.
+    await zh.page.getByRole('button', { name: 'English' }).click();
+    await zh.page.getByText('Send this ID to whoever wants to share an image with you.').waitFor();
+    await zh.page.getByRole('button', { name: '简体中文' }).click();
+    await zh.page.getByRole('heading', { name: '账号信息', level: 1 }).waitFor();
+    await zh.context.close();
+  });
 
-      it('API keys: create (SecretKey once), disable, enable, delete', async () => {
-        const account = await service.createAccount();
-        const { page, context } = await openConsole(browser, service);
-        await logIn(page, account.id, account.password);
-        await page.getByRole('link', { name: 'Account information' }).click();
-        await page.getByText('You have no API keys.').waitFor();
-        await page.getByRole('button', { name: 'Create API key' }).click();
-        const dialog = page.getByRole('dialog', { name: 'API key created' });
-        await dialog.locator('code').nth(1).waitFor();
-        const [secretId] = (await dialog.locator('code').allInnerTexts()) as [string];
-        await dialog.getByRole('button', { name: 'I have saved it' }).click();
-        const keyRow = page.getByRole('row').filter({ hasText: secretId });
-        await keyRow.getByText('Enabled').waitFor();
-        assert.equal(
-          (await page.getByText(/SecretKey/).count()) <= 1,
-          true,
-          'the SecretKey is not shown again',
-        );
-        await keyRow.getByRole('button', { name: `Disable: ${secretId}` }).click();
-        await keyRow.getByText('Disabled').waitFor();
-        await keyRow.getByRole('button', { name: `Enable: ${secretId}` }).click();
-        await keyRow.getByText('Enabled').waitFor();
-        await keyRow.getByRole('button', { name: `Delete: ${secretId}` }).click();
-        await page
-          .getByRole('dialog', { name: 'Delete API key' })
-          .getByRole('button', { name: 'Delete' })
-          .click();
-        await page.getByText('You have no API keys.').waitFor();
-        await context.close();
-      });
-
-      it('changing the password ends the session; the new password logs in', async () => {
-        const account = await service.createAccount();
-        const { page, context } = await openConsole(browser, service);
-        await logIn(page, account.id, account.password);
-        await page.getByRole('link', { name: 'Account information' }).click();
-        await page.getByLabel('Current password').fill('wrong-current');
-        await page.getByLabel('New password', { exact: true }).fill('brand-new-pw');
-        await page.getByLabel('New password again').fill('brand-new-pw');
-        await page.getByRole('button', { name: 'Change password' }).click();
-        await page.getByRole('alert').getByText('The current password is wrong.').waitFor();
-        await page.getByLabel('Current password').fill(account.password);
-        await page.getByRole('button', { name: 'Change password' }).click();
-        await page.getByText('Your password was changed and every session was ended.').waitFor();
-        await logIn(page, account.id, account.password);
-        await page.getByRole('alert').getByText('The account or the password is wrong.').waitFor();
-        await logIn(page, account.id, 'brand-new-pw');
-        // Back where the user was.
-        await page.getByRole('heading', { name: 'Account information', level: 1 }).waitFor();
-        await context.close();
-      });
-
-      it('Simplified Chinese: chosen by the browser language or switched at any time', async () => {
-        const account = await service.createAccount();
-        await createActiveImage(
-          service.services,
-          { caller: { accountId: account.id, isAdmin: false }, region: 'ap-guangzhou', surface: 'openstack' },
-          '中文镜像',
-        );
-        const zh = await openConsole(browser, service, { locale: 'zh-CN' });
-        await zh.page.getByRole('heading', { name: '登录控制台' }).waitFor();
-        await zh.page.getByLabel('账号 ID 或账号名').fill(account.id);
-        await zh.page.getByLabel('密码', { exact: true }).fill(account.password);
-        await zh.page.getByRole('button', { name: '登录' }).click();
-        await zh.page.getByRole('tab', { name: '自定义镜像', selected: true }).waitFor();
-        await zh.page.getByRole('row').filter({ hasText: '中文镜像' }).getByText('可用').waitFor();
-        assert.equal(await zh.page.evaluate(() => document.documentElement.lang), 'zh-CN');
-        await assertAccessible(zh.page, 'images in Chinese');
-        if (shots) await screenshot(zh.page, 'images-zh-CN');
-        await zh.page.getByRole('link', { name: '账号信息' }).first().click();
-        await zh.page.getByText('将此 ID 发送给想要向您共享镜像的人。').waitFor();
-        // Switch back to English and forth again, without reloading.
-        await zh.page.getByRole('button', { name: 'English' }).click();
-        await zh.page.getByText('Send this ID to whoever wants to share an image with you.').waitFor();
-        await zh.page.getByRole('button', { name: '简体中文' }).click();
-        await zh.page.getByRole('heading', { name: '账号信息', level: 1 }).waitFor();
-        await zh.context.close();
-      });
-
-      it('works on a phone (390x844): no sideways scrolling of the page, every page accessible', async () => {
-        const account = await service.createAccount();
-        await createActiveImage(
-          service.services,
-          { caller: { accountId: account.id, isAdmin: false }, region: 'ap-guangzhou', surface: 'openstack' },
-          'phone-image',
-        );
-        const phone = await openConsole(browser, service, { viewport: { width: 390, height: 844 } });
-        const { page } = phone;
-        await assertAccessible(page, 'login (phone)');
-        await logIn(page, account.id, account.password);
-        await page.getByRole('row').filter({ hasText: 'phone-image' }).waitFor();
-        for (const [link, heading] of [
-          ['Images', 'Images'],
-          ['Instances', 'Instances'],
-          ['History', 'History'],
-          ['Account information', 'Account information'],
-        ] as const) {
-          await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link }).click();
-          await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
-          await page.waitForLoadState('networkidle');
-          if (shots) await screenshot(page, `phone-${link.toLowerCase().replace(/ /g, '-')}`);
-          const overflow = await page.evaluate(
-            () => document.documentElement.scrollWidth - window.innerWidth,
-          );
-          assert.ok(overflow <= 1, `${link}: the page scrolls sideways by ${overflow}px`);
-          await assertAccessible(page, `${link} (phone)`);
-        }
-        assert.deepEqual(phone.outsideRequests, []);
-        await phone.context.close();
-      });
-    },
-  );
+  it('works on a phone (390x844): no sideways scrolling of the page, every page accessible', async () => {
+    const account = await suite.service.createAccount();
+    await createActiveImage(
+      suite.service.services,
+      { caller: { accountId: account.id, isAdmin: false }, region: 'ap-guangzhou', surface: 'openstack' },
+      'phone-image',
+    );
+    const phone = await openConsole(suite.browser, suite.service, { viewport: { width: 390, height: 844 } });
+    const { page } = phone;
+    await assertAccessible(page, 'login (phone)');
+    await logIn(page, account.id, account.password);
+    await page.getByRole('row').filter({ hasText: 'phone-image' }).waitFor();
+    for (const [link, heading] of [
+      ['Images', 'Images'],
+      ['Instances', 'Instances'],
+      ['History', 'History'],
+      ['Account information', 'Account information'],
+    ] as const) {
+      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link }).click();
+      await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
+      await page.waitForLoadState('networkidle');
+      await suite.shot(page, `phone-${link.toLowerCase().replace(/ /g, '-')}`);
+      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
+      assert.ok(overflow <= 1, `${link}: the page scrolls sideways by ${overflow}px`);
+      await assertAccessible(page, `${link} (phone)`);
+    }
+    assert.deepEqual(phone.outsideRequests, []);
+    await phone.context.close();
+  });
 });
 
 /** A page on another site (localhost vs 127.0.0.1) that posts a form to the console as soon as it loads. */

@@ -3,6 +3,10 @@
 // driven by playwright-core, accounts created in the service's own database, and helpers to log in, check
 // accessibility with axe and take screenshots.
 //
+// A browser suite is written as `describeConsole(title, (suite) => { it(...) })`: once per database, skipped
+// with the reason when Chromium (or the database) is missing, with one service and one browser started before
+// its tests and stopped after them.
+//
 // Screenshots go to $CONSOLE_SCREENSHOT_DIR (default: <tmp>/imageshare-console-screenshots).
 import { execFileSync } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
@@ -10,13 +14,14 @@ import { existsSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import assert from 'node:assert/strict';
+import { after, before, describe } from 'node:test';
 import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import { sql } from 'kysely';
 import { loadConfig } from '../../src/config.js';
 import { openServices } from '../../src/main.js';
 import type { Services } from '../../src/services/container.js';
-import { freshSchemaName, type DatabaseTarget } from '../helpers/databases.js';
+import { forEachDatabase, freshSchemaName, type DatabaseTarget } from '../helpers/databases.js';
 import { spawnServer, uniqueName, type ServerProcess, type TestAccount } from '../helpers/server.js';
 
 export const CHROMIUM = '/usr/bin/chromium';
@@ -156,4 +161,89 @@ export async function screenshot(page: Page, name: string): Promise<string> {
   await page.waitForTimeout(400);
   await page.screenshot({ path });
   return path;
+}
+
+/** Logs in and waits for the first page after it (Images). */
+export async function logInToImages(page: Page, login: string, password: string): Promise<void> {
+  await logIn(page, login, password);
+  await page.getByRole('heading', { name: 'Images', level: 1 }).waitFor();
+}
+
+export interface ConsoleSuite {
+  readonly target: DatabaseTarget;
+  /** The service (started before the suite's first test). */
+  readonly service: ConsoleService;
+  readonly browser: Browser;
+  /** Screenshots are taken on SQLite only: the pictures would be the same on PostgreSQL. */
+  readonly takesScreenshots: boolean;
+  shot(page: Page, name: string): Promise<void>;
+  /** A new browser context with the console open and the account logged in (by ID unless told), on Images. */
+  openAs(
+    account: TestAccount,
+    options?: Parameters<typeof openConsole>[2] & { loginWith?: 'id' | 'name' },
+  ): Promise<ConsoleBrowser>;
+}
+
+export interface DescribeConsoleOptions {
+  /** Why the suite cannot run besides a missing Chromium or database (for example no openstack client). */
+  skip?: string | null;
+  /** Environment of the service (IMAGESHARE_...). */
+  env?: Record<string, string>;
+}
+
+/** One browser suite per database: service and Chromium started before the tests and stopped after. */
+export function describeConsole(
+  title: string,
+  body: (suite: ConsoleSuite) => void,
+  options: DescribeConsoleOptions = {},
+): void {
+  const skipBrowser = chromiumSkipReason();
+  forEachDatabase((target) => {
+    describe(
+      `console: ${title} on ${target.dialect}`,
+      { skip: skipBrowser ?? options.skip ?? target.skipReason ?? false },
+      () => body(consoleSuite(target, options.env)),
+    );
+  });
+}
+
+/** Registers the suite's before / after hooks; call it inside a describe. */
+function consoleSuite(target: DatabaseTarget, env: Record<string, string> = {}): ConsoleSuite {
+  let service: ConsoleService | undefined;
+  let browser: Browser | undefined;
+  before(async () => {
+    service = await startConsoleService(target, env);
+    browser = await launchChromium();
+  });
+  after(async () => {
+    await browser?.close();
+    await service?.close();
+  });
+  const started = <T>(value: T | undefined, what: string): T => {
+    if (value === undefined) throw new Error(`the console suite's ${what} is not started yet`);
+    return value;
+  };
+  const takesScreenshots = target.dialect === 'sqlite';
+  return {
+    target,
+    get service() {
+      return started(service, 'service');
+    },
+    get browser() {
+      return started(browser, 'browser');
+    },
+    takesScreenshots,
+    async shot(page, name) {
+      if (takesScreenshots) await screenshot(page, name);
+    },
+    async openAs(account, options = {}) {
+      const ui = await openConsole(started(browser, 'browser'), started(service, 'service'), options);
+      await logInToImages(
+        ui.page,
+        options.loginWith === 'name' ? account.name : account.id,
+        account.password,
+      );
+      return ui;
+    },
+  };
 }

@@ -1,19 +1,20 @@
 // Account information: the account ID up front with a copy button (what the receiver sends to the owner, per the
 // seed), the name, API keys (SecretKey shown once), and the password change.
 import { useState, type FormEvent } from 'react';
-import { Alert, Input, MessagePlugin, Table, Tag, type PrimaryTableCol } from 'tdesign-react';
+import { Alert, Input, Table, Tag, type PrimaryTableCol } from 'tdesign-react';
 import { Button } from '../components/Button';
 import { AddIcon } from 'tdesign-icons-react';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { useMutation } from '@tanstack/react-query';
 import { api, ApiError } from '../api/client';
 import { errorMessage } from '../api/errors';
 import { keys, useApiKeys } from '../api/queries';
 import type { ApiKey, NewApiKey } from '../api/types';
 import { useSession } from '../app/session';
+import { useChange } from '../app/useChange';
 import { CopyableId } from '../components/CopyableId';
 import { Field } from '../components/Field';
 import { formatTime } from '../components/format';
-import { Modal } from '../components/Modal';
+import { ActionDialog } from '../components/ActionDialog';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { useI18n } from '../i18n';
 
@@ -52,38 +53,30 @@ export default function AccountPage() {
 
 function ApiKeysSection() {
   const { t, locale } = useI18n();
-  const client = useQueryClient();
   const apiKeys = useApiKeys();
   const [created, setCreated] = useState<NewApiKey | null>(null);
   const [deleting, setDeleting] = useState<ApiKey | null>(null);
-  const refresh = () => void client.invalidateQueries({ queryKey: keys.apiKeys });
-  const create = useMutation({
-    mutationFn: () => api<NewApiKey>('POST', '/account/api-keys'),
-    onSuccess: (key) => {
-      setCreated(key);
-      refresh();
-    },
-    onError: (error) => void MessagePlugin.error(errorMessage(t, error)),
+  const create = useChange({
+    run: () => api<NewApiKey>('POST', '/account/api-keys'),
+    touches: [keys.apiKeys],
+    onDone: (key) => setCreated(key),
+    reportErrors: true,
   });
-  const toggle = useMutation({
-    mutationFn: (key: ApiKey) =>
+  const toggle = useChange({
+    run: (key: ApiKey) =>
       api<ApiKey>(
         'POST',
         `/account/api-keys/${encodeURIComponent(key.secretId)}/${key.enabled ? 'disable' : 'enable'}`,
       ),
-    onSuccess: (key) => {
-      void MessagePlugin.success(t(key.enabled ? 'keys.enabled' : 'keys.disabled'));
-      refresh();
-    },
-    onError: (error) => void MessagePlugin.error(errorMessage(t, error)),
+    touches: [keys.apiKeys],
+    doneMessage: (key) => t(key.enabled ? 'keys.enabled' : 'keys.disabled'),
+    reportErrors: true,
   });
-  const remove = useMutation({
-    mutationFn: (key: ApiKey) => api('DELETE', `/account/api-keys/${encodeURIComponent(key.secretId)}`),
-    onSuccess: () => {
-      void MessagePlugin.success(t('keys.deleted'));
-      setDeleting(null);
-      refresh();
-    },
+  const remove = useChange({
+    run: (key: ApiKey) => api('DELETE', `/account/api-keys/${encodeURIComponent(key.secretId)}`),
+    touches: [keys.apiKeys],
+    doneMessage: () => t('keys.deleted'),
+    onDone: () => setDeleting(null),
   });
 
   const columns: PrimaryTableCol<ApiKey>[] = [
@@ -169,15 +162,11 @@ function ApiKeysSection() {
         />
       )}
       {created ? (
-        <Modal
-          visible
+        <ActionDialog
           title={t('keys.createdTitle')}
           onClose={() => setCreated(null)}
-          footer={
-            <Button theme="primary" onClick={() => setCreated(null)} data-autofocus>
-              {t('keys.saved')}
-            </Button>
-          }
+          dismiss={null}
+          action={{ label: t('keys.saved'), onClick: () => setCreated(null), autoFocus: true }}
         >
           <Alert theme="warning" message={t('keys.onlyOnce')} />
           <dl className="checksums">
@@ -190,36 +179,23 @@ function ApiKeysSection() {
               <CopyableId id={created.secretKey} label={t('keys.copySecret')} />
             </dd>
           </dl>
-        </Modal>
+        </ActionDialog>
       ) : null}
       {deleting ? (
-        <Modal
-          visible
+        <ActionDialog
           title={t('keys.deleteTitle')}
           onClose={() => setDeleting(null)}
-          footer={
-            <>
-              <Button variant="outline" onClick={() => setDeleting(null)}>
-                {t('common.cancel')}
-              </Button>
-              <Button
-                theme="danger"
-                loading={remove.isPending}
-                onClick={() => remove.mutate(deleting)}
-                data-autofocus
-              >
-                {t('action.delete')}
-              </Button>
-            </>
-          }
+          action={{
+            label: t('action.delete'),
+            theme: 'danger',
+            loading: remove.isPending,
+            autoFocus: true,
+            onClick: () => remove.mutate(deleting),
+          }}
+          error={remove.error}
         >
           <p>{t('keys.deleteConfirm', { id: deleting.secretId })}</p>
-          {remove.isError ? (
-            <div role="alert" className="form-error">
-              {errorMessage(t, remove.error)}
-            </div>
-          ) : null}
-        </Modal>
+        </ActionDialog>
       ) : null}
     </section>
   );

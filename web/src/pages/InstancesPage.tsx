@@ -1,17 +1,16 @@
 // Instances: list (server-side pages), create from my own or a shared image, terminate.
 import { useState } from 'react';
-import { MessagePlugin, Select, Table, Tag, type PrimaryTableCol } from 'tdesign-react';
+import { Select, Table, Tag, type PrimaryTableCol } from 'tdesign-react';
 import { Button } from '../components/Button';
 import { AddIcon, RefreshIcon } from 'tdesign-icons-react';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '../api/client';
-import { errorMessage } from '../api/errors';
 import { keys, useInstances, useRegions } from '../api/queries';
 import type { InstanceView } from '../api/types';
 import { useRouter } from '../app/router';
+import { useChange } from '../app/useChange';
+import { ActionDialog } from '../components/ActionDialog';
 import { CopyableId } from '../components/CopyableId';
 import { formatTime } from '../components/format';
-import { Modal } from '../components/Modal';
 import { Pager, PAGE_SIZES } from '../components/Pager';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { useI18n } from '../i18n';
@@ -30,16 +29,11 @@ export default function InstancesPage() {
   const instances = useInstances({ region: region || undefined, page, pageSize });
   const [launching, setLaunching] = useState(false);
   const [terminating, setTerminating] = useState<InstanceView | null>(null);
-  const client = useQueryClient();
-  const terminate = useMutation({
-    mutationFn: (instance: InstanceView) => api('DELETE', `/instances/${encodeURIComponent(instance.id)}`),
-    onSuccess: (_d, instance) => {
-      void MessagePlugin.success(t('instances.terminated', { name: instance.name }));
-      setTerminating(null);
-      void client.invalidateQueries({ queryKey: keys.instances });
-      void client.invalidateQueries({ queryKey: keys.images });
-      void client.invalidateQueries({ queryKey: keys.history });
-    },
+  const terminate = useChange({
+    run: (instance: InstanceView) => api('DELETE', `/instances/${encodeURIComponent(instance.id)}`),
+    touches: [keys.instances, keys.images, keys.history],
+    doneMessage: (_d, instance) => t('instances.terminated', { name: instance.name }),
+    onDone: () => setTerminating(null),
   });
 
   const columns: PrimaryTableCol<InstanceView>[] = [
@@ -154,33 +148,20 @@ export default function InstancesPage() {
       </section>
       {launching ? <LaunchDialog region={region} onClose={() => setLaunching(false)} /> : null}
       {terminating ? (
-        <Modal
-          visible
+        <ActionDialog
           title={t('instances.terminateTitle', { name: terminating.name })}
           onClose={() => setTerminating(null)}
-          footer={
-            <>
-              <Button variant="outline" onClick={() => setTerminating(null)}>
-                {t('common.cancel')}
-              </Button>
-              <Button
-                theme="danger"
-                loading={terminate.isPending}
-                onClick={() => terminate.mutate(terminating)}
-                data-autofocus
-              >
-                {t('instances.terminate')}
-              </Button>
-            </>
-          }
+          action={{
+            label: t('instances.terminate'),
+            theme: 'danger',
+            loading: terminate.isPending,
+            autoFocus: true,
+            onClick: () => terminate.mutate(terminating),
+          }}
+          error={terminate.error}
         >
           <p>{t('instances.terminateConfirm', { name: terminating.name, id: terminating.id })}</p>
-          {terminate.isError ? (
-            <div role="alert" className="form-error">
-              {errorMessage(t, terminate.error)}
-            </div>
-          ) : null}
-        </Modal>
+        </ActionDialog>
       ) : null}
     </div>
   );

@@ -1,14 +1,12 @@
 // Create an instance from one of my images, a shared image or a public image.
 import { useState } from 'react';
-import { Input, MessagePlugin, Select } from 'tdesign-react';
-import { Button } from '../components/Button';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { Input, Select } from 'tdesign-react';
 import { api } from '../api/client';
-import { errorMessage } from '../api/errors';
 import { keys, useImages } from '../api/queries';
 import type { ImageKind, ImageView, InstanceView } from '../api/types';
+import { useChange } from '../app/useChange';
+import { ActionDialog } from '../components/ActionDialog';
 import { Field } from '../components/Field';
-import { Modal } from '../components/Modal';
 import { useI18n } from '../i18n';
 
 function useLaunchableImages(region: string, kind: ImageKind, enabled: boolean) {
@@ -28,7 +26,6 @@ export function LaunchDialog({
   onClose(): void;
 }) {
   const { t } = useI18n();
-  const client = useQueryClient();
   const [name, setName] = useState(image ? `${image.name}-1`.slice(0, 60) : '');
   const [imageId, setImageId] = useState(image?.id ?? '');
   const pick = !image;
@@ -45,38 +42,24 @@ export function LaunchDialog({
     { group: t('images.tab.public'), children: usable(publicImages.data?.items) },
   ].filter((g) => g.children.length > 0);
 
-  const launch = useMutation({
-    mutationFn: () =>
-      api<InstanceView>('POST', '/instances', { body: { region, imageId, name: name.trim() } }),
-    onSuccess: (instance) => {
-      void MessagePlugin.success(t('launch.done', { name: instance.name }));
-      void client.invalidateQueries({ queryKey: keys.instances });
-      void client.invalidateQueries({ queryKey: keys.images });
-      void client.invalidateQueries({ queryKey: keys.history });
-      onClose();
-    },
+  const launch = useChange({
+    run: () => api<InstanceView>('POST', '/instances', { body: { region, imageId, name: name.trim() } }),
+    touches: [keys.instances, keys.images, keys.history],
+    doneMessage: (instance) => t('launch.done', { name: instance.name }),
+    onDone: onClose,
   });
 
   return (
-    <Modal
-      visible
+    <ActionDialog
       title={image ? t('launch.titleFrom', { name: image.name }) : t('launch.title')}
       onClose={onClose}
-      footer={
-        <>
-          <Button variant="outline" onClick={onClose}>
-            {t('common.cancel')}
-          </Button>
-          <Button
-            theme="primary"
-            disabled={!imageId || !name.trim()}
-            loading={launch.isPending}
-            onClick={() => launch.mutate()}
-          >
-            {t('launch.submit')}
-          </Button>
-        </>
-      }
+      action={{
+        label: t('launch.submit'),
+        disabled: !imageId || !name.trim(),
+        loading: launch.isPending,
+        onClick: () => launch.mutate(),
+      }}
+      error={launch.error}
     >
       <p className="muted">{t('launch.region', { region })}</p>
       {pick ? (
@@ -95,11 +78,6 @@ export function LaunchDialog({
       <Field label={t('launch.name')}>
         <Input value={name} onChange={(v) => setName(v)} maxlength={60} />
       </Field>
-      {launch.isError ? (
-        <div role="alert" className="form-error">
-          {errorMessage(t, launch.error)}
-        </div>
-      ) : null}
-    </Modal>
+    </ActionDialog>
   );
 }

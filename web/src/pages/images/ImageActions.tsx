@@ -1,12 +1,10 @@
 // What can be done to an image, by tab: the owner's full set on custom images; on shared images the receiver's
 // only ones (accept / reject, create instance, leave): no rename, delete or share is offered there.
 import { Button } from '../../components/Button';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
-import { MessagePlugin } from 'tdesign-react';
 import { api } from '../../api/client';
-import { errorMessage } from '../../api/errors';
 import { keys } from '../../api/queries';
 import type { ImageKind, ImageView } from '../../api/types';
+import { useChange } from '../../app/useChange';
 import { useI18n } from '../../i18n';
 
 export type ImageDialog =
@@ -29,16 +27,12 @@ export function ImageActions({
   onOpen(dialog: ImageDialog): void;
 }) {
   const { t } = useI18n();
-  const client = useQueryClient();
-  const respond = useMutation({
-    mutationFn: (status: 'accepted' | 'rejected') =>
+  const respond = useChange({
+    run: (status: 'accepted' | 'rejected') =>
       api<ImageView>('PUT', `/shared/${encodeURIComponent(image.id)}/status`, { body: { status } }),
-    onSuccess: (_data, status) => {
-      void MessagePlugin.success(t(status === 'accepted' ? 'shared.accepted' : 'shared.rejected'));
-      void client.invalidateQueries({ queryKey: keys.images });
-      void client.invalidateQueries({ queryKey: keys.history });
-    },
-    onError: (error) => void MessagePlugin.error(errorMessage(t, error)),
+    touches: [keys.images, keys.history],
+    doneMessage: (_data, status) => t(status === 'accepted' ? 'shared.accepted' : 'shared.rejected'),
+    reportErrors: true,
   });
   const name = image.name || image.id;
   const launchable = image.status === 'active' && image.shareStatus !== 'rejected';

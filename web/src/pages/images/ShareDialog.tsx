@@ -1,16 +1,14 @@
 // The seed's "Share Image" window: account IDs typed or pasted, checked as they are typed, the places left on
 // the image, and after sharing the result for each account in words.
 import { useMemo, useState } from 'react';
-import { Alert, Tag, Textarea } from 'tdesign-react';
-import { Button } from '../../components/Button';
+import { Tag, Textarea } from 'tdesign-react';
 import { CheckCircleIcon, ErrorCircleIcon } from 'tdesign-icons-react';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../api/client';
-import { errorMessage } from '../../api/errors';
 import { keys, useShares } from '../../api/queries';
 import type { ImageView, ShareOutcome, ShareResults } from '../../api/types';
 import { useSession } from '../../app/session';
-import { Modal } from '../../components/Modal';
+import { useChange } from '../../app/useChange';
+import { ActionDialog } from '../../components/ActionDialog';
 import { ErrorState, LoadingState } from '../../components/States';
 import { useI18n, type MessageKey } from '../../i18n';
 import { judgeEntries, type EntryProblem } from './shareInput';
@@ -44,7 +42,6 @@ export function ShareDialog({
 }) {
   const { t } = useI18n();
   const { account } = useSession();
-  const client = useQueryClient();
   const shares = useShares(image.id);
   const [text, setText] = useState('');
 
@@ -58,48 +55,31 @@ export function ShareDialog({
   const valid = entries.filter((e) => !e.problem).map((e) => e.accountId);
   const left = Math.max(0, limit - used - valid.length);
 
-  const share = useMutation({
-    mutationFn: (accountIds: string[]) =>
+  // The results stay in the dialog (per account, in words): no message, no closing.
+  const share = useChange({
+    run: (accountIds: string[]) =>
       api<ShareResults>('POST', `/images/${encodeURIComponent(image.id)}/shares`, { body: { accountIds } }),
-    onSuccess: () => {
-      void client.invalidateQueries({ queryKey: keys.images });
-      void client.invalidateQueries({ queryKey: keys.history });
-    },
+    touches: [keys.images, keys.history],
   });
   const results = share.data;
 
   return (
-    <Modal
-      visible
+    <ActionDialog
       width={620}
       title={t('share.title', { name: image.name })}
       onClose={onClose}
-      footer={
-        results ? (
-          <>
-            <Button variant="outline" onClick={onOpenPanel}>
-              {t('share.openPanel')}
-            </Button>
-            <Button theme="primary" onClick={onClose} data-autofocus>
-              {t('common.done')}
-            </Button>
-          </>
-        ) : (
-          <>
-            <Button variant="outline" onClick={onClose}>
-              {t('common.cancel')}
-            </Button>
-            <Button
-              theme="primary"
-              disabled={valid.length === 0 || entries.some((e) => e.problem) || !shares.data}
-              loading={share.isPending}
-              onClick={() => share.mutate(valid)}
-            >
-              {t('share.submit')}
-            </Button>
-          </>
-        )
+      dismiss={results ? { label: t('share.openPanel'), onClick: onOpenPanel } : undefined}
+      action={
+        results
+          ? { label: t('common.done'), onClick: onClose, autoFocus: true }
+          : {
+              label: t('share.submit'),
+              disabled: valid.length === 0 || entries.some((e) => e.problem) || !shares.data,
+              loading: share.isPending,
+              onClick: () => share.mutate(valid),
+            }
       }
+      error={results ? null : share.error}
     >
       {shares.isPending ? <LoadingState /> : null}
       {shares.isError ? <ErrorState error={shares.error} onRetry={() => void shares.refetch()} /> : null}
@@ -134,7 +114,6 @@ export function ShareDialog({
               ))}
             </ul>
           ) : null}
-          {share.isError ? <Alert theme="error" message={errorMessage(t, share.error)} /> : null}
         </>
       ) : null}
       {results ? (
@@ -156,6 +135,6 @@ export function ShareDialog({
           </p>
         </div>
       ) : null}
-    </Modal>
+    </ActionDialog>
   );
 }

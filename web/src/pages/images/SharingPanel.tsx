@@ -1,17 +1,16 @@
 // The image's sharing panel: every account it is shared with, the share's status, when it was shared, how many
 // instances that account launched from it; cancel sharing per account or for all.
 import { useState } from 'react';
-import { MessagePlugin, Table, type PrimaryTableCol } from 'tdesign-react';
+import { Table, type PrimaryTableCol } from 'tdesign-react';
 import { Button } from '../../components/Button';
 import { ShareIcon } from 'tdesign-icons-react';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
 import { api } from '../../api/client';
-import { errorMessage } from '../../api/errors';
 import { keys, useShares } from '../../api/queries';
 import type { ImageView, Share } from '../../api/types';
+import { useChange } from '../../app/useChange';
 import { CopyableId } from '../../components/CopyableId';
 import { formatTime } from '../../components/format';
-import { Modal } from '../../components/Modal';
+import { ActionDialog } from '../../components/ActionDialog';
 import { EmptyState, ErrorState, LoadingState } from '../../components/States';
 import { ShareStatusTag } from '../../components/Tags';
 import { useI18n } from '../../i18n';
@@ -26,27 +25,23 @@ export function SharingPanel({
   onShare(): void;
 }) {
   const { t, locale } = useI18n();
-  const client = useQueryClient();
   const shares = useShares(image.id);
   const [confirmAll, setConfirmAll] = useState(false);
 
-  const cancel = useMutation({
-    mutationFn: (accountId: string | null) =>
+  // null cancels the sharing with every account.
+  const cancel = useChange({
+    run: (accountId: string | null) =>
       api(
         'DELETE',
         accountId === null
           ? `/images/${encodeURIComponent(image.id)}/shares`
           : `/images/${encodeURIComponent(image.id)}/shares/${encodeURIComponent(accountId)}`,
       ),
-    onSuccess: (_data, accountId) => {
-      void MessagePlugin.success(
-        accountId === null ? t('sharing.cancelledAll') : t('sharing.cancelled', { id: accountId }),
-      );
-      setConfirmAll(false);
-      void client.invalidateQueries({ queryKey: keys.images });
-      void client.invalidateQueries({ queryKey: keys.history });
-    },
-    onError: (error) => void MessagePlugin.error(errorMessage(t, error)),
+    touches: [keys.images, keys.history],
+    doneMessage: (_data, accountId) =>
+      accountId === null ? t('sharing.cancelledAll') : t('sharing.cancelled', { id: accountId }),
+    onDone: () => setConfirmAll(false),
+    reportErrors: true,
   });
 
   const columns: PrimaryTableCol<Share>[] = [
@@ -95,43 +90,36 @@ export function SharingPanel({
 
   const data = shares.data;
   return (
-    <Modal
-      visible
+    <ActionDialog
       width={860}
       title={t('sharing.title', { name: image.name })}
       onClose={onClose}
-      footer={
-        <>
-          {data && data.shares.length > 0 ? (
-            confirmAll ? (
-              <span className="confirm-inline" role="group" aria-label={t('sharing.cancelAll')}>
-                <span>{t('sharing.confirmAll', { count: data.shares.length })}</span>
-                <Button variant="outline" onClick={() => setConfirmAll(false)}>
-                  {t('common.no')}
-                </Button>
-                <Button theme="danger" loading={cancel.isPending} onClick={() => cancel.mutate(null)}>
-                  {t('sharing.cancelAllYes')}
-                </Button>
-              </span>
-            ) : (
-              <Button theme="danger" variant="outline" onClick={() => setConfirmAll(true)}>
-                {t('sharing.cancelAll')}
+      extra={
+        data && data.shares.length > 0 ? (
+          confirmAll ? (
+            <span className="confirm-inline" role="group" aria-label={t('sharing.cancelAll')}>
+              <span>{t('sharing.confirmAll', { count: data.shares.length })}</span>
+              <Button variant="outline" onClick={() => setConfirmAll(false)}>
+                {t('common.no')}
               </Button>
-            )
-          ) : null}
-          <Button
-            variant="outline"
-            icon={<ShareIcon />}
-            onClick={onShare}
-            disabled={image.status !== 'active'}
-          >
-            {t('action.share')}
-          </Button>
-          <Button theme="primary" onClick={onClose} data-autofocus>
-            {t('common.close')}
-          </Button>
-        </>
+              <Button theme="danger" loading={cancel.isPending} onClick={() => cancel.mutate(null)}>
+                {t('sharing.cancelAllYes')}
+              </Button>
+            </span>
+          ) : (
+            <Button theme="danger" variant="outline" onClick={() => setConfirmAll(true)}>
+              {t('sharing.cancelAll')}
+            </Button>
+          )
+        ) : null
       }
+      dismiss={{
+        label: t('action.share'),
+        icon: <ShareIcon />,
+        onClick: onShare,
+        disabled: image.status !== 'active',
+      }}
+      action={{ label: t('common.close'), onClick: onClose, autoFocus: true }}
     >
       <div className="sharing-summary">
         <CopyableId id={image.id} label={t('images.copyImageId', { name: image.name })} />
@@ -152,6 +140,6 @@ export function SharingPanel({
           empty={<EmptyState title={t('sharing.empty')} />}
         />
       ) : null}
-    </Modal>
+    </ActionDialog>
   );
 }

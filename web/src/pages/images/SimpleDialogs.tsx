@@ -1,34 +1,27 @@
 // Copy to region, rename / edit description, delete (refused while shared: the owner is sent to the sharing
 // panel), and leave a share (receiver).
 import { useState } from 'react';
-import { Alert, Input, MessagePlugin, Select, Textarea } from 'tdesign-react';
-import { Button } from '../../components/Button';
-import { useMutation, useQueryClient } from '@tanstack/react-query';
+import { Alert, Input, Select, Textarea } from 'tdesign-react';
 import { api, ApiError } from '../../api/client';
-import { errorMessage } from '../../api/errors';
 import { keys, useRegions } from '../../api/queries';
 import type { ImageView } from '../../api/types';
+import { useChange } from '../../app/useChange';
+import { ActionDialog } from '../../components/ActionDialog';
 import { Field } from '../../components/Field';
-import { Modal } from '../../components/Modal';
-import { useI18n } from '../../i18n';
+import { useI18n, type MessageKey } from '../../i18n';
 
-function useImageMutation<T>(
-  fn: (input: T) => Promise<unknown>,
-  onDone: () => void,
-  successKey: Parameters<ReturnType<typeof useI18n>['t']>[0],
-) {
+/** A change to one image: images and history are fetched again, the dialog closes with a message. */
+function useImageChange(run: () => Promise<unknown>, onClose: () => void, doneKey: MessageKey) {
   const { t } = useI18n();
-  const client = useQueryClient();
-  return useMutation({
-    mutationFn: fn,
-    onSuccess: () => {
-      void MessagePlugin.success(t(successKey));
-      void client.invalidateQueries({ queryKey: keys.images });
-      void client.invalidateQueries({ queryKey: keys.history });
-      onDone();
-    },
+  return useChange({
+    run,
+    touches: [keys.images, keys.history],
+    doneMessage: () => t(doneKey),
+    onDone: onClose,
   });
 }
+
+const imagePath = (image: ImageView) => `/images/${encodeURIComponent(image.id)}`;
 
 export function CopyDialog({ image, onClose }: { image: ImageView; onClose(): void }) {
   const { t } = useI18n();
@@ -36,32 +29,22 @@ export function CopyDialog({ image, onClose }: { image: ImageView; onClose(): vo
   const others = (regions.data?.regions ?? []).filter((r) => r.id !== image.region);
   const [target, setTarget] = useState('');
   const [name, setName] = useState(image.name);
-  const copy = useImageMutation(
-    () =>
-      api('POST', `/images/${encodeURIComponent(image.id)}/copy`, { body: { targetRegion: target, name } }),
+  const copy = useImageChange(
+    () => api('POST', `${imagePath(image)}/copy`, { body: { targetRegion: target, name } }),
     onClose,
     'copy.done',
   );
   return (
-    <Modal
-      visible
+    <ActionDialog
       title={t('copy.title', { name: image.name })}
       onClose={onClose}
-      footer={
-        <>
-          <Button variant="outline" onClick={onClose}>
-            {t('common.cancel')}
-          </Button>
-          <Button
-            theme="primary"
-            disabled={!target || !name.trim()}
-            loading={copy.isPending}
-            onClick={() => copy.mutate(undefined)}
-          >
-            {t('copy.submit')}
-          </Button>
-        </>
-      }
+      action={{
+        label: t('copy.submit'),
+        disabled: !target || !name.trim(),
+        loading: copy.isPending,
+        onClick: () => copy.mutate(),
+      }}
+      error={copy.error}
     >
       <p className="muted">{t('copy.explain', { region: image.region })}</p>
       {others.length === 0 && !regions.isPending ? (
@@ -78,12 +61,7 @@ export function CopyDialog({ image, onClose }: { image: ImageView; onClose(): vo
       <Field label={t('images.col.name')}>
         <Input value={name} onChange={(v) => setName(v)} maxlength={255} />
       </Field>
-      {copy.isError ? (
-        <div role="alert" className="form-error">
-          {errorMessage(t, copy.error)}
-        </div>
-      ) : null}
-    </Modal>
+    </ActionDialog>
   );
 }
 
@@ -91,32 +69,22 @@ export function EditDialog({ image, onClose }: { image: ImageView; onClose(): vo
   const { t } = useI18n();
   const [name, setName] = useState(image.name);
   const [description, setDescription] = useState(image.description ?? '');
-  const edit = useImageMutation(
-    () =>
-      api('PATCH', `/images/${encodeURIComponent(image.id)}`, { body: { name: name.trim(), description } }),
+  const edit = useImageChange(
+    () => api('PATCH', imagePath(image), { body: { name: name.trim(), description } }),
     onClose,
     'edit.done',
   );
   return (
-    <Modal
-      visible
+    <ActionDialog
       title={t('edit.title')}
       onClose={onClose}
-      footer={
-        <>
-          <Button variant="outline" onClick={onClose}>
-            {t('common.cancel')}
-          </Button>
-          <Button
-            theme="primary"
-            disabled={!name.trim()}
-            loading={edit.isPending}
-            onClick={() => edit.mutate(undefined)}
-          >
-            {t('common.save')}
-          </Button>
-        </>
-      }
+      action={{
+        label: t('common.save'),
+        disabled: !name.trim(),
+        loading: edit.isPending,
+        onClick: () => edit.mutate(),
+      }}
+      error={edit.error}
     >
       <Field label={t('images.col.name')}>
         <Input value={name} onChange={(v) => setName(v)} maxlength={255} />
@@ -129,12 +97,7 @@ export function EditDialog({ image, onClose }: { image: ImageView; onClose(): vo
           autosize={{ minRows: 3 }}
         />
       </Field>
-      {edit.isError ? (
-        <div role="alert" className="form-error">
-          {errorMessage(t, edit.error)}
-        </div>
-      ) : null}
-    </Modal>
+    </ActionDialog>
   );
 }
 
@@ -148,96 +111,62 @@ export function DeleteDialog({
   onOpenPanel(): void;
 }) {
   const { t } = useI18n();
-  const remove = useImageMutation(
-    () => api('DELETE', `/images/${encodeURIComponent(image.id)}`),
-    onClose,
-    'delete.done',
-  );
-  const refusedForShares = remove.error instanceof ApiError && remove.error.code === 'ImageInShared';
-  const shareCount = refusedForShares
-    ? Number(remove.error instanceof ApiError ? remove.error.details.shareCount : 0) || image.shareCount || 0
+  const remove = useImageChange(() => api('DELETE', imagePath(image)), onClose, 'delete.done');
+  const refused =
+    remove.error instanceof ApiError && remove.error.code === 'ImageInShared' ? remove.error : null;
+  const shareCount = refused
+    ? Number(refused.details.shareCount) || image.shareCount || 0
     : (image.shareCount ?? 0);
-  const stillShared = shareCount > 0 || refusedForShares;
+  // Still shared (known from the list, or learnt from the refusal): the way on is the sharing panel.
+  const stillShared = shareCount > 0 || refused !== null;
   return (
-    <Modal
-      visible
+    <ActionDialog
       title={t('delete.title', { name: image.name })}
       onClose={onClose}
-      footer={
-        stillShared ? (
-          <>
-            <Button variant="outline" onClick={onClose}>
-              {t('common.close')}
-            </Button>
-            <Button theme="primary" onClick={onOpenPanel}>
-              {t('delete.openSharing')}
-            </Button>
-          </>
-        ) : (
-          <>
-            <Button variant="outline" onClick={onClose}>
-              {t('common.cancel')}
-            </Button>
-            <Button
-              theme="danger"
-              loading={remove.isPending}
-              onClick={() => remove.mutate(undefined)}
-              data-autofocus
-            >
-              {t('delete.submit')}
-            </Button>
-          </>
-        )
+      dismiss={stillShared ? { label: t('common.close'), onClick: onClose } : undefined}
+      action={
+        stillShared
+          ? { label: t('delete.openSharing'), onClick: onOpenPanel }
+          : {
+              label: t('delete.submit'),
+              theme: 'danger',
+              loading: remove.isPending,
+              autoFocus: true,
+              onClick: () => remove.mutate(),
+            }
       }
+      error={refused ? null : remove.error}
     >
       {stillShared ? (
         <Alert theme="warning" message={t('delete.stillShared', { count: shareCount })} />
       ) : (
         <p>{t('delete.confirm', { name: image.name, id: image.id })}</p>
       )}
-      {remove.isError && !refusedForShares ? (
-        <div role="alert" className="form-error">
-          {errorMessage(t, remove.error)}
-        </div>
-      ) : null}
-    </Modal>
+    </ActionDialog>
   );
 }
 
 export function LeaveDialog({ image, onClose }: { image: ImageView; onClose(): void }) {
   const { t } = useI18n();
-  const leave = useImageMutation(
+  const leave = useImageChange(
     () => api('DELETE', `/shared/${encodeURIComponent(image.id)}`),
     onClose,
     'leave.done',
   );
   return (
-    <Modal
-      visible
+    <ActionDialog
       title={t('leave.title', { name: image.name })}
       onClose={onClose}
-      footer={
-        <>
-          <Button variant="outline" onClick={onClose}>
-            {t('common.cancel')}
-          </Button>
-          <Button
-            theme="danger"
-            loading={leave.isPending}
-            onClick={() => leave.mutate(undefined)}
-            data-autofocus
-          >
-            {t('leave.submit')}
-          </Button>
-        </>
-      }
+      action={{
+        label: t('leave.submit'),
+        theme: 'danger',
+        loading: leave.isPending,
+        autoFocus: true,
+        onClick: () => leave.mutate(),
+      }}
+      error={leave.error}
     >
       <p>{t('leave.confirm', { owner: image.ownerId })}</p>
-      {leave.isError ? (
-        <div role="alert" className="form-error">
-          {errorMessage(t, leave.error)}
-        </div>
-      ) : null}
-    </Modal>
+    </ActionDialog>
   );
 }

@@ -2,15 +2,13 @@
 // memory here), with a progress bar, speed, time left and cancel; the checksums are shown at the end.
 import { useEffect, useRef, useState } from 'react';
 import { Alert, Input, Progress, Select, Textarea } from 'tdesign-react';
-import { Button } from '../../components/Button';
 import { useQueryClient } from '@tanstack/react-query';
 import { api, ApiError, uploadImageFile, type UploadHandle } from '../../api/client';
-import { errorMessage } from '../../api/errors';
 import { keys } from '../../api/queries';
 import type { ImageView } from '../../api/types';
 import { Field } from '../../components/Field';
 import { formatBytes, formatDuration } from '../../components/format';
-import { Modal } from '../../components/Modal';
+import { ActionDialog, type ActionDialogProps } from '../../components/ActionDialog';
 import { useI18n } from '../../i18n';
 
 const DISK_FORMATS = ['qcow2', 'raw', 'vmdk', 'vhd', 'vhdx', 'vdi', 'iso', 'ploop', 'ami', 'ari', 'aki'];
@@ -108,33 +106,35 @@ export function UploadDialog({ region, onClose }: { region: string; onClose(): v
   }
 
   const uploading = phase.step === 'uploading';
-  const footer =
-    phase.step === 'done' ? (
-      <Button theme="primary" onClick={onClose} data-autofocus>
-        {t('common.done')}
-      </Button>
-    ) : uploading ? (
-      <Button theme="danger" variant="outline" onClick={() => handle.current?.cancel()} data-autofocus>
-        {t('upload.cancel')}
-      </Button>
-    ) : (
-      <>
-        <Button variant="outline" onClick={onClose}>
-          {t('common.cancel')}
-        </Button>
-        <Button theme="primary" onClick={() => void start()}>
-          {t(phase.step === 'failed' ? 'common.retry' : 'upload.start')}
-        </Button>
-      </>
-    );
+  const buttons: Pick<ActionDialogProps, 'action' | 'dismiss'> =
+    phase.step === 'done'
+      ? { dismiss: null, action: { label: t('common.done'), onClick: onClose, autoFocus: true } }
+      : uploading
+        ? {
+            dismiss: null,
+            action: {
+              label: t('upload.cancel'),
+              theme: 'danger',
+              variant: 'outline',
+              autoFocus: true,
+              onClick: () => handle.current?.cancel(),
+            },
+          }
+        : {
+            action: {
+              label: t(phase.step === 'failed' ? 'common.retry' : 'upload.start'),
+              onClick: () => void start(),
+            },
+          };
 
   return (
-    <Modal
-      visible
+    <ActionDialog
       width={640}
       title={t('upload.title', { region })}
-      onClose={uploading ? () => {} : onClose}
-      footer={footer}
+      onClose={onClose}
+      closable={!uploading}
+      error={phase.step === 'failed' ? phase.error : null}
+      {...buttons}
     >
       {phase.step === 'form' || phase.step === 'failed' ? (
         <>
@@ -176,7 +176,6 @@ export function UploadDialog({ region, onClose }: { region: string; onClose(): v
               {formError}
             </div>
           ) : null}
-          {phase.step === 'failed' ? <Alert theme="error" message={errorMessage(t, phase.error)} /> : null}
         </>
       ) : null}
       {phase.step === 'uploading' ? <UploadProgress {...phase} fileName={file?.name ?? ''} /> : null}
@@ -197,7 +196,7 @@ export function UploadDialog({ region, onClose }: { region: string; onClose(): v
           </dl>
         </div>
       ) : null}
-    </Modal>
+    </ActionDialog>
   );
 }
 
