@@ -120,7 +120,9 @@ export type HistoryAction =
   | 'create'
   | 'upload'
   | 'copy'
-  | 'rename';
+  | 'rename'
+  | 'terms'
+  | 'consent';
 
 export type Surface = 'openstack' | 'tencent' | 'tencent-legacy' | 'console';
 

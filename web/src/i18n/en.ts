@@ -284,6 +284,8 @@ export const en = {
   'history.action.upload': 'Data uploaded',
   'history.action.copy': 'Copied',
   'history.action.rename': 'Renamed',
+  'history.action.terms': 'Share terms changed',
+  'history.action.consent': 'Consent setting changed',
   'history.surface.openstack': 'OpenStack API',
   'history.surface.tencent': 'Tencent Cloud API 3.0',
   'history.surface.tencentLegacy': 'Tencent legacy API',

@@ -281,6 +281,8 @@ export const zhCN: Record<MessageKey, string> = {
   'history.action.upload': '上传数据',
   'history.action.copy': '复制',
   'history.action.rename': '重命名',
+  'history.action.terms': '修改共享条件',
+  'history.action.consent': '修改同意设置',
   'history.surface.openstack': 'OpenStack API',
   'history.surface.tencent': '腾讯云 API 3.0',
   'history.surface.tencentLegacy': '腾讯云旧版 API',
