@@ -66,6 +66,9 @@ export const en = {
   'error.Conflict': 'This conflicts with the image’s current state. Refresh and try again.',
   'error.PayloadTooLarge': 'The file is larger than the service accepts.',
   'error.InvalidCopyTarget': 'The image cannot be copied to this region.',
+  'error.ShareNotAccepted':
+    'Accept this share first: its owner asks for your consent before you launch the image.',
+  'error.CopyNotGranted': 'This image was shared with you to launch only: its owner has not allowed copies.',
   'error.RegionNotFound': 'There is no such region.',
   'error.NetworkError': 'The service could not be reached. Check your connection and try again.',
   'error.Cancelled': 'Cancelled.',

@@ -66,6 +66,8 @@ export const zhCN: Record<MessageKey, string> = {
   'error.Conflict': '与镜像当前状态冲突，请刷新后重试。',
   'error.PayloadTooLarge': '文件超过了服务允许的大小。',
   'error.InvalidCopyTarget': '无法将镜像复制到该地域。',
+  'error.ShareNotAccepted': '请先接受该共享：镜像所有者要求您同意后才能创建实例。',
+  'error.CopyNotGranted': '该镜像仅共享用于创建实例：所有者未允许复制。',
   'error.RegionNotFound': '不存在该地域。',
   'error.NetworkError': '无法连接服务，请检查网络后重试。',
   'error.Cancelled': '已取消。',
