@@ -17,6 +17,7 @@ import { loadConfig } from '../src/config.js';
 import { migrateToLatest, type Db, type DialectName } from '../src/repositories/db/database.js';
 import type { Database } from '../src/repositories/db/schema.js';
 import { LocalBlobStore } from '../src/repositories/blob/local-blob-store.js';
+import { systemClock } from '../src/services/clock.js';
 import { ImageService, type ImageListQuery } from '../src/services/image.service.js';
 import { KyselyImageUnitOfWork } from '../src/repositories/db/transaction.js';
 import type { RequestContext } from '../src/services/context.js';
@@ -192,6 +193,7 @@ async function runOneSize(
     new KyselyImageUnitOfWork(rec.db),
     new LocalBlobStore(join(dataDir, 'images')),
     config,
+    systemClock,
   );
   const ctx: RequestContext = {
     caller: { accountId: seed.receiver.id, isAdmin: false },

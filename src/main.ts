@@ -7,6 +7,7 @@ import { publicBaseUrl, type Config } from './config.js';
 import { migrateToLatest, openDatabase, pingDatabase, type Db } from './repositories/db/database.js';
 import type { BlobStore } from './repositories/blob/blob-store.js';
 import { openBlobStore } from './repositories/blob/open-blob-store.js';
+import type { Clock } from './services/clock.js';
 import { createServices, type Services } from './services/container.js';
 import { buildApp } from './http/app.js';
 import { createLogger } from './logging.js';
@@ -34,6 +35,8 @@ export interface StartOptions {
   /** True when the notice reaches a person's terminal (default: stdout is a TTY): the password is shown there
    * instead of being written to <dataDir>/admin-password. */
   announceToTerminal?: boolean;
+  /** The clock the sharing rules read (default: the system clock; tests move it across a share's end). */
+  clock?: Clock;
 }
 
 /** The admin account created on first start with an empty database (password only when generated). */
@@ -140,7 +143,7 @@ function announceAdmin(
  */
 export async function openServices(
   config: Config,
-  options: Pick<StartOptions, 'databaseSchema'> = {},
+  options: Pick<StartOptions, 'databaseSchema' | 'clock'> = {},
 ): Promise<{ db: Db; services: Services; blobs: BlobStore }> {
   const schema = options.databaseSchema ?? (config.database.schema || undefined);
   const db = openDatabase({
@@ -155,7 +158,7 @@ export async function openServices(
     throw err;
   }
   const blobs = openBlobStore(config);
-  const services = createServices({ config, db, blobs });
+  const services = createServices({ config, db, blobs, clock: options.clock });
   return { db, services, blobs };
 }
 

@@ -458,6 +458,25 @@ forEachDatabase((target) => {
           AccountIds: [receiver.account.id],
           Permission: 'SHARE',
         });
+        // Without the owner's grant a receiver's copy is refused (issue 12) ...
+        assert.equal(
+          await sdkErrorCode(() =>
+            receiver.gz.SyncImages({ ImageIds: [id], DestinationRegions: ['ap-guangzhou'] }),
+          ),
+          'UnauthorizedOperation.CopyNotGranted',
+        );
+        // ... the owner shares again with the grant (the extension parameter ShareAccess).
+        await owner.gz.ModifyImageSharePermission({
+          ImageId: id,
+          AccountIds: [receiver.account.id],
+          Permission: 'CANCEL',
+        });
+        await owner.gz.ModifyImageSharePermission({
+          ImageId: id,
+          AccountIds: [receiver.account.id],
+          Permission: 'SHARE',
+          ShareAccess: 'LAUNCH_AND_COPY',
+        } as Parameters<typeof owner.gz.ModifyImageSharePermission>[0]);
         const copy = await receiver.gz.SyncImages({
           ImageIds: [id],
           DestinationRegions: ['ap-guangzhou'],
@@ -501,7 +520,8 @@ forEachDatabase((target) => {
           ImageId: id,
           AccountIds: [receiver.account.id],
           Permission: 'SHARE',
-        });
+          ShareAccess: 'LAUNCH_AND_COPY', // imageshare's extension: the receiver may copy
+        } as Parameters<typeof owner.gz.ModifyImageSharePermission>[0]);
         const [instanceId] = (await receiver.gz.RunInstances({ ImageId: id })).InstanceIdSet ?? [];
         const created = await receiver.gz.CreateImage({
           InstanceId: instanceId!,

@@ -31,11 +31,13 @@ forEachDatabase((target) => {
       await make(receiver.id, 'receiver-own'); // the receiver is now at its quota of 1
 
       assert.equal((await receiverClient.DescribeImageQuota()).ImageNumQuota, 1);
+      // With the copy grant (issue 12), so that the quota is what refuses the copy below.
       await ownerClient.ModifyImageSharePermission({
         ImageId: sharedId,
         AccountIds: [receiver.id],
         Permission: 'SHARE',
-      });
+        ShareAccess: 'LAUNCH_AND_COPY',
+      } as Parameters<typeof ownerClient.ModifyImageSharePermission>[0]);
       const seen = await receiverClient.DescribeImages({
         Filters: [{ Name: 'image-type', Values: ['SHARED_IMAGE'] }],
       });

@@ -3,7 +3,7 @@ import { strict as assert } from 'node:assert';
 import { describe, it } from 'node:test';
 import { authorize, canSee, type AccessFacts, type ImageAction } from './access.js';
 import { DomainError, type ErrorCode } from './errors.js';
-import type { Caller, MemberStatus, Visibility } from './types.js';
+import type { Caller, Consent, MemberStatus, ShareAccess, Visibility } from './types.js';
 
 const OWNER = '200001';
 const caller: Caller = { accountId: '200002', isAdmin: false };
@@ -24,17 +24,26 @@ const allActions: ImageAction[] = [
   'readMembers',
 ];
 
+const NOW = '2026-06-01T12:00:00.000Z';
+
 function facts(
   who: Caller,
   visibility: Visibility,
   membership: MemberStatus | null = null,
   region = 'r1',
+  terms: { expiresAt?: string | null; access?: ShareAccess; consent?: Consent } = {},
 ): AccessFacts {
   return {
     caller: who,
     image: { id: 'img-abcdefgh', ownerId: OWNER, region: 'r1', visibility, status: 'active' },
-    membership,
+    membership: membership && {
+      status: membership,
+      expiresAt: terms.expiresAt ?? null,
+      access: terms.access ?? 'launch_and_copy',
+    },
     region,
+    now: NOW,
+    consent: terms.consent ?? 'listing',
   };
 }
 
@@ -84,6 +93,55 @@ describe('authorize', () => {
         assert.equal(authorize(action, facts(caller, 'shared', status)), 'member');
       }
     }
+  });
+
+  it('a share past its end time grants nothing: the image is "not found", from the very instant of its end', () => {
+    for (const action of allActions) {
+      refusedWith(action, facts(caller, 'shared', 'accepted', 'r1', { expiresAt: NOW }), 'ImageNotFound');
+      refusedWith(
+        action,
+        facts(caller, 'shared', 'accepted', 'r1', { expiresAt: '2026-06-01T11:59:59.999Z' }),
+        'ImageNotFound',
+      );
+    }
+    const lastMs = facts(caller, 'shared', 'accepted', 'r1', { expiresAt: '2026-06-01T12:00:00.001Z' });
+    assert.equal(authorize('launch', lastMs), 'member');
+  });
+
+  it('consent "launch": a pending or rejected receiver cannot launch until it accepts; "listing" lets it', () => {
+    for (const status of ['pending', 'rejected'] as const) {
+      const err = refusedWith(
+        'launch',
+        facts(caller, 'shared', status, 'r1', { consent: 'launch' }),
+        'ShareNotAccepted',
+      );
+      assert.equal(err.details.status, status);
+      assert.equal(
+        authorize('launch', facts(caller, 'shared', status, 'r1', { consent: 'listing' })),
+        'member',
+      );
+      // Consent gates launching, not reading.
+      assert.equal(authorize('read', facts(caller, 'shared', status, 'r1', { consent: 'launch' })), 'member');
+    }
+    assert.equal(
+      authorize('launch', facts(caller, 'shared', 'accepted', 'r1', { consent: 'launch' })),
+      'member',
+    );
+    // The owner and public images are not gated.
+    assert.equal(authorize('launch', facts(caller, 'public', null, 'r1', { consent: 'launch' })), 'public');
+  });
+
+  it("copying a shared image needs the owner's launch_and_copy grant; launching does not", () => {
+    const launchOnly = facts(caller, 'shared', 'accepted', 'r1', { access: 'launch' });
+    assert.match(refusedWith('copy', launchOnly, 'CopyNotGranted').message, /launch only/);
+    assert.equal(authorize('launch', launchOnly), 'member');
+    assert.equal(
+      authorize('copy', facts(caller, 'shared', 'accepted', 'r1', { access: 'launch_and_copy' })),
+      'member',
+    );
+    // Public images and admins are not shares: no grant needed.
+    assert.equal(authorize('copy', facts(caller, 'public', null, 'r1', { access: 'launch' })), 'public');
+    assert.equal(authorize('copy', facts(admin, 'shared', 'accepted', 'r1', { access: 'launch' })), 'admin');
   });
 
   it('a receiver renaming is told the image was shared with it; other changes are "not yours", marked as a receiver', () => {

@@ -3,8 +3,15 @@
 // whoever may see it but not do the thing gets a clear refusal.
 // Who sees what is declared in visibility.ts (RELATION_RULES), which the listing SQL is built from too.
 import { fail, imageNotFound } from './errors.js';
-import type { Caller, Image } from './types.js';
-import { relationOf, type Relation, type VisibilityFacts } from './visibility.js';
+import { assertReceiverMayCopy, assertReceiverMayLaunch } from './sharing.js';
+import type { Caller, Consent, Image } from './types.js';
+import {
+  liveMembership,
+  relationOf,
+  type Membership,
+  type Relation,
+  type VisibilityFacts,
+} from './visibility.js';
 
 export type ImageAction =
   | 'read' // show the image and its metadata
@@ -24,11 +31,16 @@ export type { Relation } from './visibility.js';
 
 export interface AccessFacts extends VisibilityFacts {
   image: Pick<Image, 'id' | 'ownerId' | 'region' | 'visibility' | 'status'>;
+  /**
+   * The consent the image asks of its receivers (sharing.ts effectiveConsent). Only a receiver's launch
+   * looks at it; loaders that know the caller holds no share may pass DEFAULT_CONSENT.
+   */
+  consent: Consent;
 }
 
 export { relationOf };
 
-export function canSee(facts: AccessFacts): boolean {
+export function canSee(facts: VisibilityFacts): boolean {
   return relationOf(facts) !== 'none';
 }
 
@@ -53,8 +65,15 @@ export function authorize(action: ImageAction, facts: AccessFacts): Relation {
   switch (action) {
     case 'read':
     case 'download':
+      return relation;
     case 'launch':
+      // Through a share, the owner's consent setting decides; public images launch for everyone.
+      if (relation === 'member')
+        assertReceiverMayLaunch(id, liveMembership(facts) as Membership, facts.consent);
+      return relation;
     case 'copy':
+      // Through a share, only with the owner's explicit grant (every copy path asks for 'copy').
+      if (relation === 'member') assertReceiverMayCopy(id, liveMembership(facts) as Membership);
       return relation;
     case 'readMembers':
       // A member sees its own row (the service filters); the public sees no member list.

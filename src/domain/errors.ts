@@ -21,6 +21,8 @@ export const errorCodes = [
   'ShareLimitExceeded',
   'ShareRequestTooLarge', // one request names more accounts than an image can ever be shared with
   'MemberAlreadyExists',
+  'ShareNotAccepted', // the owner asks for consent before launch: a pending or rejected share cannot launch
+  'CopyNotGranted', // a receiver copies a shared image without the owner's launch_and_copy grant
   'ImageInShared', // cannot delete while shares exist
   'ImageProtected',
   'ImageDeactivated',

@@ -18,6 +18,8 @@ export const historyActions = [
   'upload',
   'copy',
   'rename',
+  'terms', // the owner changed a share's end time or what its receiver may do
+  'consent', // the owner changed the consent an image asks of its receivers
 ] as const;
 export type HistoryAction = (typeof historyActions)[number];
 

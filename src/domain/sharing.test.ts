@@ -12,8 +12,13 @@ import {
   assertValidShareTarget,
   assertWithinImageQuota,
   assertWithinShareLimit,
+  effectiveConsent,
   isInRegion,
+  isShareLive,
+  judgeShareTargets,
   parseMemberStatus,
+  parseShareExpiry,
+  shareRefusal,
   type SharingPolicy,
 } from './sharing.js';
 import type { Caller, Visibility } from './types.js';
@@ -98,5 +103,88 @@ describe('sharing rules (domain, no database)', () => {
     assert.equal(parseMemberStatus('accepted'), 'accepted');
     throwsCode(() => parseMemberStatus('approved'), 'InvalidInput');
     throwsCode(() => parseMemberStatus(undefined), 'InvalidInput');
+  });
+});
+
+describe('share terms and verdicts (issue 12)', () => {
+  const NOW = '2026-06-01T12:00:00.000Z';
+  const image = { id: 'img-abcdefgh', ownerId: '100001' };
+  const policy = { maxAccountsPerImage: 3 };
+  const target = (accountId: string, share: { expiresAt: string | null } | null = null, exists = true) => ({
+    accountId,
+    exists,
+    share,
+  });
+
+  it('a share is live until its end time, and not at that instant', () => {
+    assert.equal(isShareLive({ expiresAt: null }, NOW), true);
+    assert.equal(isShareLive({ expiresAt: '2026-06-01T12:00:00.001Z' }, NOW), true);
+    assert.equal(isShareLive({ expiresAt: NOW }, NOW), false);
+  });
+
+  it('an end time must carry a zone, lie ahead, and within ten years; it is stored in one form', () => {
+    assert.equal(parseShareExpiry('2026-06-01T14:00:00+01:00', NOW), '2026-06-01T13:00:00.000Z');
+    assert.equal(parseShareExpiry(null, NOW), null);
+    for (const bad of [
+      '2026-06-01T13:00:00',
+      'tomorrow',
+      NOW,
+      '2020-01-01T00:00:00Z',
+      '2040-01-01T00:00:00Z',
+    ]) {
+      assert.throws(
+        () => parseShareExpiry(bad, NOW),
+        (e: DomainError) => e.code === 'InvalidInput',
+        bad,
+      );
+    }
+    assert.equal(parseShareExpiry('2026-06-01T12:00:01Z', NOW), '2026-06-01T12:00:01.000Z');
+  });
+
+  it("consent: the image's setting, else the owner's default, else listing", () => {
+    assert.equal(effectiveConsent(null, null), 'listing');
+    assert.equal(effectiveConsent(null, 'launch'), 'launch');
+    assert.equal(effectiveConsent('listing', 'launch'), 'listing');
+  });
+
+  it('judges each account once: self, unknown, already shared, renewal of an ended share, limit', () => {
+    const verdicts = judgeShareTargets(
+      image,
+      [
+        target('200001'),
+        target('100001'),
+        target('200002', null, false),
+        target('200003', { expiresAt: null }),
+        target('200004', { expiresAt: NOW }),
+        target('200005'),
+        target('200006'),
+      ],
+      1, // one live share already (200003)
+      policy,
+      NOW,
+    );
+    assert.deepEqual(
+      verdicts.map((v) => [v.accountId, v.refusal?.code ?? null, v.renews]),
+      [
+        ['200001', null, false],
+        ['100001', 'ShareWithSelf', false],
+        ['200002', 'AccountNotFound', false],
+        ['200003', 'MemberAlreadyExists', false],
+        ['200004', null, true],
+        ['200005', 'ShareLimitExceeded', false],
+        ['200006', 'ShareLimitExceeded', false],
+      ],
+    );
+    // The whole request meets the first invalid account, then the limit (all new ones counted), then duplicates.
+    assert.equal(shareRefusal(verdicts, 'skip')?.code, 'ShareWithSelf');
+    const valid = verdicts.filter(
+      (v) => !['ShareWithSelf', 'AccountNotFound'].includes(v.refusal?.code ?? ''),
+    );
+    const limit = shareRefusal(valid, 'skip');
+    assert.equal(limit?.code, 'ShareLimitExceeded');
+    assert.equal(limit?.details.attempted, 5);
+    const noLimit = valid.filter((v) => v.refusal?.code !== 'ShareLimitExceeded');
+    assert.equal(shareRefusal(noLimit, 'fail')?.code, 'MemberAlreadyExists');
+    assert.equal(shareRefusal(noLimit, 'skip'), null);
   });
 });

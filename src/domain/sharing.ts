@@ -1,8 +1,17 @@
 // The sharing rules of DESIGN.md, one function each. Pure: the services gather the facts (counts, rows)
 // inside a transaction and call these before writing. Every surface reaches them through the services;
 // the surfaces only translate the errors raised here into their own codes.
-import { fail } from './errors.js';
-import { memberStatuses, type Caller, type Image, type MemberStatus, type Visibility } from './types.js';
+import { DomainError, fail } from './errors.js';
+import {
+  memberStatuses,
+  type Caller,
+  type Consent,
+  type Image,
+  type Member,
+  type MemberStatus,
+  type ShareAccess,
+  type Visibility,
+} from './types.js';
 
 /** What deleting a still-shared image does: refuse (the seed's rule) or cancel the shares (Glance). */
 export type DeleteSharedPolicy = 'refuse' | 'cancel-shares';
@@ -21,6 +30,90 @@ export interface SharingPolicy {
  */
 export function isInRegion(image: Pick<Image, 'region'>, region: string): boolean {
   return image.region === region;
+}
+
+/**
+ * Expiring shares: a share grants nothing from its end time on. No job ends it: every rule that asks
+ * "does this account hold a share?" (relationOf, and the list SQL built from listPlan) asks this with the
+ * request's clock. Timestamps are ISO-8601 UTC with milliseconds, so they compare as text, in SQL too.
+ */
+export function isShareLive(share: Pick<Member, 'expiresAt'>, now: string): boolean {
+  return share.expiresAt === null || now < share.expiresAt;
+}
+
+/** How far ahead a share's end time may be set (bounded input: about ten years). */
+export const MAX_SHARE_DURATION_MS = 10 * 366 * 24 * 3600 * 1000;
+
+/**
+ * An end time given by an owner, as the one stored form (ISO-8601 UTC with milliseconds), or null for none.
+ * It must lie in the future (a share that ends before it starts grants nothing and is a mistake) and within
+ * MAX_SHARE_DURATION_MS.
+ */
+export function parseShareExpiry(value: string | null | undefined, now: string): string | null {
+  if (value === null || value === undefined) return null;
+  // An explicit offset or Z: a time without one would mean whatever the server's zone is.
+  const shaped = /^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}(:\d{2}(\.\d{1,9})?)?(Z|[+-]\d{2}:\d{2})$/.test(value);
+  const ms = shaped ? Date.parse(value) : NaN;
+  if (Number.isNaN(ms)) {
+    throw fail(
+      'InvalidInput',
+      'expires_at must be an ISO-8601 date and time with a zone, e.g. 2027-01-31T18:00:00Z.',
+      {
+        field: 'expires_at',
+      },
+    );
+  }
+  const nowMs = Date.parse(now);
+  if (ms <= nowMs) throw fail('InvalidInput', 'expires_at must be in the future.', { field: 'expires_at' });
+  if (ms - nowMs > MAX_SHARE_DURATION_MS) {
+    throw fail('InvalidInput', 'expires_at may be at most ten years ahead.', { field: 'expires_at' });
+  }
+  return new Date(ms).toISOString();
+}
+
+/** What a share lets its receiver do unless the owner grants more: launch only (the seed's rule). */
+export const DEFAULT_SHARE_ACCESS: ShareAccess = 'launch';
+
+/** Consent gates listing only unless the owner (per image, or by default for all its images) asks more. */
+export const DEFAULT_CONSENT: Consent = 'listing';
+
+/** The consent an image asks for: its own setting, else its owner's default, else DEFAULT_CONSENT. */
+export function effectiveConsent(imageSetting: Consent | null, ownerDefault: Consent | null): Consent {
+  return imageSetting ?? ownerDefault ?? DEFAULT_CONSENT;
+}
+
+/**
+ * A receiver launches a shared image: with consent "launch" only once it accepted the share (Glance and
+ * Huawei let a pending or rejected image boot; here the owner can require the receiver's yes first).
+ */
+export function assertReceiverMayLaunch(
+  imageId: string,
+  share: Pick<Member, 'status'>,
+  consent: Consent,
+): void {
+  if (consent === 'launch' && share.status !== 'accepted') {
+    throw fail(
+      'ShareNotAccepted',
+      `Image ${imageId} was shared with you pending your consent: accept the share before launching it ` +
+        `(its status is "${share.status}").`,
+      { imageId, status: share.status },
+    );
+  }
+}
+
+/**
+ * A receiver copies a shared image into its own images (SyncImages, an image from an instance, any copy
+ * path): only with the owner's explicit grant on the share. Without it the copy is refused, so a receiver
+ * cannot make the image its own and share it onward.
+ */
+export function assertReceiverMayCopy(imageId: string, share: Pick<Member, 'access'>): void {
+  if (share.access !== 'launch_and_copy') {
+    throw fail(
+      'CopyNotGranted',
+      `Image ${imageId} was shared with you to launch only: its owner has not allowed copies.`,
+      { imageId },
+    );
+  }
 }
 
 /** Rule 3: a new image, copies included (rule 7), is "shared" with nobody yet: it takes members at once. */
@@ -80,6 +173,87 @@ export function assertWithinShareLimit(
         `(attempted: ${current + adding}).`,
       { maximum: max, attempted: current + adding },
     );
+  }
+}
+
+/** What one account of a share request is, read under the image's lock. */
+export interface ShareTargetFacts {
+  accountId: string;
+  /** An existing, enabled account. */
+  exists: boolean;
+  /** Its member row on the image, if any (live or past its end). */
+  share: Pick<Member, 'expiresAt'> | null;
+}
+
+/** The verdict on one account: the refusal the share would meet, or null; `renews` a share past its end. */
+export interface ShareVerdict {
+  accountId: string;
+  refusal: DomainError | null;
+  renews: boolean;
+}
+
+/**
+ * Rules 1 and 2 for every account of one share request, in the order given: not the owner, an existing
+ * account, not already shared (a share past its end is renewed instead), and within the limit (only live
+ * shares hold a place; `liveShares` is counted under the image's row lock). The real share and its dry run
+ * (the pre-flight check) both judge the accounts here, once; the real share then throws `shareRefusal`.
+ */
+export function judgeShareTargets(
+  image: Pick<Image, 'id' | 'ownerId'>,
+  targets: readonly ShareTargetFacts[],
+  liveShares: number,
+  policy: Pick<SharingPolicy, 'maxAccountsPerImage'>,
+  now: string,
+): ShareVerdict[] {
+  let adding = 0;
+  return targets.map((target) => {
+    const renews = target.share !== null && !isShareLive(target.share, now);
+    const verdict = (refusal: DomainError | null): ShareVerdict => ({
+      accountId: target.accountId,
+      refusal,
+      renews,
+    });
+    const invalid = refusalOf(() => assertValidShareTarget(image, target.accountId, target.exists));
+    if (invalid) return verdict(invalid);
+    if (target.share !== null && !renews) {
+      return verdict(
+        fail('MemberAlreadyExists', `Member ${target.accountId} is duplicated for image ${image.id}`, {
+          accountId: target.accountId,
+        }),
+      );
+    }
+    adding += 1;
+    return verdict(refusalOf(() => assertWithinShareLimit(image.id, liveShares, adding, policy)));
+  });
+}
+
+/**
+ * The one refusal a whole share request meets, as the share has always answered: an invalid account first
+ * (in the order given), then the limit (counting every new account, as Glance checks it before duplicates),
+ * then a duplicate unless duplicates are skipped (Tencent). Null: the share goes ahead.
+ */
+export function shareRefusal(
+  verdicts: readonly ShareVerdict[],
+  duplicates: 'fail' | 'skip',
+): DomainError | null {
+  const refusals = verdicts.flatMap((v) => (v.refusal ? [v.refusal] : []));
+  const first = (codes: string[]) => refusals.find((r) => codes.includes(r.code));
+  const lastLimit = refusals.filter((r) => r.code === 'ShareLimitExceeded').at(-1);
+  return (
+    first(['ShareWithSelf', 'AccountNotFound']) ??
+    lastLimit ??
+    (duplicates === 'fail' ? first(['MemberAlreadyExists']) : undefined) ??
+    null
+  );
+}
+
+function refusalOf(check: () => void): DomainError | null {
+  try {
+    check();
+    return null;
+  } catch (err) {
+    if (err instanceof DomainError) return err;
+    throw err;
   }
 }
 

@@ -33,6 +33,17 @@ export type Visibility = (typeof visibilities)[number];
 export const memberStatuses = ['pending', 'accepted', 'rejected'] as const;
 export type MemberStatus = (typeof memberStatuses)[number];
 
+/** What a receiver may do with a shared image: launch it (the default), or also copy it into its own images. */
+export const shareAccesses = ['launch', 'launch_and_copy'] as const;
+export type ShareAccess = (typeof shareAccesses)[number];
+
+/**
+ * What a receiver's consent gates: only whether the image is listed (the seed's rule: pending and rejected
+ * shares still launch), or launching too (a pending or rejected share cannot launch until accepted).
+ */
+export const consentLevels = ['listing', 'launch'] as const;
+export type Consent = (typeof consentLevels)[number];
+
 export interface Image {
   id: string;
   ownerId: string;
@@ -65,6 +76,9 @@ export interface Member {
   imageId: string;
   memberId: string;
   status: MemberStatus;
+  /** The instant from which the share grants nothing, or null for a share without an end. */
+  expiresAt: string | null;
+  access: ShareAccess;
   createdAt: string;
   updatedAt: string;
 }

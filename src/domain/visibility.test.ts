@@ -18,16 +18,20 @@ const me: Caller = { accountId: '100001', isAdmin: false };
 const admin: Caller = { accountId: '100009', isAdmin: true };
 const OTHER = '100002';
 
+const NOW = '2026-06-01T12:00:00.000Z';
+
 function facts(
   caller: Caller,
   image: Partial<ListFacts['image']>,
   membership: MemberStatus | null = null,
+  expiresAt: string | null = null,
 ): ListFacts {
   return {
     caller,
     image: { ownerId: OTHER, region: 'r1', visibility: 'shared', status: 'active', ...image },
-    membership,
+    membership: membership && { status: membership, expiresAt, access: 'launch' },
     region: 'r1',
+    now: NOW,
   };
 }
 
@@ -94,29 +98,59 @@ function branchSelects(branch: ListBranch, f: ListFacts): boolean {
   return (
     (f.image.ownerId === f.caller.accountId) === (branch.owner === 'caller') &&
     branch.visibilities.includes(f.image.visibility) &&
-    (branch.shareStatuses === null || (f.membership !== null && branch.shareStatuses.includes(f.membership)))
+    (branch.shareStatuses === null ||
+      (f.membership !== null &&
+        branch.shareStatuses.includes(f.membership.status) &&
+        // The SQL's end-time condition: no end, or an end after the branch's instant.
+        (f.membership.expiresAt === null || f.membership.expiresAt > (branch.shareLiveAt as string))))
   );
 }
 
 describe('listPlan', () => {
   it('a receiver: own images, public ones, and shares of the asked statuses, one branch each', () => {
-    const plan = listPlan(me, {
-      relations: relationsOfKinds(['own', 'public', 'shared']),
-      memberStatuses: ['accepted'],
-    });
+    const plan = listPlan(
+      me,
+      {
+        relations: relationsOfKinds(['own', 'public', 'shared']),
+        memberStatuses: ['accepted'],
+      },
+      NOW,
+    );
     assert.deepEqual(plan, [
-      { relation: 'owner', owner: 'caller', visibilities: [...visibilities], shareStatuses: null },
-      { relation: 'public', owner: 'other', visibilities: ['public'], shareStatuses: null },
-      { relation: 'member', owner: 'other', visibilities: ['shared'], shareStatuses: ['accepted'] },
+      {
+        relation: 'owner',
+        owner: 'caller',
+        visibilities: [...visibilities],
+        shareStatuses: null,
+        shareLiveAt: null,
+      },
+      {
+        relation: 'public',
+        owner: 'other',
+        visibilities: ['public'],
+        shareStatuses: null,
+        shareLiveAt: null,
+      },
+      {
+        relation: 'member',
+        owner: 'other',
+        visibilities: ['shared'],
+        shareStatuses: ['accepted'],
+        shareLiveAt: NOW,
+      },
     ]);
   });
 
   it("an admin: no share branch (its shares are within what it administers); Tencent's shared type is empty", () => {
-    const plan = listPlan(admin, {
-      relations: relationsOfKinds(['own', 'public', 'shared']),
-      visibility: 'all',
-      memberStatuses: ['accepted'],
-    });
+    const plan = listPlan(
+      admin,
+      {
+        relations: relationsOfKinds(['own', 'public', 'shared']),
+        visibility: 'all',
+        memberStatuses: ['accepted'],
+      },
+      NOW,
+    );
     assert.deepEqual(
       plan.map((b) => [b.relation, b.visibilities]),
       [
@@ -126,7 +160,7 @@ describe('listPlan', () => {
       ],
     );
     assert.deepEqual(
-      listPlan(admin, { relations: relationsOfKinds(['shared']), memberStatuses: ['accepted'] }),
+      listPlan(admin, { relations: relationsOfKinds(['shared']), memberStatuses: ['accepted'] }, NOW),
       [],
     );
   });
@@ -135,12 +169,19 @@ describe('listPlan', () => {
     let checked = 0;
     for (const caller of [me, admin]) {
       for (const mode of allModes()) {
-        const plan = listPlan(caller, mode);
+        const plan = listPlan(caller, mode, NOW);
         for (const owner of [caller.accountId, OTHER]) {
           for (const visibility of visibilities) {
             for (const status of imageStatuses) {
-              for (const membership of [null, ...memberStatuses]) {
-                const f = facts(caller, { ownerId: owner, visibility, status }, membership);
+              for (const [membership, expiresAt] of [
+                [null, null],
+                ...memberStatuses.flatMap((m) => [
+                  [m, null],
+                  [m, NOW], // ends at this instant: grants nothing
+                  [m, '2026-06-01T12:00:00.001Z'], // still live
+                ]),
+              ] as Array<[MemberStatus | null, string | null]>) {
+                const f = facts(caller, { ownerId: owner, visibility, status }, membership, expiresAt);
                 const selecting = plan.filter((b) => branchSelects(b, f));
                 const listed = selecting.length === 1 && status !== 'killed';
                 // Messages built only on failure: this loop runs some 100,000 times.

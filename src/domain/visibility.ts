@@ -2,8 +2,18 @@
 // authorize() in access.ts) reads RELATION_RULES; so does listPlan(), from which the image repository builds
 // the SQL of every list (Glance's and Tencent's). test/services/visibility-agreement.test.ts checks on every
 // database that an image is listed exactly when isListed() says so.
-import { isInRegion } from './sharing.js';
-import { visibilities, type Caller, type ImageStatus, type MemberStatus, type Visibility } from './types.js';
+import { isInRegion, isShareLive } from './sharing.js';
+import {
+  visibilities,
+  type Caller,
+  type ImageStatus,
+  type Member,
+  type MemberStatus,
+  type Visibility,
+} from './types.js';
+
+/** What the rules look at in the caller's share of an image (its member row). */
+export type Membership = Pick<Member, 'status' | 'expiresAt' | 'access'>;
 
 /** What the caller is to the image: the ground on which it sees it, or 'none'. */
 export type Relation = 'owner' | 'public' | 'admin' | 'community' | 'member' | 'none';
@@ -17,7 +27,10 @@ export interface RelationRule {
   adminOnly: boolean;
   /** The image visibilities the rule covers. */
   visibilities: readonly Visibility[];
-  /** Holds only while the caller has a share (a member row, of any status) on the image. */
+  /**
+   * Holds only while the caller has a live share on the image: a member row, of any status, whose end time
+   * (if any) has not come (isShareLive).
+   */
   needsShare: boolean;
 }
 
@@ -52,17 +65,24 @@ export const RELATION_RULES: readonly RelationRule[] = [
 export interface VisibilityFacts {
   caller: Caller;
   image: { ownerId: string; region: string; visibility: Visibility };
-  /** The caller's membership row on this image, if any (any status). */
-  membership: MemberStatus | null;
+  /** The caller's membership row on this image, if any (any status, expired or not). */
+  membership: Membership | null;
   /** The region the request came through. */
   region: string;
+  /** The request's instant (ISO-8601 UTC, the service's clock): a share past its end grants nothing. */
+  now: string;
+}
+
+/** The caller's share if it holds now, else null: what every rule that needs a share looks at. */
+export function liveMembership(facts: Pick<VisibilityFacts, 'membership' | 'now'>): Membership | null {
+  return facts.membership && isShareLive(facts.membership, facts.now) ? facts.membership : null;
 }
 
 function ruleHolds(rule: RelationRule, facts: VisibilityFacts): boolean {
   const { caller, image } = facts;
   if ((image.ownerId === caller.accountId) !== (rule.owner === 'caller')) return false;
   if (rule.adminOnly && !caller.isAdmin) return false;
-  if (rule.needsShare && facts.membership === null) return false;
+  if (rule.needsShare && liveMembership(facts) === null) return false;
   return rule.visibilities.includes(image.visibility);
 }
 
@@ -123,7 +143,8 @@ export function isListed(mode: ListMode, facts: ListFacts): boolean {
   if (!mode.relations.includes(relation)) return false;
   const rule = RELATION_RULES.find((r) => r.relation === relation) as RelationRule;
   if (!listedVisibilities(mode, rule.owner).includes(facts.image.visibility)) return false;
-  if (rule.needsShare && !mode.memberStatuses.includes(facts.membership as MemberStatus)) return false;
+  if (rule.needsShare && !mode.memberStatuses.includes((liveMembership(facts) as Membership).status))
+    return false;
   return true;
 }
 
@@ -138,14 +159,16 @@ export interface ListBranch {
   visibilities: Visibility[];
   /** For relations that need a share: the member statuses that list; null otherwise. */
   shareStatuses: MemberStatus[] | null;
+  /** For relations that need a share: only shares live at this instant (no end, or an end after it). */
+  shareLiveAt: string | null;
 }
 
 /**
  * The branches of a caller's list, derived from RELATION_RULES: each rule, for the caller and the mode, less
  * what an earlier rule already claims (an image has one relation). The status rule (UNLISTED_STATUSES) and
- * the region apply to every branch.
+ * the region apply to every branch; a branch that needs a share holds only for shares live at `now`.
  */
-export function listPlan(caller: Caller, mode: ListMode): ListBranch[] {
+export function listPlan(caller: Caller, mode: ListMode, now: string): ListBranch[] {
   const branches: ListBranch[] = [];
   const earlier: RelationRule[] = [];
   for (const rule of RELATION_RULES) {
@@ -169,6 +192,7 @@ export function listPlan(caller: Caller, mode: ListMode): ListBranch[] {
       owner: rule.owner,
       visibilities: own,
       shareStatuses: rule.needsShare ? [...mode.memberStatuses] : null,
+      shareLiveAt: rule.needsShare ? now : null,
     });
   }
   return branches;

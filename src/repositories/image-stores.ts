@@ -1,7 +1,8 @@
 // What the image, share and instance services need from storage, as interfaces: the services depend on
 // these, never on the database handle; repositories/db implements them with Kysely (SQLite, PostgreSQL).
 import type { HistoryEntry } from '../domain/history.js';
-import type { Image, Instance, InstanceState, Member, MemberStatus } from '../domain/types.js';
+import type { Consent, Image, Instance, InstanceState, Member, MemberStatus } from '../domain/types.js';
+import type { Membership } from '../domain/visibility.js';
 import type { ImageFilters, KeysetPage, ListedRow, ListScope } from './db/image.repository.js';
 import type { ImageRow, NewImageRow } from './db/schema.js';
 
@@ -43,6 +44,13 @@ export interface MemberStore {
   countForImage(imageId: string): Promise<number>;
   insert(member: Member): Promise<void>;
   setStatus(imageId: string, memberId: string, status: MemberStatus, updatedAt: string): Promise<void>;
+  /** The owner's terms of a share: its end time and what the receiver may do. */
+  setTerms(
+    imageId: string,
+    memberId: string,
+    terms: Pick<Member, 'expiresAt' | 'access'>,
+    updatedAt: string,
+  ): Promise<void>;
   /** Removes the members given; returns how many there were. */
   delete(imageId: string, memberIds: string[]): Promise<number>;
   deleteAllForImage(imageId: string): Promise<void>;
@@ -76,14 +84,31 @@ export interface HistoryStore {
   listForImage(imageId: string): Promise<HistoryEntry[]>;
 }
 
+/** The consent settings: per image, and each owner's default for its images (null: not set). */
+export interface ConsentStore {
+  /** The image's own setting and its owner's default, as stored. */
+  settingsOf(imageId: string): Promise<{ image: Consent | null; ownerDefault: Consent | null }>;
+  setForImage(imageId: string, consent: Consent | null): Promise<void>;
+  ownerDefault(accountId: string): Promise<Consent | null>;
+  setOwnerDefault(accountId: string, consent: Consent | null): Promise<void>;
+}
+
+/** Live usage of an image by one receiving account. */
+export interface LaunchStats {
+  launches: number;
+  running: number;
+  /** When it last launched an instance from the image, or null. */
+  lastLaunchAt: string | null;
+}
+
 /** Counts shown beside images and shares, one query per page. */
 export interface ShareStatsStore {
   /** How many accounts each image is shared with (images without shares are absent). */
   shareCounts(imageIds: string[]): Promise<Map<string, number>>;
-  /** The account's member status on each of the images it is a member of. */
-  membershipsOf(accountId: string, imageIds: string[]): Promise<Map<string, MemberStatus>>;
-  /** Instances launched from an image per launching account: all, and those still running. */
-  launchesPerAccount(imageId: string): Promise<Map<string, { launches: number; running: number }>>;
+  /** The account's share (status and terms) on each of the images it is a member of. */
+  membershipsOf(accountId: string, imageIds: string[]): Promise<Map<string, Membership>>;
+  /** Instances launched from an image per launching account: all, those still running, the last launch. */
+  launchesPerAccount(imageId: string): Promise<Map<string, LaunchStats>>;
 }
 
 /** The stores over one executor: all of them see the same transaction. */
@@ -93,6 +118,7 @@ export interface ImageStores {
   instances: InstanceStore;
   history: HistoryStore;
   shareStats: ShareStatsStore;
+  consent: ConsentStore;
 }
 
 /** Access to the stores, outside a transaction or inside one. */

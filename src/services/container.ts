@@ -23,6 +23,7 @@ import { KyselySessionRepository } from '../repositories/db/session.repository.j
 import { SessionService } from './session.service.js';
 import { ImageCatalogService } from './image-catalog.service.js';
 import { HistoryService } from './history.service.js';
+import { systemClock, type Clock } from './clock.js';
 
 export interface Services {
   accounts: AccountService;
@@ -35,12 +36,16 @@ export interface Services {
   sessions: SessionService;
   catalog: ImageCatalogService;
   history: HistoryService;
+  /** What the sharing rules take as "now" (shares' end times). */
+  clock: Clock;
 }
 
 export interface ServiceDeps {
   config: Config;
   db: Db;
   blobs: BlobStore;
+  /** Default: the system clock. */
+  clock?: Clock;
 }
 
 export function createServices(deps: ServiceDeps): Services {
@@ -67,13 +72,14 @@ export function createServices(deps: ServiceDeps): Services {
     box: () => new SecretBox(loadMasterKey(deps.config.masterKey, deps.config.dataDir)),
   });
   const imageStore = new KyselyImageUnitOfWork(deps.db);
+  const clock = deps.clock ?? systemClock;
   return {
     accounts,
     auth,
     apiKeys,
-    images: new ImageService(imageStore, deps.blobs, deps.config),
-    shares: new ShareService(imageStore, accounts, sharingPolicy(deps.config)),
-    instances: new InstanceService(imageStore, deps.config),
+    images: new ImageService(imageStore, deps.blobs, deps.config, clock),
+    shares: new ShareService(imageStore, accounts, sharingPolicy(deps.config), clock),
+    instances: new InstanceService(imageStore, deps.config, clock),
     blobSweep: new BlobSweepService(deps.blobs, new KyselyBlobReferenceRepository(deps.db), {
       graceSeconds: deps.config.blob.sweepGraceSeconds,
       uploadStaleSeconds: deps.config.images.uploadStaleSeconds,
@@ -81,7 +87,8 @@ export function createServices(deps: ServiceDeps): Services {
     sessions: new SessionService(auth, accounts, accountRepository, sessionRepository, {
       ttlSeconds: deps.config.console.sessionTtlSeconds,
     }),
-    catalog: new ImageCatalogService(imageStore),
+    catalog: new ImageCatalogService(imageStore, clock),
     history: new HistoryService(imageStore),
+    clock,
   };
 }

@@ -36,11 +36,12 @@ export async function recordHistory(
   ctx: RequestContext,
   action: HistoryAction,
   image: HistoryImage,
-  extra: { targetAccountId?: string; details?: Record<string, string> } = {},
+  /** `at`: the instant of the change, when the service reads the sharing clock (default: system time). */
+  extra: { targetAccountId?: string; details?: Record<string, string>; at?: string } = {},
 ): Promise<void> {
   await repos.history.insert({
     id: nextEntryId(),
-    at: nowIso(),
+    at: extra.at ?? nowIso(),
     action,
     imageId: image.id,
     imageName: image.name,

@@ -4,15 +4,17 @@
 import { authorize, canSee, type ImageAction } from '../domain/access.js';
 import { imageNotFound } from '../domain/errors.js';
 import { isImageId } from '../domain/ids.js';
-import type { Image, MemberStatus, Visibility } from '../domain/types.js';
+import { DEFAULT_CONSENT, effectiveConsent } from '../domain/sharing.js';
+import type { Consent, Image, Visibility } from '../domain/types.js';
+import type { Membership } from '../domain/visibility.js';
 import type { ImageRow } from '../repositories/db/schema.js';
 import type { ImageStores } from '../repositories/image-stores.js';
 import type { RequestContext } from './context.js';
 
 export interface LoadedImage {
   row: ImageRow;
-  /** The caller's membership on the image (any status), or null (owner, or no share). */
-  membership: MemberStatus | null;
+  /** The caller's membership on the image (any status, even past its end), or null (owner, or no share). */
+  membership: Membership | null;
 }
 
 /** The facts about a row that the access and sharing rules look at. */
@@ -27,27 +29,52 @@ export function rowFacts(row: ImageRow) {
   };
 }
 
-async function membershipOf(repos: ImageStores, row: ImageRow, ctx: RequestContext) {
+async function membershipOf(
+  repos: ImageStores,
+  row: ImageRow,
+  ctx: RequestContext,
+): Promise<Membership | null> {
   if (row.owner_id === ctx.caller.accountId) return null;
-  return (await repos.members.find(row.id, ctx.caller.accountId))?.status ?? null;
+  return (await repos.members.find(row.id, ctx.caller.accountId)) ?? null;
+}
+
+/** The consent the image asks for; only a receiver's launch looks at it, so others skip the read. */
+async function consentFor(
+  repos: ImageStores,
+  row: ImageRow,
+  membership: Membership | null,
+  action: ImageAction,
+): Promise<Consent> {
+  if (membership === null || action !== 'launch') return DEFAULT_CONSENT;
+  const settings = await repos.consent.settingsOf(row.id);
+  return effectiveConsent(settings.image, settings.ownerDefault);
 }
 
 /**
- * Loads the image and checks that the caller may do `action`, or throws (ImageNotFound when it may not see
- * it). With `lock`, the row stays locked until the transaction ends (see ImageRepository.findForUpdate).
+ * Loads the image and checks that the caller may do `action` at the instant `now` (the service's clock: a
+ * share past its end grants nothing), or throws (ImageNotFound when it may not see it). With `lock`, the row
+ * stays locked until the transaction ends (see ImageRepository.findForUpdate).
  */
 export async function loadImageFor(
   repos: ImageStores,
   ctx: RequestContext,
   id: string,
   action: ImageAction,
-  options: { lock?: boolean } = {},
+  options: { lock?: boolean; now: string },
 ): Promise<LoadedImage> {
   if (!isImageId(id)) throw imageNotFound(id);
   const row = options.lock ? await repos.images.findForUpdate(id) : await repos.images.find(id);
   if (!row) throw imageNotFound(id);
   const membership = await membershipOf(repos, row, ctx);
-  authorize(action, { caller: ctx.caller, image: rowFacts(row), membership, region: ctx.region });
+  const consent = await consentFor(repos, row, membership, action);
+  authorize(action, {
+    caller: ctx.caller,
+    image: rowFacts(row),
+    membership,
+    region: ctx.region,
+    now: options.now,
+    consent,
+  });
   return { row, membership };
 }
 
@@ -56,12 +83,13 @@ export async function findVisibleImage(
   repos: ImageStores,
   ctx: RequestContext,
   id: string,
+  now: string,
 ): Promise<ImageRow | undefined> {
   if (!isImageId(id)) return undefined;
   const row = await repos.images.find(id);
   if (!row) return undefined;
   const membership = await membershipOf(repos, row, ctx);
-  return canSee({ caller: ctx.caller, image: rowFacts(row), membership, region: ctx.region })
+  return canSee({ caller: ctx.caller, image: rowFacts(row), membership, region: ctx.region, now })
     ? row
     : undefined;
 }

@@ -3,10 +3,11 @@
 // (how many accounts a custom image is shared with, the caller's share status on a shared one).
 import { fail } from '../domain/errors.js';
 import { isImageId } from '../domain/ids.js';
-import type { Image, MemberStatus } from '../domain/types.js';
-import { relationsOfKinds, type ImageKind } from '../domain/visibility.js';
+import type { Image } from '../domain/types.js';
+import { relationsOfKinds, type ImageKind, type Membership } from '../domain/visibility.js';
 import type { ImageFilters, ListScope, SortKey } from '../repositories/db/image.repository.js';
 import type { ImageUnitOfWork } from '../repositories/image-stores.js';
+import { isoNow, type Clock } from './clock.js';
 import type { RequestContext } from './context.js';
 import { MAX_DESCRIBE_OFFSET } from './image.service.js';
 
@@ -28,8 +29,8 @@ export interface CatalogPage {
   total: number;
   /** Custom images: accounts each is shared with. */
   shareCounts: Map<string, number>;
-  /** Shared images: the caller's share status on each. */
-  memberships: Map<string, MemberStatus>;
+  /** Shared images: the caller's share (status, end time, what it may do) on each. */
+  memberships: Map<string, Membership>;
 }
 
 const KIND_OF_TAB: Record<CatalogKind, ImageKind> = { custom: 'own', shared: 'shared', public: 'public' };
@@ -42,7 +43,10 @@ const SORT_KEYS: Record<CatalogSort, SortKey> = {
 };
 
 export class ImageCatalogService {
-  constructor(private readonly store: ImageUnitOfWork) {}
+  constructor(
+    private readonly store: ImageUnitOfWork,
+    private readonly clock: Clock,
+  ) {}
 
   async browse(ctx: RequestContext, query: CatalogQuery): Promise<CatalogPage> {
     const offset = (query.page - 1) * query.pageSize;
@@ -61,6 +65,7 @@ export class ImageCatalogService {
         visibility: 'all',
         memberStatuses: ['pending', 'accepted', 'rejected'],
       },
+      now: isoNow(this.clock),
     };
     const repos = this.store.stores;
     const sort = [{ key: SORT_KEYS[query.sort], dir: query.order }];
@@ -86,22 +91,22 @@ export class ImageCatalogService {
       memberships:
         query.kind === 'shared'
           ? await stats.membershipsOf(ctx.caller.accountId, ids)
-          : new Map<string, MemberStatus>(),
+          : new Map<string, Membership>(),
     };
   }
 
-  /** The console's view of one image: its share count (owner) or the caller's share status (receiver). */
+  /** The console's view of one image: its share count (owner) or the caller's share on it (receiver). */
   async extras(
     ctx: RequestContext,
     image: Image,
-  ): Promise<{ shareCount: number | null; shareStatus: MemberStatus | null }> {
+  ): Promise<{ shareCount: number | null; share: Membership | null }> {
     const stats = this.store.stores.shareStats;
     if (image.ownerId === ctx.caller.accountId) {
-      return { shareCount: (await stats.shareCounts([image.id])).get(image.id) ?? 0, shareStatus: null };
+      return { shareCount: (await stats.shareCounts([image.id])).get(image.id) ?? 0, share: null };
     }
     return {
       shareCount: null,
-      shareStatus: (await stats.membershipsOf(ctx.caller.accountId, [image.id])).get(image.id) ?? null,
+      share: (await stats.membershipsOf(ctx.caller.accountId, [image.id])).get(image.id) ?? null,
     };
   }
 }

@@ -8,6 +8,7 @@ import type { Config } from '../config.js';
 import type { Image } from '../domain/types.js';
 import type { BlobStore } from '../repositories/blob/blob-store.js';
 import type { ImageUnitOfWork } from '../repositories/image-stores.js';
+import type { Clock } from './clock.js';
 import type { RequestContext } from './context.js';
 import { ImageCopies } from './images/copies.js';
 import { ImageDataTransfer, type ImageData } from './images/data.js';
@@ -33,9 +34,9 @@ export class ImageService {
   private readonly data: ImageDataTransfer;
   private readonly copies: ImageCopies;
 
-  constructor(store: ImageUnitOfWork, blobs: BlobStore, config: Config) {
-    const deps = { store, blobs, config };
-    this.reads = new ImageReads(store, config);
+  constructor(store: ImageUnitOfWork, blobs: BlobStore, config: Config, clock: Clock) {
+    const deps = { store, blobs, config, clock };
+    this.reads = new ImageReads(store, config, clock);
     this.edits = new ImageEdits(deps);
     this.lifecycle = new ImageLifecycle(deps);
     this.data = new ImageDataTransfer(deps);

@@ -2,10 +2,11 @@
 // from which image, not virtual machines.
 import type { Config } from '../config.js';
 import { fail } from '../domain/errors.js';
-import { newInstanceId, nowIso } from '../domain/ids.js';
+import { newInstanceId } from '../domain/ids.js';
 import { assertUsable } from '../domain/sharing.js';
 import type { Image, Instance } from '../domain/types.js';
 import type { ImageUnitOfWork } from '../repositories/image-stores.js';
+import { isoNow, type Clock } from './clock.js';
 import type { RequestContext } from './context.js';
 import { recordHistory } from './history.js';
 import { loadImageFor } from './image-access.js';
@@ -17,6 +18,7 @@ export class InstanceService {
   constructor(
     private readonly store: ImageUnitOfWork,
     private readonly config: Config,
+    private readonly clock: Clock,
   ) {}
 
   async launch(
@@ -37,7 +39,8 @@ export class InstanceService {
       });
     }
     return this.store.transaction(async (repos) => {
-      const { row } = await loadImageFor(repos, ctx, imageId, 'launch');
+      const now = isoNow(this.clock);
+      const { row } = await loadImageFor(repos, ctx, imageId, 'launch', { now });
       assertUsable({ id: imageId, status: row.status as Image['status'] });
 
       await repos.instances.lockAccount(ctx.caller.accountId);
@@ -45,7 +48,6 @@ export class InstanceService {
       if (running + count > this.config.instances.maxPerAccount) {
         throw fail('QuotaExceeded', `At most ${this.config.instances.maxPerAccount} instances per account.`);
       }
-      const now = nowIso();
       const instances: Instance[] = [];
       for (let i = 0; i < count; i++) {
         let id = newInstanceId();
@@ -64,7 +66,7 @@ export class InstanceService {
       }
       await repos.instances.insertMany(instances);
       for (const instance of instances)
-        await recordHistory(repos, ctx, 'launch', row, { details: { instanceId: instance.id } });
+        await recordHistory(repos, ctx, 'launch', row, { details: { instanceId: instance.id }, at: now });
       return instances;
     });
   }
@@ -89,7 +91,7 @@ export class InstanceService {
         const instance = await repos.instances.find(id, ctx.caller.accountId, ctx.region);
         if (!instance) throw fail('InstanceNotFound', `Instance ${id} does not exist.`, { instanceId: id });
       }
-      await repos.instances.setState(unique, 'TERMINATED', nowIso());
+      await repos.instances.setState(unique, 'TERMINATED', isoNow(this.clock));
     });
   }
 }

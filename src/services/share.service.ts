@@ -1,27 +1,63 @@
 // Sharing use cases: image members (Glance) and share permissions (Tencent) are one thing, kept here.
 // Each method loads the image under a row lock, checks access, then the sharing rules, then writes.
-import { fail } from '../domain/errors.js';
-import { isAccountId, nowIso } from '../domain/ids.js';
+import { fail, type ErrorCode } from '../domain/errors.js';
+import { isAccountId } from '../domain/ids.js';
 import {
+  DEFAULT_SHARE_ACCESS,
   assertImageTakesMembers,
   assertMayLeave,
   assertMaySetMemberStatus,
   assertShareRequestSize,
-  assertValidShareTarget,
-  assertWithinShareLimit,
+  effectiveConsent,
+  isShareLive,
+  judgeShareTargets,
+  parseShareExpiry,
+  shareRefusal,
+  type ShareVerdict,
   type SharingPolicy,
 } from '../domain/sharing.js';
-import type { Member, MemberStatus, Visibility } from '../domain/types.js';
+import type { Consent, Member, MemberStatus, ShareAccess, Visibility } from '../domain/types.js';
 import type { ImageStores, ImageUnitOfWork } from '../repositories/image-stores.js';
+import { isoNow, type Clock } from './clock.js';
 import type { AccountLookup, RequestContext } from './context.js';
 import { loadImageFor, type LoadedImage } from './image-access.js';
 import type { ImageAction } from '../domain/access.js';
 import { recordHistory } from './history.js';
 
+/** One share as its owner sees it: its terms, whether it holds now, and the receiver's live usage. */
+export interface SharingPanelShare extends Member {
+  /** False once the share is past its end time (it grants nothing, and holds no place in the limit). */
+  live: boolean;
+  launches: number;
+  runningInstances: number;
+  lastLaunchAt: string | null;
+}
+
 export interface SharingPanel {
   limit: number;
+  /** Live shares (each holds one place in the limit). */
   used: number;
-  shares: Array<Member & { launches: number; runningInstances: number }>;
+  /** The consent the image asks for, and whether it is the image's own setting or the owner's default. */
+  consent: Consent;
+  consentSetting: Consent | null;
+  shares: SharingPanelShare[];
+}
+
+/** The owner's terms for new shares (an end time as given by the caller, and what receivers may do). */
+export interface ShareTermsInput {
+  expiresAt?: string | null;
+  access?: ShareAccess;
+}
+
+/** The pre-flight answer for one account: would the share succeed, and if not, the refusal's code and words. */
+export interface ShareCheck {
+  accountId: string;
+  ok: boolean;
+  /** The refusal the real share would meet for this account. */
+  code: ErrorCode | null;
+  message: string | null;
+  /** True when the account holds a share past its end time, which sharing renews. */
+  renews: boolean;
 }
 
 export class ShareService {
@@ -29,6 +65,7 @@ export class ShareService {
     private readonly store: ImageUnitOfWork,
     private readonly accounts: AccountLookup,
     private readonly policy: SharingPolicy,
+    private readonly clock: Clock,
   ) {}
 
   private load(
@@ -38,66 +75,181 @@ export class ShareService {
     action: ImageAction,
     lock = false,
   ): Promise<LoadedImage> {
-    return loadImageFor(repos, ctx, imageId, action, { lock });
+    return loadImageFor(repos, ctx, imageId, action, { lock, now: isoNow(this.clock) });
   }
 
   /** Glance POST /members: one account, 409 when it is a member already. */
-  async addMember(ctx: RequestContext, imageId: string, memberId: string): Promise<Member> {
-    const added = await this.share(ctx, imageId, [memberId], { duplicate: 'fail' });
+  async addMember(
+    ctx: RequestContext,
+    imageId: string,
+    memberId: string,
+    terms: ShareTermsInput = {},
+  ): Promise<Member> {
+    const added = await this.share(ctx, imageId, [memberId], { duplicate: 'fail', terms });
     return added[0] as Member;
   }
 
   /**
    * Tencent SHARE: several accounts at once, all or nothing. Accounts that already have the image are
-   * left as they are, so repeating a call is harmless. Returns the members added now.
+   * left as they are (terms included), so repeating a call is harmless. Returns the members added now.
    */
-  async shareWith(ctx: RequestContext, imageId: string, accountIds: string[]): Promise<Member[]> {
-    return this.share(ctx, imageId, accountIds, { duplicate: 'skip' });
+  async shareWith(
+    ctx: RequestContext,
+    imageId: string,
+    accountIds: string[],
+    terms: ShareTermsInput = {},
+  ): Promise<Member[]> {
+    return this.share(ctx, imageId, accountIds, { duplicate: 'skip', terms });
+  }
+
+  /**
+   * The pre-flight check: what sharing with each account would answer, without changing anything. It runs
+   * the share's own steps (judgeAccounts: access, the image's rules, every account's verdict) and stops
+   * before writing. Refusals about the image itself (not found, not the owner, not shareable, too many
+   * accounts) are thrown, as the share throws them.
+   */
+  async checkShare(ctx: RequestContext, imageId: string, accountIds: string[]): Promise<ShareCheck[]> {
+    const targets = [...new Set(accountIds)];
+    const exists = await this.accountsExist(targets);
+    const { verdicts } = await this.judgeAccounts(this.store.stores, ctx, imageId, targets, exists, false);
+    return verdicts.map((v) => ({
+      accountId: v.accountId,
+      ok: v.refusal === null,
+      code: v.refusal?.code ?? null,
+      message: v.refusal?.message ?? null,
+      renews: v.renews,
+    }));
+  }
+
+  private async accountsExist(targets: string[]): Promise<Map<string, boolean>> {
+    assertShareRequestSize(targets.length, this.policy);
+    // Account existence is read before the transaction (accounts are never deleted, only disabled).
+    const exists = new Map<string, boolean>();
+    for (const id of targets) exists.set(id, isAccountId(id) && (await this.accounts.exists(id)));
+    return exists;
+  }
+
+  /** The steps a share and its pre-flight check share: load for the owner, the image's rule, each account. */
+  private async judgeAccounts(
+    repos: ImageStores,
+    ctx: RequestContext,
+    imageId: string,
+    targets: string[],
+    exists: Map<string, boolean>,
+    lock: boolean,
+  ) {
+    const loaded = await this.load(repos, ctx, imageId, 'manageMembers', lock);
+    const { row } = loaded;
+    assertImageTakesMembers({ id: row.id, visibility: row.visibility as Visibility });
+    const now = isoNow(this.clock);
+    const current = new Map((await repos.members.listForImage(imageId)).map((m) => [m.memberId, m]));
+    const live = [...current.values()].filter((m) => isShareLive(m, now)).length;
+    const verdicts: ShareVerdict[] = judgeShareTargets(
+      { id: row.id, ownerId: row.owner_id },
+      targets.map((accountId) => ({
+        accountId,
+        exists: exists.get(accountId) ?? false,
+        share: current.get(accountId) ?? null,
+      })),
+      live,
+      this.policy,
+      now,
+    );
+    return { row, verdicts, now };
   }
 
   private async share(
     ctx: RequestContext,
     imageId: string,
     accountIds: string[],
-    options: { duplicate: 'fail' | 'skip' },
+    options: { duplicate: 'fail' | 'skip'; terms: ShareTermsInput },
   ): Promise<Member[]> {
     const targets = [...new Set(accountIds)];
-    assertShareRequestSize(targets.length, this.policy);
-    // Account existence is read before the transaction (accounts are never deleted, only disabled).
-    const exists = new Map<string, boolean>();
-    for (const id of targets) exists.set(id, isAccountId(id) && (await this.accounts.exists(id)));
+    const exists = await this.accountsExist(targets);
+    const expiresAt = parseShareExpiry(options.terms.expiresAt, isoNow(this.clock));
+    const access = options.terms.access ?? DEFAULT_SHARE_ACCESS;
 
     return this.store.transaction(async (repos) => {
-      const { row } = await this.load(repos, ctx, imageId, 'manageMembers', true);
-      assertImageTakesMembers({ id: row.id, visibility: row.visibility as Visibility });
-      for (const id of targets)
-        assertValidShareTarget({ ownerId: row.owner_id }, id, exists.get(id) ?? false);
-
-      const current = await repos.members.listForImage(imageId);
-      const currentIds = new Set(current.map((m) => m.memberId));
-      const fresh = targets.filter((id) => !currentIds.has(id));
-      // The limit is checked before duplicates, as Glance does, under the image's row lock.
-      assertWithinShareLimit(imageId, current.length, fresh.length, this.policy);
-      if (options.duplicate === 'fail' && fresh.length < targets.length) {
-        throw fail(
-          'MemberAlreadyExists',
-          `Member ${targets.find((id) => currentIds.has(id))} is duplicated for image ${imageId}`,
-        );
-      }
-      const now = nowIso();
-      const added: Member[] = fresh.map((memberId) => ({
-        imageId,
-        memberId,
-        status: 'pending',
-        createdAt: now,
-        updatedAt: now,
-      }));
-      for (const member of added) {
+      const { row, verdicts, now } = await this.judgeAccounts(repos, ctx, imageId, targets, exists, true);
+      const refusal = shareRefusal(verdicts, options.duplicate);
+      if (refusal) throw refusal;
+      const added: Member[] = [];
+      for (const verdict of verdicts.filter((v) => v.refusal === null)) {
+        const member: Member = {
+          imageId,
+          memberId: verdict.accountId,
+          status: 'pending',
+          expiresAt,
+          access,
+          createdAt: now,
+          updatedAt: now,
+        };
+        // A share past its end is replaced by the new one (it asks for consent again).
+        if (verdict.renews) await repos.members.delete(imageId, [member.memberId]);
         await repos.members.insert(member);
-        await recordHistory(repos, ctx, 'share', row, { targetAccountId: member.memberId });
+        await recordHistory(repos, ctx, 'share', row, {
+          targetAccountId: member.memberId,
+          details: shareDetails(member),
+          at: now,
+        });
+        added.push(member);
       }
       return added;
     });
+  }
+
+  /**
+   * The owner changes the terms of an existing share: its end time (null: none) and what the receiver may
+   * do. Recorded in the history, which both sides read.
+   */
+  async setShareTerms(
+    ctx: RequestContext,
+    imageId: string,
+    memberId: string,
+    terms: ShareTermsInput,
+  ): Promise<Member> {
+    const now = isoNow(this.clock);
+    const expiresAt = terms.expiresAt === undefined ? undefined : parseShareExpiry(terms.expiresAt, now);
+    return this.store.transaction(async (repos) => {
+      const { row } = await this.load(repos, ctx, imageId, 'manageMembers', true);
+      assertImageTakesMembers({ id: row.id, visibility: row.visibility as Visibility });
+      const member = await repos.members.find(imageId, memberId);
+      if (!member) throw memberNotFound(imageId, memberId);
+      const next = {
+        expiresAt: expiresAt === undefined ? member.expiresAt : expiresAt,
+        access: terms.access ?? member.access,
+      };
+      await repos.members.setTerms(imageId, memberId, next, now);
+      const updated: Member = { ...member, ...next, updatedAt: now };
+      await recordHistory(repos, ctx, 'terms', row, {
+        targetAccountId: memberId,
+        details: shareDetails(updated),
+        at: now,
+      });
+      return updated;
+    });
+  }
+
+  /** The consent an image asks for (its own setting, or null for its owner's default), set by its owner. */
+  async setImageConsent(ctx: RequestContext, imageId: string, consent: Consent | null): Promise<void> {
+    await this.store.transaction(async (repos) => {
+      const { row } = await this.load(repos, ctx, imageId, 'manageMembers', true);
+      await repos.consent.setForImage(imageId, consent);
+      await recordHistory(repos, ctx, 'consent', row, {
+        details: { consent: consent ?? 'owner-default' },
+        at: isoNow(this.clock),
+      });
+    });
+  }
+
+  /** The caller's default consent for its images that set none (null: the service's default). */
+  async defaultConsent(ctx: RequestContext): Promise<{ setting: Consent | null; effective: Consent }> {
+    const setting = await this.store.stores.consent.ownerDefault(ctx.caller.accountId);
+    return { setting, effective: effectiveConsent(null, setting) };
+  }
+
+  async setDefaultConsent(ctx: RequestContext, consent: Consent | null): Promise<void> {
+    await this.store.stores.consent.setOwnerDefault(ctx.caller.accountId, consent);
   }
 
   /** Owner and admins see every member; a member sees only its own row. */
@@ -138,11 +290,12 @@ export class ShareService {
       assertMaySetMemberStatus(ctx.caller, imageId, memberId);
       const member = await repos.members.find(imageId, memberId);
       if (!member) throw memberNotFound(imageId, memberId);
-      const now = nowIso();
+      const now = isoNow(this.clock);
       await repos.members.setStatus(imageId, memberId, status, now);
       if (status !== member.status && status !== 'pending') {
         await recordHistory(repos, ctx, status === 'accepted' ? 'accept' : 'reject', row, {
           targetAccountId: memberId,
+          at: now,
         });
       }
       return { ...member, status, updatedAt: now };
@@ -205,25 +358,38 @@ export class ShareService {
   }
 
   /**
-   * The owner's sharing panel: every share with its status and times, how many instances each receiver
-   * launched from the image and how many still run, and the limit.
+   * The owner's sharing panel: every share with its status, terms and times, and each receiver's live usage
+   * (instances launched from the image, how many run now, the last launch), read at the time of the request;
+   * the limit, and the consent the image asks for.
    */
   async sharingPanel(ctx: RequestContext, imageId: string): Promise<SharingPanel> {
     const repos = this.store.stores;
     const { row } = await this.load(repos, ctx, imageId, 'manageMembers');
     assertImageTakesMembers({ id: row.id, visibility: row.visibility as Visibility });
+    const now = isoNow(this.clock);
     const members = await repos.members.listForImage(imageId);
     const launches = await repos.shareStats.launchesPerAccount(imageId);
+    const consent = await repos.consent.settingsOf(imageId);
+    const shares = members.map((m) => ({
+      ...m,
+      live: isShareLive(m, now),
+      launches: launches.get(m.memberId)?.launches ?? 0,
+      runningInstances: launches.get(m.memberId)?.running ?? 0,
+      lastLaunchAt: launches.get(m.memberId)?.lastLaunchAt ?? null,
+    }));
     return {
       limit: this.policy.maxAccountsPerImage,
-      used: members.length,
-      shares: members.map((m) => ({
-        ...m,
-        launches: launches.get(m.memberId)?.launches ?? 0,
-        runningInstances: launches.get(m.memberId)?.running ?? 0,
-      })),
+      used: shares.filter((s) => s.live).length,
+      consent: effectiveConsent(consent.image, consent.ownerDefault),
+      consentSetting: consent.image,
+      shares,
     };
   }
+}
+
+/** What the history keeps of a share's terms (both sides read it). */
+function shareDetails(member: Pick<Member, 'expiresAt' | 'access'>): Record<string, string> {
+  return { access: member.access, ...(member.expiresAt ? { expiresAt: member.expiresAt } : {}) };
 }
 
 function memberNotFound(imageId: string, memberId: string) {

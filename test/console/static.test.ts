@@ -174,6 +174,12 @@ describe('the OpenAPI document of the console API', () => {
       'POST /images/{id}/shares',
       'DELETE /images/{id}/shares/{accountId}',
       'DELETE /images/{id}/shares',
+      // Issue 12: the pre-flight, a share's terms, the image's consent, the owner's default.
+      'POST /images/{id}/shares/check',
+      'PUT /images/{id}/shares/{accountId}',
+      'PUT /images/{id}/consent',
+      'GET /sharing-defaults',
+      'PUT /sharing-defaults',
       'PUT /shared/{imageId}/status',
       'DELETE /shared/{imageId}',
       'GET /instances',

@@ -19,6 +19,7 @@ import { sql } from 'kysely';
 import { loadConfig, type Config } from '../../src/config.js';
 import { newAccountId } from '../../src/domain/ids.js';
 import { startServer, type RunningServer } from '../../src/main.js';
+import type { Clock } from '../../src/services/clock.js';
 import { openDatabase } from '../../src/repositories/db/database.js';
 import { cliArgs, repoRoot } from './cli.js';
 import { freshSchemaName, type DatabaseTarget } from './databases.js';
@@ -76,6 +77,8 @@ export interface StartTestServerOptions {
   profile?: string;
   /** Log level of the server (default: silent; set TEST_LOG_LEVEL=debug to see logs). */
   logLevel?: string;
+  /** The clock the sharing rules read (e.g. a ManualClock the test moves across a share's end). */
+  clock?: Clock;
 }
 
 let accountCounter = 0;
@@ -165,7 +168,11 @@ export async function startTestServer(options: StartTestServerOptions): Promise<
   const logger = pino({ level: options.logLevel ?? process.env.TEST_LOG_LEVEL ?? 'silent' });
   let server: RunningServer;
   try {
-    server = await startServer(config, { logger, announce: () => {} });
+    server = await startServer(config, {
+      logger,
+      announce: () => {},
+      ...(options.clock ? { clock: options.clock } : {}),
+    });
   } catch (err) {
     await cleanup(dataDir, schema);
     throw err;

@@ -7,6 +7,7 @@ import { loadConfig, type Config } from '../../src/config.js';
 import type { BlobStore } from '../../src/repositories/blob/blob-store.js';
 import { LocalBlobStore } from '../../src/repositories/blob/local-blob-store.js';
 import { createServices, type Services } from '../../src/services/container.js';
+import type { Clock } from '../../src/services/clock.js';
 import type { RequestContext } from '../../src/services/context.js';
 import type { DatabaseTarget, TestDatabase } from './databases.js';
 
@@ -28,6 +29,8 @@ export interface HarnessOptions {
    * its transaction (image data is copied there).
    */
   wrapBlobs?: (blobs: BlobStore) => BlobStore;
+  /** The sharing rules' clock (default: the system clock). */
+  clock?: Clock;
 }
 
 export async function serviceHarness(
@@ -41,7 +44,12 @@ export async function serviceHarness(
   const blobDir = join(dataDir, 'images');
   const blobs = new LocalBlobStore(blobDir);
   await blobs.init();
-  const services = createServices({ config, db: database.db, blobs: options.wrapBlobs?.(blobs) ?? blobs });
+  const services = createServices({
+    config,
+    db: database.db,
+    blobs: options.wrapBlobs?.(blobs) ?? blobs,
+    ...(options.clock ? { clock: options.clock } : {}),
+  });
   return {
     services,
     config,

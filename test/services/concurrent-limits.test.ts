@@ -103,9 +103,11 @@ forEachDatabase((target) => {
       const receiver = await h.account();
       const image = await h.services.images.create(sharer, { diskFormat: 'raw', containerFormat: 'bare' });
       await h.services.images.upload(sharer, image.id, bytes('secret disk'));
-      await h.services.shares.addMember(sharer, image.id, receiver.caller.accountId);
+      await h.services.shares.addMember(sharer, image.id, receiver.caller.accountId, {
+        access: 'launch_and_copy',
+      });
       const [instance] = await h.services.instances.launch(receiver, image.id);
-      // While shared, the receiver may make its own image from the instance ...
+      // While shared (with the copy grant), the receiver may make its own image from the instance ...
       const own = await h.services.images.createFromInstance(receiver, instance!.id, { name: 'mine' });
       assert.equal(own.ownerId, receiver.caller.accountId);
       // ... once the owner cancels the share, not any more.

@@ -78,7 +78,9 @@ forEachDatabase((target) => {
 
     it('a share cancelled while the copy is made leaves no copy (SyncImages by a receiver)', async () => {
       const image = await activeImage(owner, 'shared then cancelled');
-      await h.services.shares.addMember(owner, image.id, receiver.caller.accountId);
+      await h.services.shares.addMember(owner, image.id, receiver.caller.accountId, {
+        access: 'launch_and_copy',
+      });
       const before = await h.services.images.quota(receiver);
       copyHook.during = () => h.services.shares.removeMember(owner, image.id, receiver.caller.accountId);
       await rejectsWith(h.services.images.copy(receiver, image.id, receiver.region), 'ImageNotFound');
@@ -88,7 +90,9 @@ forEachDatabase((target) => {
 
     it('a share cancelled while an image is made from an instance leaves no image (CreateImage)', async () => {
       const image = await activeImage(owner, 'launched then cancelled');
-      await h.services.shares.addMember(owner, image.id, receiver.caller.accountId);
+      await h.services.shares.addMember(owner, image.id, receiver.caller.accountId, {
+        access: 'launch_and_copy',
+      });
       const [instance] = await h.services.instances.launch(receiver, image.id);
       const before = await h.services.images.quota(receiver);
       copyHook.during = async () => {

@@ -319,7 +319,12 @@ forEachDatabase((target) => {
       await rejectsWith(h.services.images.get(inRegion(receiver, OTHER_REGION), copy.id), 'ImageNotFound');
       await h.services.shares.addMember(ownerThere, copy.id, receiver.caller.accountId);
       assert.equal((await h.services.images.get(inRegion(receiver, OTHER_REGION), copy.id)).id, copy.id);
-      // A receiver may copy a shared image into its own image, in the same region only.
+      // A receiver may copy a shared image into its own image only with the owner's grant (issue 12) ...
+      await rejectsWith(h.services.images.copy(receiver, image.id, image.region), 'CopyNotGranted');
+      await h.services.shares.setShareTerms(owner, image.id, receiver.caller.accountId, {
+        access: 'launch_and_copy',
+      });
+      // ... and in the same region only.
       const own = await h.services.images.copy(receiver, image.id, image.region);
       assert.equal(own.ownerId, receiver.caller.accountId);
       await rejectsWith(h.services.images.copy(receiver, image.id, OTHER_REGION), 'InvalidCopyTarget');

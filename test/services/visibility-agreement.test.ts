@@ -1,6 +1,7 @@
 // Property test: the listing SQL and the domain's access rule agree (issue 7, "who may see an image is
 // defined once"). fast-check generates datasets of images (owners, regions, visibilities, statuses including
-// deleted and killed, os_hidden) with member rows of every status, writes each into a real database, and then
+// deleted and killed, os_hidden) with member rows of every status and end time (none, past, exactly now,
+// future: lists are read at a fixed instant of the service's clock), writes each into a real database, and then
 // for every caller (owners, an admin, members, strangers, each through its own and another region) and a
 // few generated list modes (Glance's visibility and member_status parameters, Tencent's image types) checks
 // that the list holds exactly the images that authorize('read') lets the caller see and the list mode
@@ -10,7 +11,14 @@ import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { authorize, type Relation } from '../../src/domain/access.js';
 import { DomainError } from '../../src/domain/errors.js';
-import { isListed, type ImageKind, type ListMode, relationsOfKinds } from '../../src/domain/visibility.js';
+import {
+  isListed,
+  type ImageKind,
+  type ListMode,
+  type Membership,
+  relationsOfKinds,
+} from '../../src/domain/visibility.js';
+import { ManualClock } from '../helpers/clock.js';
 import {
   imageStatuses,
   memberStatuses,
@@ -42,8 +50,18 @@ interface GenImage {
   status: ImageStatus;
   osHidden: boolean;
   /** Member rows: account index -> status (may include the owner itself, a row left by an owner change). */
-  members: Array<{ account: number; status: MemberStatus }>;
+  members: Array<{ account: number; status: MemberStatus; ends: ShareEnd }>;
 }
+
+/** A share's end time relative to the instant the lists are read at (the harness's clock). */
+type ShareEnd = 'none' | 'past' | 'now' | 'future';
+const NOW = '2026-06-01T12:00:00.000Z';
+const END_AT: Record<ShareEnd, string | null> = {
+  none: null,
+  past: '2026-06-01T11:59:59.999Z',
+  now: NOW, // ends at this very instant: grants nothing
+  future: '2026-06-01T12:00:00.001Z',
+};
 
 type GlanceMode = {
   api: 'glance';
@@ -64,6 +82,7 @@ const imageArb: fc.Arbitrary<GenImage> = fc.record({
     fc.record({
       account: fc.integer({ min: 0, max: ACCOUNTS - 1 }),
       status: fc.constantFrom(...memberStatuses),
+      ends: fc.constantFrom<ShareEnd>('none', 'past', 'now', 'future'),
     }),
     { selector: (m) => m.account, maxLength: ACCOUNTS },
   ),
@@ -110,16 +129,19 @@ function expectedListing(
   image: GenImage & { ownerId: string; region: string },
   caller: Caller,
   region: string,
-  membership: MemberStatus | null,
+  share: Membership | null,
 ): Exclude<Relation, 'none'> | undefined {
   if (image.status === 'deleted') return undefined; // deleted rows exist for nobody
+  const membership = share?.status ?? null;
   let relation: Relation;
   try {
     relation = authorize('read', {
       caller,
       image: { id: 'img-00000000', ...image },
-      membership,
+      membership: share,
       region,
+      now: NOW,
+      consent: 'listing',
     });
   } catch (err) {
     assert.ok(err instanceof DomainError && err.code === 'ImageNotFound', String(err));
@@ -176,7 +198,8 @@ forEachDatabase((target) => {
       let verdicts = 0;
 
       before(async () => {
-        h = await serviceHarness(target);
+        // Every list is read at NOW; the generated shares end before, at or after it, or never.
+        h = await serviceHarness(target, {}, { clock: new ManualClock(NOW) });
         accounts = [];
         for (let i = 0; i < ACCOUNTS; i++) accounts.push(await h.account({ admin: i === ACCOUNTS - 1 }));
       });
@@ -230,6 +253,7 @@ forEachDatabase((target) => {
             image_id: im.id,
             member_id: ownerId(m.account),
             status: m.status,
+            expires_at: END_AT[m.ends],
             created_at: im.createdAt,
             updated_at: im.createdAt,
           })),
@@ -242,8 +266,10 @@ forEachDatabase((target) => {
           for (const region of regions) {
             const ctx: RequestContext = { caller: account.caller, region, surface: 'console' };
             for (const mode of data.modes) {
-              const membershipOf = (im: (typeof images)[number]) =>
-                im.members.find((m) => ownerId(m.account) === ctx.caller.accountId)?.status ?? null;
+              const membershipOf = (im: (typeof images)[number]): Membership | null => {
+                const m = im.members.find((row) => ownerId(row.account) === ctx.caller.accountId);
+                return m ? { status: m.status, expiresAt: END_AT[m.ends], access: 'launch' } : null;
+              };
               const expected = new Map<string, Exclude<Relation, 'none'>>();
               for (const im of images) {
                 const membership = membershipOf(im);
@@ -253,7 +279,13 @@ forEachDatabase((target) => {
                 const hiddenByFilter = mode.api === 'glance' && mode.hideHidden && im.osHidden;
                 if (!hiddenByFilter && im.status !== 'deleted') {
                   assert.equal(
-                    isListed(domainMode(mode), { caller: ctx.caller, image: im, membership, region }),
+                    isListed(domainMode(mode), {
+                      caller: ctx.caller,
+                      image: im,
+                      membership,
+                      region,
+                      now: NOW,
+                    }),
                     relation !== undefined,
                     `isListed ${JSON.stringify({ mode, im, ctx })}`,
                   );

@@ -23,6 +23,8 @@ const statusByCode: Record<ErrorCode, number> = {
   ShareLimitExceeded: 409,
   ShareRequestTooLarge: 400,
   MemberAlreadyExists: 409,
+  ShareNotAccepted: 403,
+  CopyNotGranted: 403,
   ImageInShared: 409,
   ImageProtected: 409,
   ImageDeactivated: 409,

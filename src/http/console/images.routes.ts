@@ -18,9 +18,15 @@ import {
   ImageView,
   NewImageBody,
   RegionQuery,
+  ConsentBody,
   ShareBody,
+  ShareCheckBody,
+  ShareCheckResults,
   ShareParams,
   ShareResults,
+  ShareTermsBody,
+  SharingDefaults,
+  SharingDefaultsBody,
   SharedParams,
   SharesPanel,
   ShareStatusBody,
@@ -78,7 +84,7 @@ export function imageRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
         items: result.images.map((image) =>
           imageView(image, ctx.caller.accountId, {
             shareCount: q.kind === 'custom' || !q.kind ? (result.shareCounts.get(image.id) ?? 0) : null,
-            shareStatus: result.memberships.get(image.id) ?? null,
+            share: result.memberships.get(image.id) ?? null,
           }),
         ),
         total: result.total,
@@ -233,13 +239,19 @@ export function imageRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
       return {
         limit: panel.limit,
         used: panel.used,
+        consent: panel.consent,
+        consentSetting: panel.consentSetting,
         shares: panel.shares.map((s) => ({
           accountId: s.memberId,
           status: s.status,
+          expiresAt: s.expiresAt,
+          access: s.access,
+          live: s.live,
           createdAt: s.createdAt,
           updatedAt: s.updatedAt,
           launches: s.launches,
           runningInstances: s.runningInstances,
+          lastLaunchAt: s.lastLaunchAt,
         })),
       };
     },
@@ -265,9 +277,14 @@ export function imageRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
       const ctx = await at(request, consoleState(request).ctx, request.params.id);
       const id = request.params.id;
       const results: Array<{ accountId: string; outcome: Outcome; message: string }> = [];
+      const { expiresAt, access } = request.body;
+      const terms = {
+        ...(expiresAt !== undefined ? { expiresAt } : {}),
+        ...(access !== undefined ? { access } : {}),
+      };
       for (const accountId of [...new Set(request.body.accountIds)]) {
         try {
-          await services.shares.addMember(ctx, id, accountId);
+          await services.shares.addMember(ctx, id, accountId, terms);
           results.push({ accountId, outcome: 'shared', message: `Shared with ${accountId}.` });
         } catch (err) {
           // Refusals about this account are its outcome; anything about the image (not found, not the
@@ -282,8 +299,129 @@ export function imageRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
           });
         }
       }
-      const members = await services.shares.listMembers(ctx, id);
-      return { results, used: members.length, limit: config.sharing.maxAccountsPerImage };
+      const panel = await services.shares.sharingPanel(ctx, id);
+      return { results, used: panel.used, limit: config.sharing.maxAccountsPerImage };
+    },
+  );
+
+  app.post<{
+    Params: Static<typeof ImageParams>;
+    Querystring: Static<typeof RegionQuery>;
+    Body: Static<typeof ShareCheckBody>;
+  }>(
+    '/images/:id/shares/check',
+    {
+      schema: {
+        tags: ['shares'],
+        summary: 'Pre-flight: what sharing with each account would answer, without sharing',
+        params: ImageParams,
+        querystring: RegionQuery,
+        body: ShareCheckBody,
+        response: { 200: ShareCheckResults, ...errors },
+      },
+    },
+    async (request) => {
+      const ctx = await at(request, consoleState(request).ctx, request.params.id);
+      const checks = await services.shares.checkShare(ctx, request.params.id, request.body.accountIds);
+      return {
+        results: checks.map((c) => {
+          const outcome: Outcome = c.ok ? 'shared' : (outcomeByCode[c.code as ErrorCode] ?? 'invalid');
+          const invalid = outcome === 'unknownAccount' && !isAccountId(c.accountId);
+          return {
+            accountId: c.accountId,
+            ok: c.ok,
+            outcome: invalid ? 'invalid' : outcome,
+            message: c.ok
+              ? `Can be shared with ${c.accountId}.`
+              : invalid
+                ? `${c.accountId} is not an account ID (digits only).`
+                : (c.message as string),
+          };
+        }),
+      };
+    },
+  );
+
+  app.put<{
+    Params: Static<typeof ShareParams>;
+    Querystring: Static<typeof RegionQuery>;
+    Body: Static<typeof ShareTermsBody>;
+  }>(
+    '/images/:id/shares/:accountId',
+    {
+      schema: {
+        tags: ['shares'],
+        summary: "Change a share's terms: its end time and whether the receiver may copy",
+        params: ShareParams,
+        querystring: RegionQuery,
+        body: ShareTermsBody,
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const ctx = await at(request, consoleState(request).ctx, request.params.id);
+      const { expiresAt, access } = request.body;
+      await services.shares.setShareTerms(ctx, request.params.id, request.params.accountId, {
+        ...(expiresAt !== undefined ? { expiresAt } : {}),
+        ...(access !== undefined ? { access } : {}),
+      });
+      return reply.code(204).send();
+    },
+  );
+
+  app.put<{
+    Params: Static<typeof ImageParams>;
+    Querystring: Static<typeof RegionQuery>;
+    Body: Static<typeof ConsentBody>;
+  }>(
+    '/images/:id/consent',
+    {
+      schema: {
+        tags: ['shares'],
+        summary: "The consent the image asks of its receivers (listing or launch; null: the owner's default)",
+        params: ImageParams,
+        querystring: RegionQuery,
+        body: ConsentBody,
+        response: { 204: Type.Null(), ...errors },
+      },
+    },
+    async (request, reply) => {
+      const ctx = await at(request, consoleState(request).ctx, request.params.id);
+      await services.shares.setImageConsent(ctx, request.params.id, request.body.consent);
+      return reply.code(204).send();
+    },
+  );
+
+  app.get(
+    '/sharing-defaults',
+    {
+      schema: {
+        tags: ['shares'],
+        summary: 'My default consent for images that set none',
+        response: { 200: SharingDefaults, ...errors },
+      },
+    },
+    async (request) => {
+      const d = await services.shares.defaultConsent(consoleState(request).ctx);
+      return { consent: d.setting, effectiveConsent: d.effective };
+    },
+  );
+
+  app.put<{ Body: Static<typeof SharingDefaultsBody> }>(
+    '/sharing-defaults',
+    {
+      schema: {
+        tags: ['shares'],
+        summary: 'Set my default consent (null: the service default, listing)',
+        body: SharingDefaultsBody,
+        response: { 200: SharingDefaults, ...errors },
+      },
+    },
+    async (request) => {
+      const ctx = consoleState(request).ctx;
+      await services.shares.setDefaultConsent(ctx, request.body.consent);
+      const d = await services.shares.defaultConsent(ctx);
+      return { consent: d.setting, effectiveConsent: d.effective };
     },
   );
 

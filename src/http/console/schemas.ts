@@ -2,9 +2,11 @@
 // answers with them, and the OpenAPI document is generated from them (one description, no drift).
 import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import { historyActions, surfaces } from '../../domain/history.js';
+import { consentLevels, shareAccesses } from '../../domain/types.js';
 import { MAX_PASSWORD_LENGTH } from '../../services/passwords.js';
 
-const Nullable = <T extends TSchema>(schema: T) => Type.Union([schema, Type.Null()]);
+const Nullable = <T extends TSchema>(schema: T, options: { description?: string } = {}) =>
+  Type.Union([schema, Type.Null()], options);
 /** A string enum (plain JSON Schema `enum`, so the OpenAPI document shows it as one). */
 const literals = <T extends readonly string[]>(values: T) =>
   Type.Unsafe<T[number]>({ type: 'string', enum: [...values] });
@@ -86,6 +88,8 @@ export const ImageView = Type.Object({
   sha512: Nullable(Type.String()),
   shareCount: Nullable(Type.Integer({ description: 'custom images: accounts it is shared with' })),
   shareStatus: Nullable(literals(memberStatusValues)),
+  shareExpiresAt: Nullable(Timestamp),
+  shareAccess: Nullable(literals(shareAccesses)),
   isOwner: Type.Boolean(),
 });
 
@@ -141,20 +145,59 @@ export const CopyBody = Type.Object(
   { additionalProperties: false },
 );
 
+const ExpiresAt = Nullable(
+  Type.String({
+    minLength: 1,
+    maxLength: 64,
+    description: 'the share grants nothing from this instant (ISO-8601 with a zone); null: no end',
+  }),
+);
+const Access = literals(shareAccesses);
+const ConsentValue = literals(consentLevels);
+
 export const SharesPanel = Type.Object({
   limit: Type.Integer(),
-  used: Type.Integer(),
+  used: Type.Integer({ description: 'live shares (a share past its end holds no place)' }),
+  consent: ConsentValue,
+  consentSetting: Nullable(ConsentValue, { description: "null: the owner's default applies" }),
   shares: Type.Array(
     Type.Object({
       accountId: Type.String(),
       status: literals(memberStatusValues),
+      expiresAt: Nullable(Timestamp),
+      access: Access,
+      live: Type.Boolean({ description: 'false once past expiresAt' }),
       createdAt: Timestamp,
       updatedAt: Timestamp,
       launches: Type.Integer(),
       runningInstances: Type.Integer(),
+      lastLaunchAt: Nullable(Timestamp),
     }),
   ),
 });
+
+export const ShareTermsBody = Type.Object(
+  { expiresAt: Type.Optional(ExpiresAt), access: Type.Optional(Access) },
+  { additionalProperties: false, minProperties: 1 },
+);
+export const ConsentBody = Type.Object(
+  { consent: Nullable(ConsentValue, { description: "null: use the owner's default" }) },
+  { additionalProperties: false },
+);
+export const SharingDefaults = Type.Object({
+  consent: Nullable(ConsentValue, { description: "null: the service's default (listing)" }),
+  effectiveConsent: ConsentValue,
+});
+export const SharingDefaultsBody = Type.Object(
+  { consent: Nullable(ConsentValue) },
+  { additionalProperties: false },
+);
+export const ShareCheckBody = Type.Object(
+  {
+    accountIds: Type.Array(Type.String({ minLength: 1, maxLength: 32 }), { minItems: 1, maxItems: 50 }),
+  },
+  { additionalProperties: false },
+);
 
 export const shareOutcomes = [
   'shared',
@@ -167,9 +210,21 @@ export const shareOutcomes = [
 export const ShareBody = Type.Object(
   {
     accountIds: Type.Array(Type.String({ minLength: 1, maxLength: 32 }), { minItems: 1, maxItems: 50 }),
+    expiresAt: Type.Optional(ExpiresAt),
+    access: Type.Optional(Access),
   },
   { additionalProperties: false },
 );
+export const ShareCheckResults = Type.Object({
+  results: Type.Array(
+    Type.Object({
+      accountId: Type.String(),
+      ok: Type.Boolean(),
+      outcome: literals(shareOutcomes),
+      message: Type.String(),
+    }),
+  ),
+});
 export const ShareResults = Type.Object({
   results: Type.Array(
     Type.Object({ accountId: Type.String(), outcome: literals(shareOutcomes), message: Type.String() }),

@@ -1,6 +1,7 @@
 // Domain objects -> the console's JSON views (schemas.ts). No rules here, only shapes.
 import type { HistoryEntry } from '../../domain/history.js';
-import type { Account, Image, Instance, MemberStatus } from '../../domain/types.js';
+import type { Account, Image, Instance } from '../../domain/types.js';
+import type { Membership } from '../../domain/visibility.js';
 import type { ApiKeyInfo } from '../../services/api-key.service.js';
 import type { HistoryEntryViewT, ImageViewT, InstanceViewT } from './schemas.js';
 
@@ -15,7 +16,7 @@ export function apiKeyView(key: ApiKeyInfo) {
 export function imageView(
   image: Image,
   callerId: string,
-  extras: { shareCount: number | null; shareStatus: MemberStatus | null },
+  extras: { shareCount: number | null; share: Membership | null },
 ): ImageViewT {
   return {
     id: image.id,
@@ -33,7 +34,10 @@ export function imageView(
     checksum: image.checksum,
     sha512: image.osHashAlgo === 'sha512' ? image.osHashValue : null,
     shareCount: extras.shareCount,
-    shareStatus: extras.shareStatus,
+    shareStatus: extras.share?.status ?? null,
+    // The receiver sees the share's end time and what it may do (the owner sees them in its panel).
+    shareExpiresAt: extras.share?.expiresAt ?? null,
+    shareAccess: extras.share?.access ?? null,
     isOwner: image.ownerId === callerId,
   };
 }

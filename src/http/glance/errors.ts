@@ -46,6 +46,8 @@ export const statusByCode: Record<ErrorCode, number> = {
   ShareLimitExceeded: 413,
   ShareRequestTooLarge: 413,
   MemberAlreadyExists: 409,
+  ShareNotAccepted: 403,
+  CopyNotGranted: 403,
   ImageInShared: 409,
   ImageProtected: 403,
   ImageDeactivated: 403,

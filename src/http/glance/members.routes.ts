@@ -1,10 +1,13 @@
 // Image members (sharing), with Glance's bodies and status codes (spec §2.1): create answers 200, the
 // member body carries `schema`, and unknown keys in an update body are ignored (openstacksdk sends more).
 // Who may do what is decided by the share service (domain/access.ts, domain/sharing.ts).
-import { Type, type Static } from '@sinclair/typebox';
+import { Type, type Static, type TSchema } from '@sinclair/typebox';
 import type { FastifyInstance } from 'fastify';
-import { memberStatuses } from '../../domain/types.js';
+import { memberStatuses, shareAccesses } from '../../domain/types.js';
+import { check } from '../validation.js';
 import { requestContext } from './auth.js';
+import { statusByCode } from './errors.js';
+import { glanceValidationError } from './validation.js';
 import type { GlanceContext } from './plugin.js';
 import { route } from './routing.js';
 import { memberBody } from './serialize.js';
@@ -12,8 +15,33 @@ import { memberBody } from './serialize.js';
 /** No NUL character (PostgreSQL text cannot hold one, and no account ID has one). */
 const NO_NUL = '^[^\\u0000]*$';
 
+/**
+ * imageshare's extension of a member (docs/api/openstack.md): the share's end time and what the receiver may
+ * do. Glance has neither; clients that do not send them get Glance's behaviour (no end, launch only).
+ */
+const shareTerms = {
+  expires_at: Type.Optional(
+    Type.Unsafe<string | null>({
+      type: ['null', 'string'],
+      maxLength: 64,
+      description: 'imageshare extension: the share grants nothing from this instant (ISO-8601 with a zone)',
+    }),
+  ),
+  access: Type.Optional(
+    Type.Unsafe<(typeof shareAccesses)[number]>({
+      type: 'string',
+      enum: [...shareAccesses],
+      description: 'imageshare extension: launch (default) or launch_and_copy',
+    }),
+  ),
+};
+
+/** PUT by the owner with only the extension fields: the share's new terms. */
+export const memberTermsBody = Type.Object(shareTerms);
+
 /** POST /v2/images/{id}/members: `{"member": "<account ID>"}`, with Glance's texts for each refusal. */
 export const addMemberBody = Type.Object({
+  ...shareTerms,
   member: Type.String({
     minLength: 1,
     maxLength: 255,
@@ -42,8 +70,40 @@ export const memberStatusBody = Type.Object({
   }),
 });
 
+/** imageshare's pre-flight extension: the accounts to check, as POST /members would name them one by one. */
+export const memberCheckBody = Type.Object({
+  members: Type.Array(Type.String({ minLength: 1, maxLength: 255, pattern: NO_NUL }), {
+    minItems: 1,
+    maxItems: 500,
+  }),
+});
+
 export function memberRoutes(app: FastifyInstance, g: GlanceContext): void {
   const { services } = g;
+
+  // imageshare extension (docs/api/openstack.md "Pre-flight"): would POST /members succeed for each account,
+  // and if not, why; nothing changes. The same verdicts as the share itself (ShareService.checkShare).
+  route(app, '/v2/images/:id/members-preflight', {
+    POST: {
+      json: 'object',
+      schema: { body: memberCheckBody },
+      handler: async (request) => {
+        const { id } = request.params as { id: string };
+        const { members } = request.body as Static<typeof memberCheckBody>;
+        const checks = await services.shares.checkShare(requestContext(request), id, members);
+        return {
+          results: checks.map((c) => ({
+            member_id: c.accountId,
+            ok: c.ok,
+            code: c.code,
+            status: c.code === null ? null : statusByCode[c.code],
+            message: c.message,
+            renews: c.renews,
+          })),
+        };
+      },
+    },
+  });
 
   route(app, '/v2/images/:id/members', {
     GET: {
@@ -59,8 +119,13 @@ export function memberRoutes(app: FastifyInstance, g: GlanceContext): void {
       schema: { body: addMemberBody },
       handler: async (request) => {
         const { id } = request.params as { id: string };
-        const { member } = request.body as Static<typeof addMemberBody>;
-        return memberBody(await services.shares.addMember(requestContext(request), id, member));
+        const body = request.body as Static<typeof addMemberBody>;
+        return memberBody(
+          await services.shares.addMember(requestContext(request), id, body.member, {
+            ...(body.expires_at !== undefined ? { expiresAt: body.expires_at } : {}),
+            ...(body.access !== undefined ? { access: body.access } : {}),
+          }),
+        );
       },
     },
   });
@@ -75,10 +140,20 @@ export function memberRoutes(app: FastifyInstance, g: GlanceContext): void {
     },
     PUT: {
       json: 'object',
-      schema: { body: memberStatusBody },
       handler: async (request) => {
         const { id, memberId } = request.params as { id: string; memberId: string };
-        const { status } = request.body as Static<typeof memberStatusBody>;
+        const body = request.body as Record<string, unknown>;
+        // The extension: a body with the share's terms and no status is the owner changing the terms.
+        if (!('status' in body) && ('expires_at' in body || 'access' in body)) {
+          const terms = validBody(memberTermsBody, body);
+          return memberBody(
+            await services.shares.setShareTerms(requestContext(request), id, memberId, {
+              ...(terms.expires_at !== undefined ? { expiresAt: terms.expires_at } : {}),
+              ...(terms.access !== undefined ? { access: terms.access } : {}),
+            }),
+          );
+        }
+        const { status } = validBody(memberStatusBody, body);
         return memberBody(
           await services.shares.setMemberStatus(requestContext(request), id, memberId, status),
         );
@@ -93,4 +168,11 @@ export function memberRoutes(app: FastifyInstance, g: GlanceContext): void {
       },
     },
   });
+}
+
+/** The body as `schema` types it, or Glance's 400 for its first problem. */
+function validBody<T extends TSchema>(schema: T, body: unknown): Static<T> {
+  const issue = check(schema, body);
+  if (issue) throw glanceValidationError(issue, schema);
+  return body;
 }

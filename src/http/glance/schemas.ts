@@ -10,7 +10,7 @@ import {
   MAX_TAG_LENGTH,
 } from '../../domain/image-fields.js';
 import { IMAGE_ID_PATTERN } from '../../domain/ids.js';
-import { imageStatuses, memberStatuses, visibilities } from '../../domain/types.js';
+import { imageStatuses, memberStatuses, shareAccesses, visibilities } from '../../domain/types.js';
 
 // The image and member schemas are TypeBox values: the document served is the JSON Schema underneath (TypeBox's
 // own markers are symbols, which JSON leaves out), and the same objects validate request bodies (images.routes.ts,
@@ -161,6 +161,17 @@ export const memberSchema = Type.Object(
         type: 'string',
         description: 'The status of this image member',
         enum: [...memberStatuses],
+      }),
+    ),
+    // imageshare's extension (docs/api/openstack.md "Share terms").
+    expires_at: optional(
+      nullableString('imageshare extension: the share grants nothing from this instant; null for no end'),
+    ),
+    access: optional(
+      Type.Unsafe<(typeof shareAccesses)[number]>({
+        type: 'string',
+        description: 'imageshare extension: what the member may do (launch, or launch_and_copy)',
+        enum: [...shareAccesses],
       }),
     ),
     schema: optional(Type.String({ readOnly: true })),

@@ -47,6 +47,9 @@ export function memberBody(member: Member): Record<string, unknown> {
     status: member.status,
     created_at: isoSeconds(member.createdAt),
     updated_at: isoSeconds(member.updatedAt),
+    // imageshare's extension (docs/api/openstack.md): the share's end time and what its receiver may do.
+    expires_at: member.expiresAt,
+    access: member.access,
     schema: '/v2/schemas/member',
   };
 }

@@ -36,6 +36,9 @@ export const domainToTencent: Partial<Record<ErrorCode, string>> = {
   ShareLimitExceeded: 'OverQuota',
   ShareRequestTooLarge: 'InvalidParameterValue.LimitExceeded',
   MemberAlreadyExists: 'FailedOperation.AccountAlreadyExists',
+  // imageshare's own (issue 12): Tencent has no consent step and no copy grant.
+  ShareNotAccepted: 'UnauthorizedOperation.ShareNotAccepted',
+  CopyNotGranted: 'UnauthorizedOperation.CopyNotGranted',
   ImageInShared: 'InvalidImageId.InShared',
   ImageProtected: 'InvalidImageId.IncorrectState',
   ImageDeactivated: 'InvalidImageId.IncorrectState',

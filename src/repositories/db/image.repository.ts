@@ -63,6 +63,8 @@ export interface ListScope {
   caller: Caller;
   region: string;
   mode: ListMode;
+  /** The request's instant: shares past their end list nothing. */
+  now: string;
 }
 
 /** A listed row and the relation (list branch) through which the caller sees it. */
@@ -321,10 +323,10 @@ export class ImageRepository implements ImageStore {
         .where('images.deleted_at', 'is', null)
         .where('images.status', 'not in', [...UNLISTED_STATUSES])
         .where((eb) => this.filterConditions(eb, filters));
-    return listPlan(caller, scope.mode).flatMap((branch) => {
+    return listPlan(caller, scope.mode, scope.now).flatMap((branch) => {
       const owner = branch.owner === 'caller' ? ('=' as const) : ('!=' as const);
       if (branch.shareStatuses) {
-        const query = listed(this.sharedWith(caller, branch.shareStatuses))
+        const query = listed(this.sharedWith(caller, branch.shareStatuses, branch.shareLiveAt))
           .where((eb) => visibilityIn(eb, eb.ref('images.visibility'), branch.visibilities))
           .where('images.owner_id', owner, caller.accountId);
         return [{ relation: branch.relation, query }];
@@ -350,12 +352,18 @@ export class ImageRepository implements ImageStore {
    * estimate of how soon 25 matches turn up is far off), so there the share list sits behind OFFSET 0, which
    * it never flattens.
    */
-  private sharedWith(caller: Caller, statuses: string[]): ImagesQuery {
+  private sharedWith(caller: Caller, statuses: string[], liveAt: string | null): ImagesQuery {
     let mine = this.db
       .selectFrom('image_members')
       .select('image_members.image_id')
       .where('image_members.member_id', '=', caller.accountId)
       .where('image_members.status', 'in', statuses);
+    // domain/sharing.ts isShareLive, in SQL: no end time, or one after the request's instant (ISO text).
+    if (liveAt !== null) {
+      mine = mine.where((eb) =>
+        eb.or([eb('image_members.expires_at', 'is', null), eb('image_members.expires_at', '>', liveAt)]),
+      );
+    }
     if (this.dialect === 'postgres') mine = mine.offset(0);
     // Typed as a plain images query: every condition and column added later names images.* explicitly.
     return this.db

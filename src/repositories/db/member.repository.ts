@@ -1,6 +1,6 @@
 // Image members: the shares of an image with other accounts. One row per (image, account).
 import type { Kysely } from 'kysely';
-import type { Member, MemberStatus } from '../../domain/types.js';
+import type { Member, MemberStatus, ShareAccess } from '../../domain/types.js';
 import type { Database, MemberRow } from './schema.js';
 import type { MemberStore } from '../image-stores.js';
 
@@ -45,6 +45,8 @@ export class MemberRepository implements MemberStore {
         image_id: member.imageId,
         member_id: member.memberId,
         status: member.status,
+        expires_at: member.expiresAt,
+        access: member.access,
         created_at: member.createdAt,
         updated_at: member.updatedAt,
       })
@@ -55,6 +57,20 @@ export class MemberRepository implements MemberStore {
     await this.db
       .updateTable('image_members')
       .set({ status, updated_at: updatedAt })
+      .where('image_id', '=', imageId)
+      .where('member_id', '=', memberId)
+      .execute();
+  }
+
+  async setTerms(
+    imageId: string,
+    memberId: string,
+    terms: Pick<Member, 'expiresAt' | 'access'>,
+    updatedAt: string,
+  ): Promise<void> {
+    await this.db
+      .updateTable('image_members')
+      .set({ expires_at: terms.expiresAt, access: terms.access, updated_at: updatedAt })
       .where('image_id', '=', imageId)
       .where('member_id', '=', memberId)
       .execute();
@@ -80,6 +96,8 @@ function toMember(row: MemberRow): Member {
     imageId: row.image_id,
     memberId: row.member_id,
     status: row.status as MemberStatus,
+    expiresAt: row.expires_at,
+    access: row.access as ShareAccess,
     createdAt: row.created_at,
     updatedAt: row.updated_at,
   };

@@ -2,7 +2,7 @@
 // - timestamps are ISO-8601 UTC strings with milliseconds ("2026-11-25T07:51:58.123Z"), which sort as text;
 // - booleans are integers 0/1 (SQLite has no boolean type);
 // - byte counts are bigint in PostgreSQL, parsed to numbers by database.ts (exact up to 2^53 bytes).
-import type { Insertable, Selectable, Updateable } from 'kysely';
+import type { Generated, Insertable, Selectable, Updateable } from 'kysely';
 
 export interface AccountsTable {
   id: string; // numeric string, e.g. "909619400"
@@ -12,6 +12,8 @@ export interface AccountsTable {
   created_at: string;
   updated_at: string;
   disabled_at: string | null;
+  /** The consent the account's images ask for unless an image sets its own (0020); null: the default. */
+  default_consent: string | null;
 }
 
 export interface TokensTable {
@@ -79,6 +81,8 @@ export interface ImagesTable {
   /** The upload that holds the image in "saving", and when it last showed it is alive (0002). */
   upload_id: string | null;
   upload_heartbeat_at: string | null;
+  /** listing | launch, or null for the owner's default (0020). */
+  consent: string | null;
   created_at: string;
   updated_at: string;
   deleted_at: string | null;
@@ -99,6 +103,9 @@ export interface ImageMembersTable {
   image_id: string;
   member_id: string;
   status: string; // pending | accepted | rejected
+  /** The share grants nothing from this instant (0020); null: no end. */
+  expires_at: string | null;
+  access: Generated<string>; // launch | launch_and_copy (0020; default launch)
   created_at: string;
   updated_at: string;
 }

@@ -1,13 +1,9 @@
 // Counts the console shows beside images and shares, read in one query per page instead of one per row.
 import type { Kysely } from 'kysely';
-import type { MemberStatus } from '../../domain/types.js';
-import type { ShareStatsStore } from '../image-stores.js';
+import type { MemberStatus, ShareAccess } from '../../domain/types.js';
+import type { Membership } from '../../domain/visibility.js';
+import type { LaunchStats, ShareStatsStore } from '../image-stores.js';
 import type { Database } from './schema.js';
-
-export interface LaunchCounts {
-  launches: number;
-  running: number;
-}
 
 export class ShareStatsRepository implements ShareStatsStore {
   constructor(private readonly db: Kysely<Database>) {}
@@ -25,31 +21,45 @@ export class ShareStatsRepository implements ShareStatsStore {
   }
 
   /** The account's membership status on each of the images it is a member of. */
-  async membershipsOf(accountId: string, imageIds: string[]): Promise<Map<string, MemberStatus>> {
+  async membershipsOf(accountId: string, imageIds: string[]): Promise<Map<string, Membership>> {
     if (imageIds.length === 0) return new Map();
     const rows = await this.db
       .selectFrom('image_members')
-      .select(['image_id', 'status'])
+      .select(['image_id', 'status', 'expires_at', 'access'])
       .where('member_id', '=', accountId)
       .where('image_id', 'in', imageIds)
       .execute();
-    return new Map(rows.map((r) => [r.image_id, r.status as MemberStatus]));
+    return new Map(
+      rows.map((r) => [
+        r.image_id,
+        { status: r.status as MemberStatus, expiresAt: r.expires_at, access: r.access as ShareAccess },
+      ]),
+    );
   }
 
-  /** Instances launched from an image, per launching account: all of them, and those still running. */
-  async launchesPerAccount(imageId: string): Promise<Map<string, LaunchCounts>> {
+  /**
+   * Instances launched from an image, per launching account: all of them, those still running, and the
+   * last launch. Read from the instance rows at the time of the request (live, not a daily report).
+   */
+  async launchesPerAccount(imageId: string): Promise<Map<string, LaunchStats>> {
     const rows = await this.db
       .selectFrom('instances')
-      .select(['account_id', 'state', (eb) => eb.fn.countAll<number | string>().as('n')])
+      .select([
+        'account_id',
+        'state',
+        (eb) => eb.fn.countAll<number | string>().as('n'),
+        (eb) => eb.fn.max('created_at').as('last'),
+      ])
       .where('image_id', '=', imageId)
       .groupBy(['account_id', 'state'])
       .execute();
-    const out = new Map<string, LaunchCounts>();
+    const out = new Map<string, LaunchStats>();
     for (const row of rows) {
-      const counts = out.get(row.account_id) ?? { launches: 0, running: 0 };
-      counts.launches += Number(row.n);
-      if (row.state === 'RUNNING') counts.running += Number(row.n);
-      out.set(row.account_id, counts);
+      const stats = out.get(row.account_id) ?? { launches: 0, running: 0, lastLaunchAt: null };
+      stats.launches += Number(row.n);
+      if (row.state === 'RUNNING') stats.running += Number(row.n);
+      if (stats.lastLaunchAt === null || row.last > stats.lastLaunchAt) stats.lastLaunchAt = row.last;
+      out.set(row.account_id, stats);
     }
     return out;
   }

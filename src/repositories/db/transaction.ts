@@ -8,6 +8,7 @@ import { MemberRepository } from './member.repository.js';
 import { InstanceRepository } from './instance.repository.js';
 import { HistoryRepository } from './history.repository.js';
 import { ShareStatsRepository } from './share-stats.repository.js';
+import { ConsentRepository } from './consent.repository.js';
 
 function kyselyImageStores(executor: Kysely<Database>, dialect: DialectName): ImageStores {
   return {
@@ -16,6 +17,7 @@ function kyselyImageStores(executor: Kysely<Database>, dialect: DialectName): Im
     instances: new InstanceRepository(executor, dialect),
     history: new HistoryRepository(executor),
     shareStats: new ShareStatsRepository(executor),
+    consent: new ConsentRepository(executor),
   };
 }
 

@@ -11,6 +11,7 @@ import type { ImageStores } from '../../repositories/image-stores.js';
 import type { RequestContext } from '../context.js';
 import { recordHistory } from '../history.js';
 import { loadImageFor, rowFacts } from '../image-access.js';
+import { isoNow } from '../clock.js';
 import {
   deleteBlobQuietly,
   freshImageId,
@@ -64,7 +65,7 @@ export class ImageCopies {
     }
     if (options.name !== undefined) assertName(options.name);
     const mayCopy = async (stores: ImageStores, id: string, lock: boolean): Promise<ImageRow> => {
-      const { row } = await loadImageFor(stores, ctx, id, 'copy', { lock });
+      const { row } = await loadImageFor(stores, ctx, id, 'copy', { lock, now: isoNow(this.deps.clock) });
       assertUsable(rowFacts(row));
       for (const region of regions) assertCopyTarget(rowFacts(row), ctx.caller, region);
       return row;
@@ -103,7 +104,10 @@ export class ImageCopies {
       if (!instance || instance.state === 'TERMINATED') {
         throw fail('InstanceNotFound', `Instance ${instanceId} does not exist.`, { instanceId });
       }
-      const { row } = await loadImageFor(stores, ctx, instance.imageId, 'copy', { lock });
+      const { row } = await loadImageFor(stores, ctx, instance.imageId, 'copy', {
+        lock,
+        now: isoNow(this.deps.clock),
+      });
       if (row.status !== 'active' || !row.blob_key) {
         throw fail(
           'InvalidImageStatus',
@@ -212,7 +216,9 @@ export class ImageCopies {
       });
       const caller = { accountId: ownerId, isAdmin: false };
       return Promise.all(
-        created.map(({ id, region }) => readImage(store.stores, { ...ctx, caller, region }, id)),
+        created.map(({ id, region }) =>
+          readImage(store.stores, { ...ctx, caller, region }, id, isoNow(this.deps.clock)),
+        ),
       );
     } catch (err) {
       for (const key of blobKeys) if (key) await deleteBlobQuietly(blobs, key);

@@ -12,6 +12,7 @@ import type { ImageStores } from '../../repositories/image-stores.js';
 import type { RequestContext } from '../context.js';
 import { recordHistory } from '../history.js';
 import { loadImageFor, rowFacts } from '../image-access.js';
+import { isoNow } from '../clock.js';
 import { pausePoint } from '../test-pause.js';
 import { hydrateOne, readImage, type ImageUseCaseDeps } from './support.js';
 
@@ -43,7 +44,10 @@ export class ImageDataTransfer {
     data.on('error', () => undefined);
     const uploadId = randomUUID();
     await store.transaction(async (stores) => {
-      const { row } = await loadImageFor(stores, ctx, id, 'upload', { lock: true });
+      const { row } = await loadImageFor(stores, ctx, id, 'upload', {
+        lock: true,
+        now: isoNow(this.deps.clock),
+      });
       assertUploadable(
         {
           id,
@@ -123,7 +127,7 @@ export class ImageDataTransfer {
       await blobs.delete(key);
       throw fail('Conflict', `Image ${id} was deleted or changed while its data was being uploaded.`);
     }
-    return readImage(store.stores, ctx, id);
+    return readImage(store.stores, ctx, id, isoNow(this.deps.clock));
   }
 
   /** The image's data (or null when it has none), optionally one byte range of it. */
@@ -133,7 +137,7 @@ export class ImageDataTransfer {
     range?: { start?: number; end?: number },
   ): Promise<ImageData> {
     const stores = this.deps.store.stores;
-    const { row } = await loadImageFor(stores, ctx, id, 'download');
+    const { row } = await loadImageFor(stores, ctx, id, 'download', { now: isoNow(this.deps.clock) });
     const image = await hydrateOne(stores, row);
     if (image.status === 'deactivated' && !ctx.caller.isAdmin) {
       throw fail(

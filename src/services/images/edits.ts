@@ -19,6 +19,7 @@ import type { ImageRow } from '../../repositories/db/schema.js';
 import type { RequestContext } from '../context.js';
 import { recordHistory } from '../history.js';
 import { loadImageFor } from '../image-access.js';
+import { isoNow } from '../clock.js';
 import {
   assertPerImageLimits,
   dedupe,
@@ -130,7 +131,7 @@ export class ImageEdits {
       await recordHistory(stores, ctx, 'create', { id, name, owner_id: ownerId, region: ctx.region });
       return id;
     });
-    return readImage(this.deps.store.stores, ctx, id);
+    return readImage(this.deps.store.stores, ctx, id, isoNow(this.deps.clock));
   }
 
   /**
@@ -148,14 +149,15 @@ export class ImageEdits {
       let patch: ImagePatch;
       if (typeof change === 'function') {
         // Whatever the patch turns out to be, only an owner (or admin) may apply one.
-        row = (await loadImageFor(stores, ctx, id, 'update', { lock: true })).row;
+        row = (await loadImageFor(stores, ctx, id, 'update', { lock: true, now: isoNow(this.deps.clock) }))
+          .row;
         patch = change(await hydrateOne(stores, row));
       } else {
         patch = change;
         // A receiver renaming gets Tencent's own refusal code; any other change is "not your image".
         const touchesOnlyNaming = Object.keys(patch).every((k) => k === 'name' || k === 'description');
         const action = touchesOnlyNaming ? 'rename' : 'update';
-        row = (await loadImageFor(stores, ctx, id, action, { lock: true })).row;
+        row = (await loadImageFor(stores, ctx, id, action, { lock: true, now: isoNow(this.deps.clock) })).row;
       }
       const changes: Partial<ImageRow> = {};
       if (patch.name !== undefined) {
@@ -244,13 +246,16 @@ export class ImageEdits {
       await stores.images.removeProperties(id, patch.removeProperties ?? []);
       await stores.images.setProperties(id, patch.setProperties ?? {});
     });
-    return readImage(this.deps.store.stores, ctx, id);
+    return readImage(this.deps.store.stores, ctx, id, isoNow(this.deps.clock));
   }
 
   async addTag(ctx: RequestContext, id: string, tag: string): Promise<void> {
     assertTag(tag);
     await this.deps.store.transaction(async (stores) => {
-      const { row } = await loadImageFor(stores, ctx, id, 'tag', { lock: true });
+      const { row } = await loadImageFor(stores, ctx, id, 'tag', {
+        lock: true,
+        now: isoNow(this.deps.clock),
+      });
       const current = await hydrateOne(stores, row);
       if (current.tags.includes(tag)) return;
       assertPerImageLimits(
@@ -265,7 +270,7 @@ export class ImageEdits {
 
   async removeTag(ctx: RequestContext, id: string, tag: string): Promise<void> {
     await this.deps.store.transaction(async (stores) => {
-      await loadImageFor(stores, ctx, id, 'tag', { lock: true });
+      await loadImageFor(stores, ctx, id, 'tag', { lock: true, now: isoNow(this.deps.clock) });
       if (!(await stores.images.removeTag(id, tag))) throw fail('TagNotFound', `Tag ${tag} not found`);
       await stores.images.update(id, { updated_at: nowIso() });
     });

@@ -6,6 +6,7 @@ import type { ImageRow } from '../../repositories/db/schema.js';
 import type { RequestContext } from '../context.js';
 import { recordHistory } from '../history.js';
 import { loadImageFor, rowFacts } from '../image-access.js';
+import { isoNow } from '../clock.js';
 import { sharingPolicy } from '../sharing-policy.js';
 import { deleteBlobQuietly, type ImageUseCaseDeps } from './support.js';
 
@@ -25,7 +26,10 @@ export class ImageLifecycle {
     const blobKeys = await this.deps.store.transaction(async (stores) => {
       const checked: Array<{ row: ImageRow; shares: number }> = [];
       for (const id of unique) {
-        const { row } = await loadImageFor(stores, ctx, id, 'delete', { lock: true });
+        const { row } = await loadImageFor(stores, ctx, id, 'delete', {
+          lock: true,
+          now: isoNow(this.deps.clock),
+        });
         const shares = await stores.members.countForImage(id);
         assertMayDelete(rowFacts(row), shares, sharingPolicy(this.deps.config));
         checked.push({ row, shares });
@@ -68,7 +72,10 @@ export class ImageLifecycle {
   ): Promise<void> {
     const to = action === 'deactivate' ? 'deactivated' : 'active';
     await this.deps.store.transaction(async (stores) => {
-      const { row } = await loadImageFor(stores, ctx, id, 'deactivate', { lock: true });
+      const { row } = await loadImageFor(stores, ctx, id, 'deactivate', {
+        lock: true,
+        now: isoNow(this.deps.clock),
+      });
       const image = rowFacts(row);
       assertMaySwitchActivation(image, action);
       if (image.status !== to) {

@@ -7,6 +7,7 @@ import type { ImageFilters, ListScope, SortDir, SortKey } from '../../repositori
 import type { ImageRow } from '../../repositories/db/schema.js';
 import type { ImageUnitOfWork } from '../../repositories/image-stores.js';
 import type { RequestContext } from '../context.js';
+import { isoNow, type Clock } from '../clock.js';
 import { findVisibleImage } from '../image-access.js';
 import { readImage } from './support.js';
 
@@ -49,23 +50,25 @@ export class ImageReads {
   constructor(
     private readonly store: ImageUnitOfWork,
     private readonly config: Config,
+    private readonly clock: Clock,
   ) {}
 
   get(ctx: RequestContext, id: string): Promise<Image> {
-    return readImage(this.store.stores, ctx, id);
+    return readImage(this.store.stores, ctx, id, isoNow(this.clock));
   }
 
   /** Whether the caller may see the image at all (used by surfaces that must answer 404 before anything). */
   async isVisible(ctx: RequestContext, id: string): Promise<boolean> {
-    return (await findVisibleImage(this.store.stores, ctx, id)) !== undefined;
+    return (await findVisibleImage(this.store.stores, ctx, id, isoNow(this.clock))) !== undefined;
   }
 
   async list(ctx: RequestContext, query: ImageListQuery): Promise<ImagePage> {
     const stores = this.store.stores;
+    const now = isoNow(this.clock);
     let after: ImageRow | undefined;
     if (query.marker !== undefined) {
       // A marker the caller cannot see is treated like a missing one: no hint that it exists.
-      after = await findVisibleImage(stores, ctx, query.marker);
+      after = await findVisibleImage(stores, ctx, query.marker, now);
       if (!after) throw fail('InvalidInput', `marker ${query.marker} could not be found.`);
     }
     const scope: ListScope = {
@@ -76,6 +79,7 @@ export class ImageReads {
         visibility: query.visibility,
         memberStatuses: query.memberStatus === 'all' ? memberStatuses : [query.memberStatus],
       },
+      now,
     };
     const listed = await stores.images.listPage(scope, query.filters, {
       sort: query.sort,
@@ -109,6 +113,7 @@ export class ImageReads {
         visibility: 'all',
         memberStatuses: ['pending', 'accepted'],
       },
+      now: isoNow(this.clock),
     };
     const [listed, total] = await Promise.all([
       stores.images.listPage(scope, query.filters, {

@@ -8,21 +8,29 @@ import type { BlobStore } from '../../repositories/blob/blob-store.js';
 import type { ImageRow } from '../../repositories/db/schema.js';
 import type { ImageStore, ImageStores, ImageUnitOfWork } from '../../repositories/image-stores.js';
 import type { RequestContext } from '../context.js';
+import type { Clock } from '../clock.js';
 import { loadImageFor } from '../image-access.js';
 
 export interface ImageUseCaseDeps {
   store: ImageUnitOfWork;
   blobs: BlobStore;
   config: Config;
+  /** The sharing rules' "now" (a share past its end grants nothing). */
+  clock: Clock;
 }
 
 export async function hydrateOne(stores: ImageStores, row: ImageRow): Promise<Image> {
   return (await stores.images.hydrate([row]))[0] as Image;
 }
 
-/** The image as the caller may read it, or ImageNotFound. */
-export async function readImage(stores: ImageStores, ctx: RequestContext, id: string): Promise<Image> {
-  return hydrateOne(stores, (await loadImageFor(stores, ctx, id, 'read')).row);
+/** The image as the caller may read it at `now`, or ImageNotFound. */
+export async function readImage(
+  stores: ImageStores,
+  ctx: RequestContext,
+  id: string,
+  now: string,
+): Promise<Image> {
+  return hydrateOne(stores, (await loadImageFor(stores, ctx, id, 'read', { now })).row);
 }
 
 export async function freshImageId(images: ImageStore): Promise<string> {

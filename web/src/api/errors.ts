@@ -27,6 +27,8 @@ const KNOWN: Record<string, MessageKey> = {
   Conflict: 'error.Conflict',
   PayloadTooLarge: 'error.PayloadTooLarge',
   InvalidCopyTarget: 'error.InvalidCopyTarget',
+  ShareNotAccepted: 'error.ShareNotAccepted',
+  CopyNotGranted: 'error.CopyNotGranted',
   RegionNotFound: 'error.RegionNotFound',
   WrongPassword: 'error.WrongPassword',
   NetworkError: 'error.NetworkError',

@@ -47,8 +47,14 @@ export interface ImageView {
   sha512: string | null;
   shareCount: number | null;
   shareStatus: ShareStatus | null;
+  /** Images shared with me: when the share ends (null: never) and whether I may copy the image. */
+  shareExpiresAt: string | null;
+  shareAccess: ShareAccess | null;
   isOwner: boolean;
 }
+
+export type ShareAccess = 'launch' | 'launch_and_copy';
+export type Consent = 'listing' | 'launch';
 
 export interface Page<T> {
   items: T[];
@@ -60,16 +66,27 @@ export interface Page<T> {
 export interface Share {
   accountId: string;
   status: ShareStatus;
+  expiresAt: string | null;
+  access: ShareAccess;
+  /** False once the share has ended. */
+  live: boolean;
   createdAt: string;
   updatedAt: string;
   launches: number;
   runningInstances: number;
+  lastLaunchAt: string | null;
 }
 
 export interface SharesView {
   limit: number;
   used: number;
+  consent: Consent;
+  consentSetting: Consent | null;
   shares: Share[];
+}
+
+export interface ShareCheckResults {
+  results: { accountId: string; ok: boolean; outcome: ShareOutcome; message: string }[];
 }
 
 export type ShareOutcome =
@@ -103,7 +120,9 @@ export type HistoryAction =
   | 'create'
   | 'upload'
   | 'copy'
-  | 'rename';
+  | 'rename'
+  | 'terms'
+  | 'consent';
 
 export type Surface = 'openstack' | 'tencent' | 'tencent-legacy' | 'console';
 

@@ -24,6 +24,8 @@ const ACTION_TEXT: Record<HistoryAction, MessageKey> = {
   upload: 'history.action.upload',
   copy: 'history.action.copy',
   rename: 'history.action.rename',
+  terms: 'history.action.terms',
+  consent: 'history.action.consent',
 };
 
 const SURFACE_TEXT: Record<Surface, MessageKey> = {

@@ -6,7 +6,7 @@ import type { ImageKind } from '../../../services/image.service.js';
 import { membersOrNone } from '../action-helpers.js';
 import type { ActionContext } from '../api3/types.js';
 import { TencentError, legacyCodeFor, tencentCodeFor } from '../error-codes.js';
-import { MAX_ACCOUNTS_PER_CALL } from '../api3/actions/share-permission.js';
+import { ACCESS_OF, MAX_ACCOUNTS_PER_CALL } from '../api3/actions/share-permission.js';
 import {
   AccountId,
   ImageDescription,
@@ -16,6 +16,8 @@ import {
   List,
   Params,
   RegionName,
+  StringEnum,
+  Text,
 } from '../param-types.js';
 import { legacyTime } from '../shapes.js';
 
@@ -77,9 +79,18 @@ function legacyStatus(status: string): number {
 export const legacyActions: Record<string, LegacyAction> = {
   ShareImage: defineLegacy({
     api3Name: 'ModifyImageSharePermission',
-    params: Params({ imageId: ImageId, uinList }),
+    // expiresAt and shareAccess: imageshare's extension (docs/api/tencent.md), as in API 3.0.
+    params: Params({
+      imageId: ImageId,
+      uinList,
+      expiresAt: Type.Optional(Text(64, 1)),
+      shareAccess: Type.Optional(StringEnum(['LAUNCH', 'LAUNCH_AND_COPY'] as const)),
+    }),
     async handler(p, ac) {
-      await ac.services.shares.shareWith(ac.ctx, p.imageId, p.uinList);
+      await ac.services.shares.shareWith(ac.ctx, p.imageId, p.uinList, {
+        ...(p.expiresAt !== undefined ? { expiresAt: p.expiresAt } : {}),
+        ...(p.shareAccess !== undefined ? { access: ACCESS_OF[p.shareAccess] } : {}),
+      });
       return {};
     },
   }),
@@ -102,7 +113,12 @@ export const legacyActions: Record<string, LegacyAction> = {
         const members = await membersOrNone(ac.services, ac.ctx, imageId);
         imageList.push({
           imageId,
-          shareUinInfo: members.map((m) => ({ uin: m.memberId, shareTimeStamp: legacyTime(m.createdAt) })),
+          shareUinInfo: members.map((m) => ({
+            uin: m.memberId,
+            shareTimeStamp: legacyTime(m.createdAt),
+            expiresAt: m.expiresAt === null ? null : legacyTime(m.expiresAt),
+            shareAccess: m.access === 'launch_and_copy' ? 'LAUNCH_AND_COPY' : 'LAUNCH',
+          })),
         });
       }
       return {

@@ -110,7 +110,16 @@ export default function ImagesPage() {
         {
           colKey: 'shareStatus',
           title: t('images.col.shareStatus'),
-          cell: ({ row }) => <ShareStatusTag status={row.shareStatus} />,
+          cell: ({ row }) => (
+            <>
+              <ShareStatusTag status={row.shareStatus} />
+              {row.shareExpiresAt ? (
+                <span className="share-ends">
+                  {t('shared.endsAt', { time: formatTime(row.shareExpiresAt, locale) })}
+                </span>
+              ) : null}
+            </>
+          ),
         },
       );
     }

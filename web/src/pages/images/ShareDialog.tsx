@@ -1,11 +1,12 @@
-// The seed's "Share Image" window: account IDs typed or pasted, checked as they are typed, the places left on
-// the image, and after sharing the result for each account in words.
-import { useMemo, useState } from 'react';
+// The seed's "Share Image" window: account IDs typed or pasted, checked as they are typed (first here, then by
+// the service's pre-flight, which knows which accounts exist), the places left on the image, the share's
+// optional end time and copy grant, and after sharing the result for each account in words.
+import { useEffect, useMemo, useState } from 'react';
 import { Tag, Textarea } from 'tdesign-react';
 import { CheckCircleIcon, ErrorCircleIcon } from 'tdesign-icons-react';
 import { api } from '../../api/client';
 import { keys, useShares } from '../../api/queries';
-import type { ImageView, ShareOutcome, ShareResults } from '../../api/types';
+import type { ImageView, ShareCheckResults, ShareOutcome, ShareResults } from '../../api/types';
 import { useSession } from '../../app/session';
 import { useChange } from '../../app/useChange';
 import { ActionDialog } from '../../components/ActionDialog';
@@ -44,6 +45,8 @@ export function ShareDialog({
   const { account } = useSession();
   const shares = useShares(image.id);
   const [text, setText] = useState('');
+  const [endsAt, setEndsAt] = useState('');
+  const [allowCopy, setAllowCopy] = useState(false);
 
   const limit = shares.data?.limit ?? 50;
   const used = shares.data?.used ?? 0;
@@ -55,10 +58,44 @@ export function ShareDialog({
   const valid = entries.filter((e) => !e.problem).map((e) => e.accountId);
   const left = Math.max(0, limit - used - valid.length);
 
+  // The pre-flight: what sharing would answer for each account that passes the checks made here, asked
+  // 400 ms after the typing stops; it changes nothing. An answer for an older text is dropped.
+  const validKey = valid.join(',');
+  const [verdicts, setVerdicts] = useState<{ key: string; results: ShareCheckResults['results'] } | null>(
+    null,
+  );
+  useEffect(() => {
+    if (validKey === '') return undefined;
+    const controller = new AbortController();
+    const timer = setTimeout(() => {
+      api<ShareCheckResults>('POST', `/images/${encodeURIComponent(image.id)}/shares/check`, {
+        body: { accountIds: validKey.split(',') },
+        signal: controller.signal,
+      })
+        .then((answer) => setVerdicts({ key: validKey, results: answer.results }))
+        .catch(() => undefined); // the share itself still reports each account's outcome
+    }, 400);
+    return () => {
+      clearTimeout(timer);
+      controller.abort();
+    };
+  }, [validKey, image.id]);
+  const current = verdicts && verdicts.key === validKey ? verdicts.results : null;
+  const refusedByService = new Map(
+    (current ?? []).filter((r) => !r.ok).map((r) => [r.accountId, r.outcome] as const),
+  );
+  const checking = validKey !== '' && current === null;
+
   // The results stay in the dialog (per account, in words): no message, no closing.
   const share = useChange({
     run: (accountIds: string[]) =>
-      api<ShareResults>('POST', `/images/${encodeURIComponent(image.id)}/shares`, { body: { accountIds } }),
+      api<ShareResults>('POST', `/images/${encodeURIComponent(image.id)}/shares`, {
+        body: {
+          accountIds,
+          ...(endsAt ? { expiresAt: new Date(endsAt).toISOString() } : {}),
+          ...(allowCopy ? { access: 'launch_and_copy' } : {}),
+        },
+      }),
     touches: [keys.images, keys.history],
   });
   const results = share.data;
@@ -74,7 +111,11 @@ export function ShareDialog({
           ? { label: t('common.done'), onClick: onClose, autoFocus: true }
           : {
               label: t('share.submit'),
-              disabled: valid.length === 0 || entries.some((e) => e.problem) || !shares.data,
+              disabled:
+                valid.length === 0 ||
+                entries.some((e) => e.problem) ||
+                refusedByService.size > 0 ||
+                !shares.data,
               loading: share.isPending,
               onClick: () => share.mutate(valid),
             }
@@ -98,20 +139,44 @@ export function ShareDialog({
           </label>
           <p className="places" aria-live="polite">
             {t('share.placesLeft', { left, limit })}
+            {checking ? ` · ${t('share.checking')}` : ''}
           </p>
+          <label className="field">
+            <span className="field-label">{t('share.expiresAt')}</span>
+            <input
+              type="datetime-local"
+              className="native-input"
+              value={endsAt}
+              onChange={(e) => setEndsAt(e.target.value)}
+            />
+          </label>
+          <label className="field checkbox-field">
+            <input type="checkbox" checked={allowCopy} onChange={(e) => setAllowCopy(e.target.checked)} />
+            <span>{t('share.allowCopy')}</span>
+          </label>
           {entries.length > 0 ? (
             <ul className="entry-list" aria-label={t('share.checked')} aria-live="polite">
-              {entries.map((entry, index) => (
-                <li key={`${entry.accountId}-${index}`} className={entry.problem ? 'entry bad' : 'entry ok'}>
-                  {entry.problem ? (
-                    <ErrorCircleIcon aria-hidden="true" className="entry-icon bad" />
-                  ) : (
-                    <CheckCircleIcon aria-hidden="true" className="entry-icon ok" />
-                  )}
-                  <code>{entry.accountId}</code>
-                  <span>{entry.problem ? t(PROBLEM_TEXT[entry.problem], { limit }) : t('share.ready')}</span>
-                </li>
-              ))}
+              {entries.map((entry, index) => {
+                const refused = entry.problem ? undefined : refusedByService.get(entry.accountId);
+                const bad = Boolean(entry.problem) || refused !== undefined;
+                return (
+                  <li key={`${entry.accountId}-${index}`} className={bad ? 'entry bad' : 'entry ok'}>
+                    {bad ? (
+                      <ErrorCircleIcon aria-hidden="true" className="entry-icon bad" />
+                    ) : (
+                      <CheckCircleIcon aria-hidden="true" className="entry-icon ok" />
+                    )}
+                    <code>{entry.accountId}</code>
+                    <span>
+                      {entry.problem
+                        ? t(PROBLEM_TEXT[entry.problem], { limit })
+                        : refused !== undefined
+                          ? t(OUTCOME_TEXT[refused], { limit })
+                          : t('share.ready')}
+                    </span>
+                  </li>
+                );
+              })}
             </ul>
           ) : null}
         </>

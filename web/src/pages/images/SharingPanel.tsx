@@ -1,5 +1,6 @@
-// The image's sharing panel: every account it is shared with, the share's status, when it was shared, how many
-// instances that account launched from it; cancel sharing per account or for all.
+// The image's sharing panel: every account it is shared with, the share's status, when it was shared and when
+// it ends, whether the account may copy the image, its live usage (instances launched, running now, the last
+// launch); whether receivers must accept before launching; cancel sharing per account or for all.
 import { useState } from 'react';
 import { Table, type PrimaryTableCol } from 'tdesign-react';
 import { Button } from '../../components/Button';
@@ -44,6 +45,14 @@ export function SharingPanel({
     reportErrors: true,
   });
 
+  const consent = useChange({
+    run: (value: 'launch' | 'listing') =>
+      api('PUT', `/images/${encodeURIComponent(image.id)}/consent`, { body: { consent: value } }),
+    touches: [keys.shares(image.id)],
+    doneMessage: () => t('sharing.consentSaved'),
+    reportErrors: true,
+  });
+
   const columns: PrimaryTableCol<Share>[] = [
     {
       colKey: 'accountId',
@@ -64,10 +73,34 @@ export function SharingPanel({
       cell: ({ row }) => formatTime(row.createdAt, locale),
     },
     {
+      colKey: 'expiresAt',
+      title: t('sharing.col.ends'),
+      width: 150,
+      cell: ({ row }) =>
+        row.expiresAt === null
+          ? t('sharing.never')
+          : row.live
+            ? formatTime(row.expiresAt, locale)
+            : t('sharing.ended', { time: formatTime(row.expiresAt, locale) }),
+    },
+    {
+      colKey: 'access',
+      title: t('sharing.col.access'),
+      width: 90,
+      cell: ({ row }) =>
+        row.access === 'launch_and_copy' ? t('sharing.copyAllowed') : t('sharing.copyNotAllowed'),
+    },
+    {
       colKey: 'launches',
       title: t('sharing.col.launches'),
       width: 130,
       cell: ({ row }) => t('sharing.launches', { launches: row.launches, running: row.runningInstances }),
+    },
+    {
+      colKey: 'lastLaunchAt',
+      title: t('sharing.col.lastLaunch'),
+      width: 150,
+      cell: ({ row }) => (row.lastLaunchAt ? formatTime(row.lastLaunchAt, locale) : '—'),
     },
     {
       colKey: 'actions',
@@ -127,6 +160,18 @@ export function SharingPanel({
           <span className="places">
             {t('share.placesLeft', { left: Math.max(0, data.limit - data.used), limit: data.limit })}
           </span>
+        ) : null}
+        {data ? (
+          <label className="checkbox-field">
+            <input
+              type="checkbox"
+              // While the change is on its way the box shows what was asked for, then what the service holds.
+              checked={(consent.isPending ? consent.variables : data.consent) === 'launch'}
+              disabled={consent.isPending}
+              onChange={(e) => consent.mutate(e.target.checked ? 'launch' : 'listing')}
+            />
+            <span>{t('sharing.consent')}</span>
+          </label>
         ) : null}
       </div>
       {shares.isPending ? <LoadingState /> : null}

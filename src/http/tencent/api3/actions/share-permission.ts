@@ -1,9 +1,13 @@
 // ModifyImageSharePermission (SHARE / CANCEL, many accounts per call, all or nothing) and
 // DescribeImageSharePermission. The shares are the image members Glance shows at /v2/images/{id}/members.
+import { Type } from '@sinclair/typebox';
 import { membersOrNone } from '../../action-helpers.js';
-import { AccountId, ImageId, List, Params, StringEnum } from '../../param-types.js';
+import { AccountId, ImageId, List, Params, StringEnum, Text } from '../../param-types.js';
 import { tencentTime } from '../../shapes.js';
 import { defineAction } from '../types.js';
+
+/** Tencent-style names of what a receiver may do (domain ShareAccess). */
+export const ACCESS_OF = { LAUNCH: 'launch', LAUNCH_AND_COPY: 'launch_and_copy' } as const;
 
 /** At most this many account IDs in one call (Tencent's current per-image limit). */
 export const MAX_ACCOUNTS_PER_CALL = 500;
@@ -15,11 +19,17 @@ export const modifyImageSharePermission = defineAction({
     ImageId,
     AccountIds: List(AccountId, MAX_ACCOUNTS_PER_CALL),
     Permission: StringEnum(['SHARE', 'CANCEL']),
+    // imageshare's extension (docs/api/tencent.md): the terms of new shares.
+    ExpiresAt: Type.Optional(Text(64, 1)),
+    ShareAccess: Type.Optional(StringEnum(Object.keys(ACCESS_OF) as Array<keyof typeof ACCESS_OF>)),
   }),
   async handler(params, { ctx, services }) {
-    if (params.Permission === 'SHARE')
-      await services.shares.shareWith(ctx, params.ImageId, params.AccountIds);
-    else await services.shares.cancelShares(ctx, params.ImageId, params.AccountIds);
+    if (params.Permission === 'SHARE') {
+      await services.shares.shareWith(ctx, params.ImageId, params.AccountIds, {
+        ...(params.ExpiresAt !== undefined ? { expiresAt: params.ExpiresAt } : {}),
+        ...(params.ShareAccess !== undefined ? { access: ACCESS_OF[params.ShareAccess] } : {}),
+      });
+    } else await services.shares.cancelShares(ctx, params.ImageId, params.AccountIds);
     return {};
   },
 });
@@ -33,6 +43,9 @@ export const describeImageSharePermission = defineAction({
       SharePermissionSet: members.map((m) => ({
         CreatedTime: tencentTime(m.createdAt),
         AccountId: m.memberId,
+        // imageshare's extension: the share's end time (null: none) and what the account may do.
+        ExpiresAt: m.expiresAt === null ? null : tencentTime(m.expiresAt),
+        ShareAccess: m.access === 'launch_and_copy' ? 'LAUNCH_AND_COPY' : 'LAUNCH',
       })),
     };
   },
