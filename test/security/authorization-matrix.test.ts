@@ -402,6 +402,13 @@ const ROWS: Row[] = [
     { owner: '403', admin: 'ok', receiver: 'ok', missing: '404', mutates: true },
     json({ status: 'accepted' }),
   ),
+  // The pre-flight extension: only the owner asks whether a share would succeed.
+  glanceRow(
+    'POST',
+    '/v2/images/:id/members-preflight',
+    { owner: 'ok', receiver: '403', missing: '404' },
+    (call) => ({ body: { members: [call.spare] } }),
+  ),
   // The owner removes a member; as in Glance, a receiver cannot remove itself (it may reject the share).
   glanceRow('DELETE', '/v2/images/:id/members/:memberId', {
     owner: 'ok',
@@ -444,10 +451,11 @@ const ROWS: Row[] = [
     },
     (c) => ({ ImageIds: [c.image] }),
   ),
-  // Owners copy to other regions; receivers only into their own image in the same region.
+  // Owners copy to other regions; a receiver copies nothing unless its share grants copies (the fixture's
+  // shares do not), whatever the target region.
   tencentRow(
     'SyncImages',
-    { owner: 'ok', receiver: 'InvalidParameterValue.InvalidRegion', missing: NOT_FOUND },
+    { owner: 'ok', receiver: 'UnauthorizedOperation.CopyNotGranted', missing: NOT_FOUND },
     (c) => ({ ImageIds: [c.image], DestinationRegions: [c.region === HOME ? ELSEWHERE : HOME] }),
   ),
   tencentRow('RunInstances', { owner: 'ok', receiver: 'ok', missing: NOT_FOUND }, (c) => ({
@@ -493,7 +501,7 @@ const ROWS: Row[] = [
   ),
   legacyRow(
     'SyncCvmImage',
-    { owner: 'ok', receiver: 'InvalidParameterValue.InvalidRegion', missing: NOT_FOUND },
+    { owner: 'ok', receiver: 'UnauthorizedOperation.CopyNotGranted', missing: NOT_FOUND },
     (c) => ({
       srcRegion: c.region === HOME ? 'gz' : 'sh',
       'imgIdList.0': c.image,
@@ -524,7 +532,7 @@ const ROWS: Row[] = [
   consoleRow(
     'POST',
     '/images/:id/copy',
-    { owner: 'ok', receiver: 'InvalidCopyTarget', missing: 'ImageNotFound' },
+    { owner: 'ok', receiver: 'CopyNotGranted', missing: 'ImageNotFound' },
     (c) => ({ body: { targetRegion: c.region === HOME ? ELSEWHERE : HOME } }),
   ),
   consoleRow('GET', '/images/:id/shares', {
@@ -550,6 +558,24 @@ const ROWS: Row[] = [
     missing: 'ImageNotFound',
     mutates: true,
   }),
+  consoleRow(
+    'POST',
+    '/images/:id/shares/check',
+    { owner: 'ok', receiver: 'NotImageOwner', missing: 'ImageNotFound' },
+    (c) => ({ body: { accountIds: [c.spare] } }),
+  ),
+  consoleRow(
+    'PUT',
+    '/images/:id/shares/:accountId',
+    { owner: 'ok', receiver: 'NotImageOwner', missing: 'ImageNotFound', mutates: true },
+    json({ access: 'launch_and_copy' }),
+  ),
+  consoleRow(
+    'PUT',
+    '/images/:id/consent',
+    { owner: 'ok', receiver: 'NotImageOwner', missing: 'ImageNotFound', mutates: true },
+    json({ consent: 'launch' }),
+  ),
   // The receiver's side: only a member accepts, rejects or leaves (the owner and an admin are no member).
   consoleRow(
     'PUT',
@@ -595,6 +621,7 @@ const NOT_ABOUT_AN_IMAGE: Record<string, string> = {
   '/console/api/v1/session': 'log in and out',
   '/console/api/v1/account*': "the caller's own account, password and keys",
   '/console/api/v1/regions': 'region list',
+  '/console/api/v1/sharing-defaults': "the caller's own default consent for its images",
   '/console/api/v1/images': 'list (the catalog) and create',
   '/console/api/v1/instances': "list of one's own instances; POST (a launch) has a row",
   '/console/api/v1/instances/:id': "terminating one's own instance",
