@@ -80,6 +80,7 @@ export function createServices(deps: ServiceDeps): Services {
     }),
     sessions: new SessionService(auth, accounts, accountRepository, sessionRepository, {
       ttlSeconds: deps.config.console.sessionTtlSeconds,
+      idleSeconds: deps.config.console.sessionIdleSeconds,
     }),
     catalog: new ImageCatalogService(imageStore),
     history: new HistoryService(imageStore),

@@ -3,6 +3,7 @@
 // the session, API keys enabled / disabled / deleted, the Chinese locale, and the phone layout (390x844).
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createActiveImage } from '../helpers/tencent.js';
@@ -50,6 +51,31 @@ describeConsole('sessions, locale and phone', (suite) => {
       headers: { cookie: cookieHeader },
     });
     assert.equal(afterLogout.status, 401);
+    await context.close();
+  });
+
+  it('a session left idle ends on the server; the console says it expired and logs in again', async () => {
+    const account = await suite.service.createAccount();
+    const { page, context } = await suite.openAs(account);
+    const session = (await context.cookies()).find((c) => c.name === 'imageshare_session');
+    assert.ok(session);
+    // Instead of waiting 30 minutes: the session's stored last use is moved back past the idle timeout.
+    await suite.service.db.kysely
+      .updateTable('console_sessions')
+      .set({ last_seen_at: new Date(Date.now() - 31 * 60 * 1000).toISOString() })
+      .where('token_hash', '=', createHash('sha256').update(session.value).digest('hex'))
+      .execute();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Instances' }).click();
+    await page.getByRole('heading', { name: 'Log in to the console' }).waitFor();
+    await page.getByText('Your session expired. Log in again.').waitFor();
+    await assertAccessible(page, 'login after the session expired');
+    // A reload of the page says the same (the session answer itself says why).
+    await page.reload();
+    await page.getByText('Your session expired. Log in again.').waitFor();
+    await suite.shot(page, 'login-session-expired');
+    await logIn(page, account.id, account.password);
+    // Back where the user was.
+    await page.getByRole('heading', { name: 'Instances', level: 1 }).waitFor();
     await context.close();
   });
 

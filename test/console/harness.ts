@@ -20,6 +20,7 @@ import { AxeBuilder } from '@axe-core/playwright';
 import { sql } from 'kysely';
 import { loadConfig } from '../../src/config.js';
 import { openServices } from '../../src/main.js';
+import type { Db } from '../../src/repositories/db/database.js';
 import type { Services } from '../../src/services/container.js';
 import { forEachDatabase, freshSchemaName, type DatabaseTarget } from '../helpers/databases.js';
 import { spawnServer, uniqueName, type ServerProcess, type TestAccount } from '../helpers/server.js';
@@ -48,6 +49,8 @@ export interface ConsoleService {
   url: string;
   process: ServerProcess;
   services: Services;
+  /** The service's own database (for what a test must arrange there, such as a session's last use). */
+  db: Db;
   createAccount(options?: { name?: string; password?: string }): Promise<TestAccount>;
   close(): Promise<void>;
 }
@@ -83,6 +86,7 @@ export async function startConsoleService(
     url: child.url,
     process: child,
     services,
+    db,
     async createAccount(options = {}) {
       const password = options.password ?? `pw-${randomBytes(9).toString('base64url')}`;
       const created = await services.accounts.create({ name: options.name ?? uniqueName('user'), password });
