@@ -108,7 +108,7 @@ export const en = {
   'images.upload': 'Upload image',
   'images.unnamed': '(no name)',
   'images.col.name': 'Name',
-  'images.col.id': 'ID',
+  'images.col.nameId': 'Name / ID',
   'images.col.owner': 'Owner account ID',
   'images.col.shareStatus': 'Share status',
   'images.col.status': 'Status',

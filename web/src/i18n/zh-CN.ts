@@ -108,7 +108,7 @@ export const zhCN: Record<MessageKey, string> = {
   'images.upload': '上传镜像',
   'images.unnamed': '（无名称）',
   'images.col.name': '名称',
-  'images.col.id': 'ID',
+  'images.col.nameId': '名称/ID',
   'images.col.owner': '所有者账号 ID',
   'images.col.shareStatus': '共享状态',
   'images.col.status': '状态',

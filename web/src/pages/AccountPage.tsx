@@ -105,6 +105,8 @@ function ApiKeysSection() {
     {
       colKey: 'actions',
       title: t('common.actions'),
+      // On a phone the table scrolls sideways inside its box; the actions stay in view at its right edge.
+      fixed: 'right',
       width: 170,
       cell: ({ row }) => (
         <div className="row-actions">

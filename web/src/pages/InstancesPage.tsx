@@ -74,6 +74,8 @@ export default function InstancesPage() {
     {
       colKey: 'actions',
       title: t('common.actions'),
+      // On a phone the table scrolls sideways inside its box; the actions stay in view at its right edge.
+      fixed: 'right',
       width: 120,
       cell: ({ row }) =>
         row.state === 'RUNNING' ? (

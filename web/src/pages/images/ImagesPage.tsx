@@ -83,19 +83,16 @@ export default function ImagesPage() {
   const columns = (() => {
     const cols: PrimaryTableCol<ImageView>[] = [
       {
+        // Name and ID in one column, as Tencent Cloud's console shows them: every column fits 1280 px then.
         colKey: 'name',
-        title: sortTitle('name', t('images.col.name')),
+        title: sortTitle('name', t('images.col.nameId')),
         cell: ({ row }) => (
           <div className="name-cell">
             <span className="image-name">{row.name || t('images.unnamed')}</span>
+            <CopyableId id={row.id} label={t('images.copyImageId', { name: row.name })} />
             {row.description ? <span className="muted small">{row.description}</span> : null}
           </div>
         ),
-      },
-      {
-        colKey: 'id',
-        title: t('images.col.id'),
-        cell: ({ row }) => <CopyableId id={row.id} label={t('images.copyImageId', { name: row.name })} />,
       },
     ];
     if (p.kind === 'shared') {
@@ -153,6 +150,8 @@ export default function ImagesPage() {
     cols.push({
       colKey: 'actions',
       title: t('common.actions'),
+      // On a phone the table scrolls sideways inside its box; the actions stay in view at its right edge.
+      fixed: 'right',
       width: p.kind === 'custom' ? 230 : 200,
       cell: ({ row }) => <ImageActions image={row} kind={p.kind} onOpen={setDialog} />,
     });

@@ -72,6 +72,8 @@ export function SharingPanel({
     {
       colKey: 'actions',
       title: t('common.actions'),
+      // On a phone the table scrolls sideways inside its box; the actions stay in view at its right edge.
+      fixed: 'right',
       width: 130,
       cell: ({ row }) => (
         <Button
