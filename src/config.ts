@@ -301,8 +301,7 @@ function validateConfig(config: Config): void {
   }
   if (config.tokens.ttlSeconds < 1) problems.push('tokens.ttlSeconds must be positive');
   if (config.console.sessionTtlSeconds < 1) problems.push('console.sessionTtlSeconds must be positive');
-  if (!(config.console.sessionIdleSeconds >= 1))
-    problems.push('console.sessionIdleSeconds must be positive');
+  if (!(config.console.sessionIdleSeconds >= 1)) problems.push('console.sessionIdleSeconds must be positive');
   if (config.database.url && !/^postgres(ql)?:\/\//.test(config.database.url)) {
     problems.push('database.url must be a postgres:// URL (or empty for SQLite)');
   }

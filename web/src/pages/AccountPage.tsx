@@ -14,6 +14,7 @@ import { useChange } from '../app/useChange';
 import { CopyableId } from '../components/CopyableId';
 import { Field } from '../components/Field';
 import { formatTime } from '../components/format';
+import { TimeText } from '../components/TimeText';
 import { ActionDialog } from '../components/ActionDialog';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { useI18n } from '../i18n';
@@ -100,7 +101,7 @@ function ApiKeysSection() {
       colKey: 'createdAt',
       title: t('keys.col.created'),
       width: 160,
-      cell: ({ row }) => formatTime(row.createdAt, locale),
+      cell: ({ row }) => <TimeText iso={row.createdAt} locale={locale} />,
     },
     {
       colKey: 'actions',

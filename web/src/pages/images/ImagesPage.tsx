@@ -7,7 +7,8 @@ import { RefreshIcon, SearchIcon, UploadIcon } from 'tdesign-icons-react';
 import { useImages, useRegions } from '../../api/queries';
 import type { ImageKind, ImageView, SortField, SortOrder } from '../../api/types';
 import { CopyableId } from '../../components/CopyableId';
-import { formatBytes, formatTime } from '../../components/format';
+import { formatBytes } from '../../components/format';
+import { TimeText } from '../../components/TimeText';
 import { Pager, PAGE_SIZES } from '../../components/Pager';
 import { SortTitle } from '../../components/SortTitle';
 import { EmptyState, ErrorState, LoadingState } from '../../components/States';
@@ -130,7 +131,7 @@ export default function ImagesPage() {
       {
         colKey: 'createdAt',
         title: sortTitle('createdAt', t('images.col.created')),
-        cell: ({ row }) => formatTime(row.createdAt, locale),
+        cell: ({ row }) => <TimeText iso={row.createdAt} locale={locale} />,
       },
     );
     if (p.kind === 'custom') {

@@ -9,7 +9,7 @@ import { keys, useShares } from '../../api/queries';
 import type { ImageView, Share } from '../../api/types';
 import { useChange } from '../../app/useChange';
 import { CopyableId } from '../../components/CopyableId';
-import { formatTime } from '../../components/format';
+import { TimeText } from '../../components/TimeText';
 import { ActionDialog } from '../../components/ActionDialog';
 import { EmptyState, ErrorState, LoadingState } from '../../components/States';
 import { ShareStatusTag } from '../../components/Tags';
@@ -61,7 +61,7 @@ export function SharingPanel({
       colKey: 'createdAt',
       title: t('sharing.col.since'),
       width: 150,
-      cell: ({ row }) => formatTime(row.createdAt, locale),
+      cell: ({ row }) => <TimeText iso={row.createdAt} locale={locale} />,
     },
     {
       colKey: 'launches',
