@@ -99,6 +99,8 @@ export interface Config {
   console: {
     /** How long a console login lasts (absolute, from login). */
     sessionTtlSeconds: number;
+    /** A console session not used for this long ends too (stored with the session: every node agrees). */
+    sessionIdleSeconds: number;
     /** The built console (index.html, assets/); empty means web/dist in the installed package. */
     staticDir: string;
   };
@@ -145,7 +147,7 @@ export const defaultConfig: Config = {
   admin: { id: '', name: 'admin', password: '' },
   tencent: { maxClockSkewSeconds: 300, legacyMaxClockSkewSeconds: 7200, maxKeysPerAccount: 2 },
   instances: { maxPerAccount: 1000 },
-  console: { sessionTtlSeconds: 8 * 3600, staticDir: '' },
+  console: { sessionTtlSeconds: 8 * 3600, sessionIdleSeconds: 30 * 60, staticDir: '' },
   log: { level: 'info' },
   masterKey: '',
 };
@@ -299,6 +301,7 @@ function validateConfig(config: Config): void {
   }
   if (config.tokens.ttlSeconds < 1) problems.push('tokens.ttlSeconds must be positive');
   if (config.console.sessionTtlSeconds < 1) problems.push('console.sessionTtlSeconds must be positive');
+  if (!(config.console.sessionIdleSeconds >= 1)) problems.push('console.sessionIdleSeconds must be positive');
   if (config.database.url && !/^postgres(ql)?:\/\//.test(config.database.url)) {
     problems.push('database.url must be a postgres:// URL (or empty for SQLite)');
   }

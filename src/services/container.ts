@@ -86,6 +86,7 @@ export function createServices(deps: ServiceDeps): Services {
     }),
     sessions: new SessionService(auth, accounts, accountRepository, sessionRepository, {
       ttlSeconds: deps.config.console.sessionTtlSeconds,
+      idleSeconds: deps.config.console.sessionIdleSeconds,
     }),
     catalog: new ImageCatalogService(imageStore, clock),
     history: new HistoryService(imageStore),

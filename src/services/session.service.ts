@@ -1,6 +1,7 @@
 // Web console sessions: a password login (account ID or name) through the same check and failed-login
 // limits as Keystone, giving a random session token that lives in an HttpOnly cookie. Only its sha256 is
-// stored. A session ends at its expiry, at logout, and when the account's password changes or the account is
+// stored. A session ends at its expiry, after `idleSeconds` without use (the last use is stored with the
+// session, so every node enforces it), at logout, and when the account's password changes or the account is
 // disabled (AccountService revokes its sessions with its tokens). The CSRF token is derived from the session
 // token, so it needs no storage and changes with every session.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
@@ -36,13 +37,21 @@ function unauthenticated(): Error {
   return fail('Unauthenticated', 'Log in to continue.');
 }
 
+/** A session that ran out (idle or absolute): the console says "your session expired" rather than "log in". */
+function sessionExpired(): Error {
+  return fail('Unauthenticated', 'Your session expired. Log in again.', { reason: 'sessionExpired' });
+}
+
+/** A use is written at most this often (and at least ten times per idle period), not on every request. */
+const MAX_TOUCH_INTERVAL_MS = 60_000;
+
 export class SessionService {
   constructor(
     private readonly auth: AuthService,
     private readonly accountService: AccountService,
     private readonly accounts: AccountRepository,
     private readonly sessions: SessionRepository,
-    private readonly settings: { ttlSeconds: number },
+    private readonly settings: { ttlSeconds: number; idleSeconds: number },
     private readonly clock: () => number = Date.now,
   ) {}
 
@@ -74,11 +83,21 @@ export class SessionService {
   async authenticate(token: string | undefined): Promise<ConsoleSession> {
     if (typeof token !== 'string' || token.length === 0 || token.length > MAX_SESSION_TOKEN_LENGTH)
       throw unauthenticated();
-    const stored = await this.sessions.findByHash(hashToken(token));
-    if (!stored || stored.revokedAt !== null || Date.parse(stored.expiresAt) <= this.clock())
-      throw unauthenticated();
+    const tokenHash = hashToken(token);
+    const stored = await this.sessions.findByHash(tokenHash);
+    if (!stored || stored.revokedAt !== null) throw unauthenticated();
+    const nowMs = this.clock();
+    const idleMs = this.settings.idleSeconds * 1000;
+    const lastSeenMs = Date.parse(stored.lastSeenAt ?? stored.createdAt);
+    if (Date.parse(stored.expiresAt) <= nowMs || nowMs - lastSeenMs >= idleMs) throw sessionExpired();
     const record = await this.accounts.findById(stored.accountId);
     if (!record || record.disabledAt !== null) throw unauthenticated();
+    const touchIntervalMs = Math.min(MAX_TOUCH_INTERVAL_MS, idleMs / 10);
+    await this.sessions.touch(
+      tokenHash,
+      new Date(nowMs).toISOString(),
+      new Date(nowMs - touchIntervalMs).toISOString(),
+    );
     return { account: publicAccount(record), csrfToken: csrfTokenFor(token), expiresAt: stored.expiresAt };
   }
 

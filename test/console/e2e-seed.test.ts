@@ -13,6 +13,7 @@ import type { Page } from 'playwright-core';
 import type { TestAccount } from '../helpers/server.js';
 import {
   assertAccessible,
+  assertFitsWidth,
   describeConsole,
   logIn,
   logInToImages,
@@ -44,6 +45,7 @@ describeConsole("the seed's sharing flow", (suite) => {
     const { page } = receiverUi;
     await page.getByRole('heading', { name: 'Log in to the console' }).waitFor();
     await assertAccessible(page, 'login');
+    await assertFitsWidth(page, 'login');
     await shot(page, 'login');
     await logInToImages(page, receiver.id, receiver.password);
   });
@@ -59,6 +61,7 @@ describeConsole("the seed's sharing flow", (suite) => {
     receiverIdFromPage = await page.evaluate(() => navigator.clipboard.readText());
     assert.equal(receiverIdFromPage, receiver.id);
     await assertAccessible(page, 'account information');
+    await assertFitsWidth(page, 'account information');
     await shot(page, 'account-information');
   });
 
@@ -68,6 +71,7 @@ describeConsole("the seed's sharing flow", (suite) => {
     await page.getByRole('tab', { name: 'Custom images', selected: true }).waitFor();
     await page.getByText('You have no custom images in this region yet.').waitFor();
     await assertAccessible(page, 'images (empty)');
+    await assertFitsWidth(page, 'images (empty)');
   });
 
   it('the owner uploads a local file with a progress bar, speed and time left, then sees MD5 and SHA-512', async () => {
@@ -100,6 +104,7 @@ describeConsole("the seed's sharing flow", (suite) => {
     await dialog.getByText(/Time left: \d+:\d\d/).waitFor();
     await shot(page, 'upload-progress');
     await assertAccessible(page, 'upload in progress');
+    await assertFitsWidth(page, 'upload in progress');
     await dialog.getByText(`Image “${imageName}” uploaded and available.`).waitFor({ timeout: 30000 });
     await cdp.send('Network.emulateNetworkConditions', {
       offline: false,
@@ -132,6 +137,7 @@ describeConsole("the seed's sharing flow", (suite) => {
     await dialog.getByText('49 of 50 left').waitFor();
     assert.equal(await dialog.getByRole('button', { name: 'Share', exact: true }).isDisabled(), true);
     await assertAccessible(page, 'share dialog with problems');
+    await assertFitsWidth(page, 'share dialog with problems');
     await shot(page, 'share-dialog-validation');
     await box.fill(receiverIdFromPage);
     await dialog.getByRole('button', { name: 'Share', exact: true }).click();
@@ -157,6 +163,7 @@ describeConsole("the seed's sharing flow", (suite) => {
         forbidden,
       );
     await assertAccessible(page, 'shared images');
+    await assertFitsWidth(page, 'shared images');
     await row.getByRole('button', { name: `Accept: ${imageName}` }).click();
     await row.getByText('Accepted').waitFor();
     await shot(page, 'shared-images');
@@ -170,6 +177,7 @@ describeConsole("the seed's sharing flow", (suite) => {
     const dialog = page.getByRole('dialog', { name: `Create an instance from “${imageName}”` });
     await dialog.getByLabel('Instance name').fill('from-shared');
     await assertAccessible(page, 'create instance dialog');
+    await assertFitsWidth(page, 'create instance dialog');
     await dialog.getByRole('button', { name: 'Create', exact: true }).click();
     await page.getByText('Instance from-shared created.').waitFor();
     await page.getByRole('link', { name: 'Instances' }).click();
@@ -177,6 +185,7 @@ describeConsole("the seed's sharing flow", (suite) => {
     await row.getByText('Running').waitFor();
     await row.getByText(imageName).waitFor();
     await assertAccessible(page, 'instances');
+    await assertFitsWidth(page, 'instances');
     await shot(page, 'instances');
   });
 
@@ -191,6 +200,7 @@ describeConsole("the seed's sharing flow", (suite) => {
     await share.getByText('Accepted').waitFor();
     await share.getByText('1 (1 running)').waitFor();
     await assertAccessible(page, 'sharing panel');
+    await assertFitsWidth(page, 'sharing panel');
     await shot(page, 'sharing-panel');
     await panel.getByRole('button', { name: 'Close' }).click();
 
@@ -245,6 +255,7 @@ describeConsole("the seed's sharing flow", (suite) => {
         `${who}: every change came through the console: ${JSON.stringify(actions)}`,
       );
       await assertAccessible(page, `history (${who})`);
+      await assertFitsWidth(page, `history (${who})`);
       if (who === 'owner') await shot(page, 'history');
     }
   });

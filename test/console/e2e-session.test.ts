@@ -3,10 +3,20 @@
 // the session, API keys enabled / disabled / deleted, the Chinese locale, and the phone layout (390x844).
 import { it } from 'node:test';
 import assert from 'node:assert/strict';
+import { createHash } from 'node:crypto';
+import { gzipSync } from 'node:zlib';
+import type { Response } from 'playwright-core';
 import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { createActiveImage } from '../helpers/tencent.js';
-import { assertAccessible, describeConsole, logIn, logInToImages, openConsole } from './harness.js';
+import {
+  assertAccessible,
+  assertFitsWidth,
+  describeConsole,
+  logIn,
+  logInToImages,
+  openConsole,
+} from './harness.js';
 
 describeConsole('sessions, locale and phone', (suite) => {
   it('a wrong password is said in words; after 5 failures the lockout says when to try again', async () => {
@@ -50,6 +60,61 @@ describeConsole('sessions, locale and phone', (suite) => {
       headers: { cookie: cookieHeader },
     });
     assert.equal(afterLogout.status, 401);
+    await context.close();
+  });
+
+  // The issue's budget: at most 300 KB of gzipped JavaScript for the first page. Measured on what Chromium really
+  // loads (entry, preloaded and lazily imported chunks), for the login page and for a logged-in first page.
+  it('the first page ships at most 300 KB of gzipped JavaScript', async () => {
+    const account = await suite.service.createAccount();
+    const ui = await openConsole(suite.browser, suite.service);
+    const scripts = new Map<string, Buffer>();
+    const collect = async (response: Response) => {
+      if (response.request().resourceType() === 'script' && response.ok())
+        scripts.set(response.url(), await response.body());
+    };
+    const budget = 300 * 1024;
+    const gzipped = () => [...scripts.values()].reduce((sum, body) => sum + gzipSync(body).length, 0);
+    ui.page.on('response', (response) => void collect(response));
+    await ui.page.reload();
+    await ui.page.getByRole('heading', { name: 'Log in to the console' }).waitFor();
+    await ui.page.waitForLoadState('networkidle');
+    const login = gzipped();
+    assert.ok(scripts.size > 0, 'scripts were seen');
+    assert.ok(login <= budget, `login page: ${login} bytes of gzipped JavaScript`);
+    await logInToImages(ui.page, account.id, account.password);
+    scripts.clear();
+    await ui.page.reload();
+    await ui.page.getByRole('heading', { name: 'Images', level: 1 }).waitFor();
+    await ui.page.waitForLoadState('networkidle');
+    const images = gzipped();
+    assert.ok(images <= budget, `Images after a reload: ${images} bytes of gzipped JavaScript`);
+    console.log(`first-page JavaScript, gzipped: login ${login} B, images ${images} B (budget ${budget} B)`);
+    await ui.context.close();
+  });
+
+  it('a session left idle ends on the server; the console says it expired and logs in again', async () => {
+    const account = await suite.service.createAccount();
+    const { page, context } = await suite.openAs(account);
+    const session = (await context.cookies()).find((c) => c.name === 'imageshare_session');
+    assert.ok(session);
+    // Instead of waiting 30 minutes: the session's stored last use is moved back past the idle timeout.
+    await suite.service.db.kysely
+      .updateTable('console_sessions')
+      .set({ last_seen_at: new Date(Date.now() - 31 * 60 * 1000).toISOString() })
+      .where('token_hash', '=', createHash('sha256').update(session.value).digest('hex'))
+      .execute();
+    await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: 'Instances' }).click();
+    await page.getByRole('heading', { name: 'Log in to the console' }).waitFor();
+    await page.getByText('Your session expired. Log in again.').waitFor();
+    await assertAccessible(page, 'login after the session expired');
+    // A reload of the page says the same (the session answer itself says why).
+    await page.reload();
+    await page.getByText('Your session expired. Log in again.').waitFor();
+    await suite.shot(page, 'login-session-expired');
+    await logIn(page, account.id, account.password);
+    // Back where the user was.
+    await page.getByRole('heading', { name: 'Instances', level: 1 }).waitFor();
     await context.close();
   });
 
@@ -162,35 +227,55 @@ describeConsole('sessions, locale and phone', (suite) => {
     await zh.context.close();
   });
 
-  it('works on a phone (390x844): no sideways scrolling of the page, every page accessible', async () => {
-    const account = await suite.service.createAccount();
-    await createActiveImage(
-      suite.service.services,
-      { caller: { accountId: account.id, isAdmin: false }, region: 'ap-guangzhou', surface: 'openstack' },
-      'phone-image',
-    );
-    const phone = await openConsole(suite.browser, suite.service, { viewport: { width: 390, height: 844 } });
-    const { page } = phone;
-    await assertAccessible(page, 'login (phone)');
-    await logIn(page, account.id, account.password);
-    await page.getByRole('row').filter({ hasText: 'phone-image' }).waitFor();
-    for (const [link, heading] of [
-      ['Images', 'Images'],
-      ['Instances', 'Instances'],
-      ['History', 'History'],
-      ['Account information', 'Account information'],
-    ] as const) {
-      await page.getByRole('navigation', { name: 'Main' }).getByRole('link', { name: link }).click();
-      await page.getByRole('heading', { name: heading, level: 1 }).waitFor();
-      await page.waitForLoadState('networkidle');
-      await suite.shot(page, `phone-${link.toLowerCase().replace(/ /g, '-')}`);
-      const overflow = await page.evaluate(() => document.documentElement.scrollWidth - window.innerWidth);
-      assert.ok(overflow <= 1, `${link}: the page scrolls sideways by ${overflow}px`);
-      await assertAccessible(page, `${link} (phone)`);
-    }
-    assert.deepEqual(phone.outsideRequests, []);
-    await phone.context.close();
-  });
+  // Every page with data on it (an image shared both ways, an instance, history), in both languages, on a phone
+  // and in Chinese at 1280x800: axe finds nothing serious and nothing needs sideways scrolling.
+  const PAGES = {
+    'en-US': { main: 'Main', links: ['Images', 'Instances', 'History', 'Account information'] },
+    'zh-CN': { main: '主导航', links: ['镜像', '实例', '操作记录', '账号信息'] },
+  } as const;
+  for (const [width, height, locale] of [
+    [390, 844, 'en-US'],
+    [390, 844, 'zh-CN'],
+    [1280, 800, 'zh-CN'],
+  ] as const) {
+    it(`every page at ${width}x${height} in ${locale}: accessible, nothing scrolls sideways`, async () => {
+      const account = await suite.service.createAccount();
+      const other = await suite.service.createAccount();
+      const ctx = (id: string) => ({
+        caller: { accountId: id, isAdmin: false },
+        region: 'ap-guangzhou',
+        surface: 'openstack' as const,
+      });
+      const mine = await createActiveImage(suite.service.services, ctx(account.id), 'phone-image');
+      await suite.service.services.shares.shareWith(ctx(account.id), mine, [other.id]);
+      const theirs = await createActiveImage(suite.service.services, ctx(other.id), 'shared-to-phone');
+      await suite.service.services.shares.shareWith(ctx(other.id), theirs, [account.id]);
+      await suite.service.services.shares.setMemberStatus(ctx(account.id), theirs, account.id, 'accepted');
+      await suite.service.services.instances.launch(ctx(account.id), theirs, { name: 'phone-vm' });
+
+      const ui = await openConsole(suite.browser, suite.service, { viewport: { width, height }, locale });
+      const { page } = ui;
+      const what = (name: string) => `${name} (${width}x${height}, ${locale})`;
+      await assertAccessible(page, what('login'));
+      await assertFitsWidth(page, what('login'), { tables: width >= 1280 });
+      await logIn(page, account.id, account.password, locale);
+      await page.getByRole('row').filter({ hasText: 'phone-image' }).waitFor();
+      const { main, links } = PAGES[locale];
+      for (const link of links) {
+        await page.getByRole('navigation', { name: main }).getByRole('link', { name: link }).click();
+        await page.getByRole('heading', { name: link, level: 1 }).waitFor();
+        await page.waitForLoadState('networkidle');
+        // Judged once the page shows its data, not a loading skeleton.
+        await page.locator('.t-skeleton, .t-loading').first().waitFor({ state: 'detached' });
+        if (width < 1280 && locale === 'en-US')
+          await suite.shot(page, `phone-${link.toLowerCase().replace(/ /g, '-')}`);
+        await assertFitsWidth(page, what(link), { tables: width >= 1280 });
+        await assertAccessible(page, what(link));
+      }
+      assert.deepEqual(ui.outsideRequests, []);
+      await ui.context.close();
+    });
+  }
 });
 
 /** A page on another site (localhost vs 127.0.0.1) that posts a form to the console as soon as it loads. */

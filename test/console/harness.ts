@@ -20,6 +20,8 @@ import { AxeBuilder } from '@axe-core/playwright';
 import { sql } from 'kysely';
 import { loadConfig } from '../../src/config.js';
 import { openServices } from '../../src/main.js';
+import type { BlobStore } from '../../src/repositories/blob/blob-store.js';
+import type { Db } from '../../src/repositories/db/database.js';
 import type { Services } from '../../src/services/container.js';
 import { forEachDatabase, freshSchemaName, type DatabaseTarget } from '../helpers/databases.js';
 import { spawnServer, uniqueName, type ServerProcess, type TestAccount } from '../helpers/server.js';
@@ -48,6 +50,10 @@ export interface ConsoleService {
   url: string;
   process: ServerProcess;
   services: Services;
+  /** The service's own database (for what a test must arrange there, such as a session's last use). */
+  db: Db;
+  /** The service's blob store (its data folder), to look for data left behind. */
+  blobs: BlobStore;
   createAccount(options?: { name?: string; password?: string }): Promise<TestAccount>;
   close(): Promise<void>;
 }
@@ -78,11 +84,13 @@ export async function startConsoleService(
     file: '',
     overrides: { dataDir, ...(schema ? { 'database.url': postgresUrl, 'database.schema': schema } : {}) },
   });
-  const { db, services } = await openServices(config);
+  const { db, services, blobs } = await openServices(config);
   return {
     url: child.url,
     process: child,
     services,
+    db,
+    blobs,
     async createAccount(options = {}) {
       const password = options.password ?? `pw-${randomBytes(9).toString('base64url')}`;
       const created = await services.accounts.create({ name: options.name ?? uniqueName('user'), password });
@@ -90,6 +98,7 @@ export async function startConsoleService(
     },
     async close() {
       await child.stop();
+      await blobs.close();
       if (schema) await sql`drop schema if exists ${sql.id(schema)} cascade`.execute(db.kysely);
       await db.close();
       rmSync(dataDir, { recursive: true, force: true });
@@ -135,16 +144,46 @@ export async function openConsole(
   return { context, page, outsideRequests };
 }
 
-export async function logIn(page: Page, login: string, password: string): Promise<void> {
-  await page.getByLabel('Account ID or account name').fill(login);
-  await page.getByLabel('Password', { exact: true }).fill(password);
-  await page.getByRole('button', { name: 'Log in' }).click();
+const LOGIN_FORM = {
+  'en-US': { login: 'Account ID or account name', password: 'Password', submit: 'Log in' },
+  'zh-CN': { login: '账号 ID 或账号名', password: '密码', submit: '登录' },
+} as const;
+
+export async function logIn(
+  page: Page,
+  login: string,
+  password: string,
+  locale: keyof typeof LOGIN_FORM = 'en-US',
+): Promise<void> {
+  const form = LOGIN_FORM[locale];
+  await page.getByLabel(form.login).fill(login);
+  await page.getByLabel(form.password, { exact: true }).fill(password);
+  await page.getByRole('button', { name: form.submit, exact: true }).click();
+}
+
+/**
+ * Waits (up to 5 s) until the page shows a finished state: no loading indicator or skeleton, and no finite
+ * transition or animation running (a dialog or message fading in or out is drawn at part opacity, which axe
+ * measures as low contrast). A fixed pause was not enough on a loaded machine. Progress bars that keep moving
+ * never settle: after 5 s the page is judged as it is.
+ */
+async function settled(page: Page): Promise<void> {
+  await page
+    .waitForFunction(
+      () =>
+        !document.querySelector('.t-loading, .t-skeleton, [aria-busy="true"]') &&
+        !document
+          .getAnimations()
+          .some((a) => a.playState === 'running' && a.effect?.getTiming().iterations !== Infinity),
+      undefined,
+      { timeout: 5000, polling: 100 },
+    )
+    .catch(() => undefined);
 }
 
 /** Runs axe on what the page shows now; fails on any serious or critical violation, naming them. */
 export async function assertAccessible(page: Page, what: string): Promise<void> {
-  // Colours are judged once the library's transitions (hover, focus, fade-in) have ended.
-  await page.waitForTimeout(400);
+  await settled(page);
   const results = await new AxeBuilder({ page }).analyze();
   const bad = results.violations.filter((v) => v.impact === 'serious' || v.impact === 'critical');
   assert.deepEqual(
@@ -246,4 +285,39 @@ function consoleSuite(target: DatabaseTarget, env: Record<string, string> = {}):
       return ui;
     },
   };
+}
+
+/**
+ * Fails when a table or a dialog needs sideways scrolling, when a row action or dialog button lies outside the
+ * viewport, or when the page itself scrolls sideways. `tables: false` on a phone, where wide tables scroll
+ * inside their own container by design and only the page must not.
+ */
+export async function assertFitsWidth(page: Page, what: string, options: { tables?: boolean } = {}) {
+  const tables = options.tables ?? true;
+  const problems = await page.evaluate((checkTables) => {
+    const found: string[] = [];
+    const viewport = document.documentElement.clientWidth;
+    // (No named functions in here: tsx would wrap them in a helper the page does not have.)
+    const scrolling = checkTables
+      ? '.t-table__content, .t-dialog, .t-dialog__body, .t-dialog__footer'
+      : '.t-dialog, .t-dialog__body, .t-dialog__footer';
+    for (const el of document.querySelectorAll<HTMLElement>(scrolling))
+      if (el.scrollWidth > el.clientWidth + 1)
+        found.push(`${el.className.split(' ')[0]} scrolls sideways by ${el.scrollWidth - el.clientWidth}px`);
+    const buttons = checkTables ? '.row-actions button, .t-dialog button' : '.t-dialog button';
+    for (const el of document.querySelectorAll<HTMLElement>(buttons)) {
+      const box = el.getBoundingClientRect();
+      if (box.width > 0 && (box.left < -1 || box.right > viewport + 1))
+        found.push(
+          `"${(el.getAttribute('aria-label') ?? el.textContent ?? '').trim().slice(0, 60)}" lies outside the viewport (${Math.round(box.left)}..${Math.round(box.right)} of ${viewport})`,
+        );
+    }
+    // An account or image ID broken over two lines cannot be read back or copied by eye.
+    for (const el of document.querySelectorAll<HTMLElement>('.t-dialog code, .t-table code'))
+      if (el.getClientRects().length > 1) found.push(`the ID ${el.textContent ?? ''} wraps over two lines`);
+    const page = document.documentElement.scrollWidth - window.innerWidth;
+    if (page > 1) found.push(`the page scrolls sideways by ${page}px`);
+    return found;
+  }, tables);
+  assert.deepEqual(problems, [], `${what} does not fit the width`);
 }

@@ -21,13 +21,23 @@ function assertSecurityHeaders(headers: Headers): void {
   for (const [name, value] of Object.entries(SECURITY_HEADERS)) assert.equal(headers.get(name), value, name);
 }
 
+const IDLE_SECONDS = 600;
+const hashOf = (login: { cookie: string }) =>
+  createHash('sha256')
+    .update(login.cookie.split('=')[1] as string)
+    .digest('hex');
+
 forEachDatabase((target) => {
   describe(`console sessions on ${target.dialect}`, { skip: target.skipReason ?? false }, () => {
     let t: TestServer;
     let alice: TestAccount;
 
     before(async () => {
-      t = await startTestServer({ target, overrides: { 'login.maxFailuresPerAccount': '3' } });
+      t = await startTestServer({
+        target,
+        // Not the default idle timeout (1800), so the idle test shows the setting is the one enforced.
+        overrides: { 'login.maxFailuresPerAccount': '3', 'console.sessionIdleSeconds': String(IDLE_SECONDS) },
+      });
       alice = await t.createAccount();
     });
     after(() => t?.close());
@@ -170,7 +180,61 @@ forEachDatabase((target) => {
         .set({ expires_at: new Date(Date.now() - 1000).toISOString() })
         .where('token_hash', '=', createHash('sha256').update(token).digest('hex'))
         .execute();
-      assertRefused(await consoleCall(t, login, 'GET', '/account'), 401, 'Unauthenticated');
+      const refused = await consoleCall(t, login, 'GET', '/account');
+      assertRefused(refused, 401, 'Unauthenticated');
+      assert.equal(errorOf(refused).details.reason, 'sessionExpired', 'the console can say "expired"');
+    });
+
+    // The stored last use is moved back instead of waiting: the server reads it from the database on every
+    // call, as every node sharing the database does.
+    it('a session unused for console.sessionIdleSeconds ends (stored: every node agrees); each use extends it', async () => {
+      const login = await consoleLogin(t, alice);
+      const setLastSeen = (secondsAgo: number) =>
+        t.server.db.kysely
+          .updateTable('console_sessions')
+          .set({ last_seen_at: new Date(Date.now() - secondsAgo * 1000).toISOString() })
+          .where('token_hash', '=', hashOf(login))
+          .execute();
+      const lastSeen = async () =>
+        Date.parse(
+          (
+            await t.server.db.kysely
+              .selectFrom('console_sessions')
+              .select('last_seen_at')
+              .where('token_hash', '=', hashOf(login))
+              .executeTakeFirstOrThrow()
+          ).last_seen_at ?? '',
+        );
+
+      // Just inside the idle timeout: accepted, and the use is recorded (the clock starts again).
+      await setLastSeen(IDLE_SECONDS - 5);
+      assert.equal((await consoleCall(t, login, 'GET', '/account')).status, 200);
+      assert.ok(Date.now() - (await lastSeen()) < 5000, 'the use moved last_seen_at to now');
+      // Used a minute ago: still fine, and not written again at once (at most one write per interval).
+      await setLastSeen(30);
+      const before = await lastSeen();
+      assert.equal((await consoleCall(t, login, 'GET', '/session')).status, 200);
+      assert.equal(await lastSeen(), before);
+
+      // Idle for longer than the configured timeout (shorter than the default): refused, "expired", and a
+      // refused call does not revive it.
+      await setLastSeen(IDLE_SECONDS + 1);
+      for (const path of ['/account', '/session']) {
+        const refused = await consoleCall(t, login, 'GET', path);
+        assertRefused(refused, 401, 'Unauthenticated');
+        assert.equal(errorOf(refused).details.reason, 'sessionExpired');
+      }
+      const write = await consoleCall(t, login, 'POST', '/account/api-keys');
+      assertRefused(write, 401, 'Unauthenticated');
+      // A session that never existed is not "expired": nothing to hint at.
+      const unknown = await consoleCall(
+        t,
+        { ...login, cookie: `imageshare_session=${'x'.repeat(43)}` },
+        'GET',
+        '/session',
+      );
+      assertRefused(unknown, 401, 'Unauthenticated');
+      assert.equal(errorOf(unknown).details.reason, undefined);
     });
 
     it('a password change ends every session and Keystone token of the account; the old password stops working', async () => {

@@ -130,6 +130,8 @@ export interface ConsoleSessionsTable {
   expires_at: string;
   revoked_at: string | null;
   client_address: string | null;
+  /** Last use (0030); null for sessions from before it. */
+  last_seen_at: string | null;
 }
 
 /** The audit trail of image changes (0003), written in the transaction of the change. */

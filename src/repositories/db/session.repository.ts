@@ -8,11 +8,17 @@ export interface StoredSession {
   createdAt: string;
   expiresAt: string;
   revokedAt: string | null;
+  /** When the session was last used; null for sessions older than this column (their login counts). */
+  lastSeenAt: string | null;
 }
 
 export interface SessionRepository {
-  insert(session: Omit<StoredSession, 'revokedAt'> & { clientAddress: string | null }): Promise<void>;
+  insert(
+    session: Omit<StoredSession, 'revokedAt' | 'lastSeenAt'> & { clientAddress: string | null },
+  ): Promise<void>;
   findByHash(tokenHash: string): Promise<StoredSession | null>;
+  /** Records a use at `now`, unless one at or after `unlessSince` is recorded already (fewer writes). */
+  touch(tokenHash: string, now: string, unlessSince: string): Promise<void>;
   revoke(tokenHash: string, now: string): Promise<boolean>;
   revokeAllForAccount(accountId: string, now: string): Promise<number>;
   deleteExpired(before: string): Promise<number>;
@@ -21,7 +27,9 @@ export interface SessionRepository {
 export class KyselySessionRepository implements SessionRepository {
   constructor(private readonly db: Db) {}
 
-  async insert(session: Omit<StoredSession, 'revokedAt'> & { clientAddress: string | null }): Promise<void> {
+  async insert(
+    session: Omit<StoredSession, 'revokedAt' | 'lastSeenAt'> & { clientAddress: string | null },
+  ): Promise<void> {
     await this.db.kysely
       .insertInto('console_sessions')
       .values({
@@ -31,7 +39,17 @@ export class KyselySessionRepository implements SessionRepository {
         expires_at: session.expiresAt,
         revoked_at: null,
         client_address: session.clientAddress,
+        last_seen_at: session.createdAt,
       })
+      .execute();
+  }
+
+  async touch(tokenHash: string, now: string, unlessSince: string): Promise<void> {
+    await this.db.kysely
+      .updateTable('console_sessions')
+      .set({ last_seen_at: now })
+      .where('token_hash', '=', tokenHash)
+      .where((eb) => eb.or([eb('last_seen_at', 'is', null), eb('last_seen_at', '<', unlessSince)]))
       .execute();
   }
 
@@ -48,6 +66,7 @@ export class KyselySessionRepository implements SessionRepository {
       createdAt: row.created_at,
       expiresAt: row.expires_at,
       revokedAt: row.revoked_at,
+      lastSeenAt: row.last_seen_at,
     };
   }
 

@@ -16,7 +16,7 @@ export class ApiError extends Error {
 }
 
 let csrfToken = '';
-let onUnauthenticated: () => void = () => {};
+let onUnauthenticated: (error: ApiError) => void = () => {};
 
 export function setCsrfToken(token: string): void {
   csrfToken = token;
@@ -27,7 +27,7 @@ export function getCsrfToken(): string {
 }
 
 /** Called when a call answers 401 after login: the session ended (logout elsewhere, password change, expiry). */
-export function setUnauthenticatedHandler(handler: () => void): void {
+export function setUnauthenticatedHandler(handler: (error: ApiError) => void): void {
   onUnauthenticated = handler;
 }
 
@@ -90,7 +90,7 @@ export async function api<T>(method: string, path: string, options: CallOptions 
   }
   if (!res.ok) {
     const error = toApiError(res.status, await res.text(), res.headers.get('retry-after'));
-    if (res.status === 401 && options.sessionBound !== false) onUnauthenticated();
+    if (res.status === 401 && options.sessionBound !== false) onUnauthenticated(error);
     throw error;
   }
   if (res.status === 204) return undefined as T;
@@ -134,8 +134,9 @@ export function uploadImageFile(
     xhr.onload = () => {
       if (xhr.status >= 200 && xhr.status < 300) resolve(JSON.parse(xhr.responseText) as ImageView);
       else {
-        if (xhr.status === 401) onUnauthenticated();
-        reject(toApiError(xhr.status, xhr.responseText, xhr.getResponseHeader('retry-after')));
+        const error = toApiError(xhr.status, xhr.responseText, xhr.getResponseHeader('retry-after'));
+        if (xhr.status === 401) onUnauthenticated(error);
+        reject(error);
       }
     };
     xhr.onerror = () => reject(new ApiError(0, 'NetworkError', 'network error'));
@@ -143,4 +144,9 @@ export function uploadImageFile(
     xhr.send(file);
   });
   return { done, cancel: () => xhr.abort() };
+}
+
+/** True when the server said the session ran out (idle too long, or past its expiry), not merely missing. */
+export function isSessionExpired(error: unknown): boolean {
+  return error instanceof ApiError && error.status === 401 && error.details.reason === 'sessionExpired';
 }

@@ -3,12 +3,12 @@ import { QueryClient, QueryClientProvider, useQuery, useQueryClient } from '@tan
 import { ConfigProvider, Loading } from 'tdesign-react';
 import enConfig from 'tdesign-react/es/locale/en_US';
 import zhConfig from 'tdesign-react/es/locale/zh_CN';
-import { api, ApiError, setCsrfToken, setUnauthenticatedHandler } from '../api/client';
+import { api, ApiError, isSessionExpired, setCsrfToken, setUnauthenticatedHandler } from '../api/client';
 import type { SessionInfo } from '../api/types';
 import { I18nProvider, useI18n } from '../i18n';
 import { LoginPage } from '../pages/LoginPage';
 import { RouterProvider } from './router';
-import { SessionContext, type SessionValue } from './session';
+import { SessionContext, type LoginNotice, type SessionValue } from './session';
 
 // Everything behind the login is loaded only after logging in: the first page stays small.
 const Shell = lazy(() => import('./Shell'));
@@ -76,7 +76,7 @@ function useFocusableScrollRegions(): void {
 function SessionGate() {
   useFocusableScrollRegions();
   const client = useQueryClient();
-  const [notice, setNotice] = useState<'login.passwordChanged' | 'login.sessionEnded' | null>(null);
+  const [notice, setNotice] = useState<LoginNotice | null>(null);
   const session = useQuery({
     queryKey: ['session'],
     queryFn: () => api<SessionInfo>('GET', '/session', { sessionBound: false }),
@@ -86,7 +86,7 @@ function SessionGate() {
   });
 
   const endSession = useCallback(
-    (noticeKey: 'login.passwordChanged' | 'login.sessionEnded') => {
+    (noticeKey: LoginNotice) => {
       setCsrfToken('');
       setNotice(noticeKey);
       forgetAccountData(client);
@@ -95,8 +95,9 @@ function SessionGate() {
   );
 
   useEffect(() => {
-    setUnauthenticatedHandler(() => {
-      if (client.getQueryData(['session'])) endSession('login.sessionEnded');
+    setUnauthenticatedHandler((error) => {
+      if (client.getQueryData(['session']))
+        endSession(isSessionExpired(error) ? 'login.sessionExpired' : 'login.sessionEnded');
     });
   }, [client, endSession]);
 
@@ -127,7 +128,8 @@ function SessionGate() {
   if (!value) {
     return (
       <LoginPage
-        notice={notice}
+        // Opened again after the session ran out (a reload, a new tab): say so, as after a call that found out.
+        notice={notice ?? (isSessionExpired(session.error) ? 'login.sessionExpired' : null)}
         loadError={session.error instanceof ApiError && session.error.status !== 401 ? session.error : null}
         onLoggedIn={(info) => {
           setCsrfToken(info.csrfToken);

@@ -2,11 +2,14 @@
 import { createContext, useContext } from 'react';
 import type { Account } from '../api/types';
 
+/** What the login page says when the console comes back to it without the user logging out. */
+export type LoginNotice = 'login.passwordChanged' | 'login.sessionEnded' | 'login.sessionExpired';
+
 export interface SessionValue {
   account: Account;
   logout(): Promise<void>;
   /** After a password change: the server revoked every session, so the console goes back to login. */
-  endSession(noticeKey: 'login.passwordChanged' | 'login.sessionEnded'): void;
+  endSession(noticeKey: LoginNotice): void;
 }
 
 export const SessionContext = createContext<SessionValue | null>(null);

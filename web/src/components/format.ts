@@ -26,6 +26,24 @@ export function formatTime(iso: string | null | undefined, locale: Locale): stri
   });
 }
 
+function valid(iso: string | null | undefined): Date | null {
+  if (!iso) return null;
+  const date = new Date(iso);
+  return Number.isNaN(date.getTime()) ? null : date;
+}
+
+const tag = (locale: Locale) => (locale === 'zh-CN' ? 'zh-CN' : 'en-GB');
+
+export function formatDate(iso: string | null | undefined, locale: Locale): string | null {
+  return (
+    valid(iso)?.toLocaleDateString(tag(locale), { year: 'numeric', month: 'short', day: 'numeric' }) ?? null
+  );
+}
+
+export function formatTimeOfDay(iso: string | null | undefined, locale: Locale): string | null {
+  return valid(iso)?.toLocaleTimeString(tag(locale), { hour: '2-digit', minute: '2-digit' }) ?? null;
+}
+
 export function formatDuration(seconds: number): string {
   if (!Number.isFinite(seconds) || seconds < 0) return '—';
   const s = Math.round(seconds);

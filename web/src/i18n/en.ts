@@ -38,6 +38,7 @@ export const en = {
   'login.passwordChanged':
     'Your password was changed and every session was ended. Log in with the new password.',
   'login.sessionEnded': 'Your session has ended. Log in again.',
+  'login.sessionExpired': 'Your session expired. Log in again.',
 
   'error.ImageNotFound': 'This image does not exist, or you cannot see it.',
   'error.NotFound': 'Not found: it may have been deleted.',
@@ -111,7 +112,7 @@ export const en = {
   'images.upload': 'Upload image',
   'images.unnamed': '(no name)',
   'images.col.name': 'Name',
-  'images.col.id': 'ID',
+  'images.col.nameId': 'Name / ID',
   'images.col.owner': 'Owner account ID',
   'images.col.shareStatus': 'Share status',
   'images.col.status': 'Status',

@@ -39,6 +39,7 @@ export const zhCN: Record<MessageKey, string> = {
   'login.wrongCredentials': '账号或密码错误。',
   'login.passwordChanged': '密码已修改，所有会话均已结束。请使用新密码登录。',
   'login.sessionEnded': '会话已结束，请重新登录。',
+  'login.sessionExpired': '您的会话已过期，请重新登录。',
 
   'error.ImageNotFound': '镜像不存在，或您无权查看。',
   'error.NotFound': '未找到：可能已被删除。',
@@ -110,7 +111,7 @@ export const zhCN: Record<MessageKey, string> = {
   'images.upload': '上传镜像',
   'images.unnamed': '（无名称）',
   'images.col.name': '名称',
-  'images.col.id': 'ID',
+  'images.col.nameId': '名称/ID',
   'images.col.owner': '所有者账号 ID',
   'images.col.shareStatus': '共享状态',
   'images.col.status': '状态',

@@ -14,6 +14,7 @@ import { useChange } from '../app/useChange';
 import { CopyableId } from '../components/CopyableId';
 import { Field } from '../components/Field';
 import { formatTime } from '../components/format';
+import { TimeText } from '../components/TimeText';
 import { ActionDialog } from '../components/ActionDialog';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { useI18n } from '../i18n';
@@ -100,11 +101,13 @@ function ApiKeysSection() {
       colKey: 'createdAt',
       title: t('keys.col.created'),
       width: 160,
-      cell: ({ row }) => formatTime(row.createdAt, locale),
+      cell: ({ row }) => <TimeText iso={row.createdAt} locale={locale} />,
     },
     {
       colKey: 'actions',
       title: t('common.actions'),
+      // On a phone the table scrolls sideways inside its box; the actions stay in view at its right edge.
+      fixed: 'right',
       width: 170,
       cell: ({ row }) => (
         <div className="row-actions">

@@ -7,7 +7,7 @@ import { useHistory } from '../api/queries';
 import type { HistoryAction, HistoryEntry, Surface } from '../api/types';
 import { useRouter } from '../app/router';
 import { useSession } from '../app/session';
-import { formatTime } from '../components/format';
+import { TimeText } from '../components/TimeText';
 import { Pager, PAGE_SIZES } from '../components/Pager';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { useI18n, type MessageKey } from '../i18n';
@@ -46,7 +46,12 @@ export default function HistoryPage() {
   const who = (id: string | null) => (id === null ? '—' : id === account.id ? t('history.you', { id }) : id);
 
   const columns: PrimaryTableCol<HistoryEntry>[] = [
-    { colKey: 'at', title: t('history.col.at'), width: 160, cell: ({ row }) => formatTime(row.at, locale) },
+    {
+      colKey: 'at',
+      title: t('history.col.at'),
+      width: 160,
+      cell: ({ row }) => <TimeText iso={row.at} locale={locale} />,
+    },
     {
       colKey: 'action',
       title: t('history.col.action'),

@@ -11,6 +11,7 @@ import { useChange } from '../app/useChange';
 import { ActionDialog } from '../components/ActionDialog';
 import { CopyableId } from '../components/CopyableId';
 import { formatTime } from '../components/format';
+import { TimeText } from '../components/TimeText';
 import { Pager, PAGE_SIZES } from '../components/Pager';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { useI18n } from '../i18n';
@@ -69,11 +70,13 @@ export default function InstancesPage() {
       colKey: 'createdAt',
       title: t('instances.col.created'),
       width: 160,
-      cell: ({ row }) => formatTime(row.createdAt, locale),
+      cell: ({ row }) => <TimeText iso={row.createdAt} locale={locale} />,
     },
     {
       colKey: 'actions',
       title: t('common.actions'),
+      // On a phone the table scrolls sideways inside its box; the actions stay in view at its right edge.
+      fixed: 'right',
       width: 120,
       cell: ({ row }) =>
         row.state === 'RUNNING' ? (

@@ -5,12 +5,13 @@ import { Button } from '../components/Button';
 import { api, ApiError } from '../api/client';
 import { errorMessage } from '../api/errors';
 import type { SessionInfo } from '../api/types';
+import type { LoginNotice } from '../app/session';
 import { Field } from '../components/Field';
 import { LanguageSwitch } from '../components/LanguageSwitch';
 import { useI18n } from '../i18n';
 
 interface Props {
-  notice: 'login.passwordChanged' | 'login.sessionEnded' | null;
+  notice: LoginNotice | null;
   loadError: ApiError | null;
   onLoggedIn(info: SessionInfo): void;
 }

@@ -7,6 +7,7 @@ import { m0003Console } from './0003-console.js';
 import { m0004BlobKeyIndex } from './0004-blob-key-index.js';
 import { m0009Tc3SignatureBindings } from './0009-tc3-signature-bindings.js';
 import { m0020ShareTerms } from './0020-share-terms.js';
+import { m0030ConsoleSessionIdle } from './0030-console-session-idle.js';
 
 export const migrations: Record<string, Migration> = {
   '0001-initial': m0001Initial,
@@ -15,4 +16,5 @@ export const migrations: Record<string, Migration> = {
   '0004-blob-key-index': m0004BlobKeyIndex,
   '0009-tc3-signature-bindings': m0009Tc3SignatureBindings,
   '0020-share-terms': m0020ShareTerms,
+  '0030-console-session-idle': m0030ConsoleSessionIdle,
 };

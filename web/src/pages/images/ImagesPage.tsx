@@ -8,6 +8,7 @@ import { useImages, useRegions } from '../../api/queries';
 import type { ImageKind, ImageView, SortField, SortOrder } from '../../api/types';
 import { CopyableId } from '../../components/CopyableId';
 import { formatBytes, formatTime } from '../../components/format';
+import { TimeText } from '../../components/TimeText';
 import { Pager, PAGE_SIZES } from '../../components/Pager';
 import { SortTitle } from '../../components/SortTitle';
 import { EmptyState, ErrorState, LoadingState } from '../../components/States';
@@ -83,19 +84,16 @@ export default function ImagesPage() {
   const columns = (() => {
     const cols: PrimaryTableCol<ImageView>[] = [
       {
+        // Name and ID in one column, as Tencent Cloud's console shows them: every column fits 1280 px then.
         colKey: 'name',
-        title: sortTitle('name', t('images.col.name')),
+        title: sortTitle('name', t('images.col.nameId')),
         cell: ({ row }) => (
           <div className="name-cell">
             <span className="image-name">{row.name || t('images.unnamed')}</span>
+            <CopyableId id={row.id} label={t('images.copyImageId', { name: row.name })} />
             {row.description ? <span className="muted small">{row.description}</span> : null}
           </div>
         ),
-      },
-      {
-        colKey: 'id',
-        title: t('images.col.id'),
-        cell: ({ row }) => <CopyableId id={row.id} label={t('images.copyImageId', { name: row.name })} />,
       },
     ];
     if (p.kind === 'shared') {
@@ -142,7 +140,7 @@ export default function ImagesPage() {
       {
         colKey: 'createdAt',
         title: sortTitle('createdAt', t('images.col.created')),
-        cell: ({ row }) => formatTime(row.createdAt, locale),
+        cell: ({ row }) => <TimeText iso={row.createdAt} locale={locale} />,
       },
     );
     if (p.kind === 'custom') {
@@ -162,6 +160,8 @@ export default function ImagesPage() {
     cols.push({
       colKey: 'actions',
       title: t('common.actions'),
+      // On a phone the table scrolls sideways inside its box; the actions stay in view at its right edge.
+      fixed: 'right',
       width: p.kind === 'custom' ? 230 : 200,
       cell: ({ row }) => <ImageActions image={row} kind={p.kind} onOpen={setDialog} />,
     });

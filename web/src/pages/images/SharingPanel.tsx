@@ -10,6 +10,7 @@ import { keys, useShares } from '../../api/queries';
 import type { ImageView, Share } from '../../api/types';
 import { useChange } from '../../app/useChange';
 import { CopyableId } from '../../components/CopyableId';
+import { TimeText } from '../../components/TimeText';
 import { formatTime } from '../../components/format';
 import { ActionDialog } from '../../components/ActionDialog';
 import { EmptyState, ErrorState, LoadingState } from '../../components/States';
@@ -70,7 +71,7 @@ export function SharingPanel({
       colKey: 'createdAt',
       title: t('sharing.col.since'),
       width: 150,
-      cell: ({ row }) => formatTime(row.createdAt, locale),
+      cell: ({ row }) => <TimeText iso={row.createdAt} locale={locale} />,
     },
     {
       colKey: 'expiresAt',
@@ -105,6 +106,8 @@ export function SharingPanel({
     {
       colKey: 'actions',
       title: t('common.actions'),
+      // On a phone the table scrolls sideways inside its box; the actions stay in view at its right edge.
+      fixed: 'right',
       width: 130,
       cell: ({ row }) => (
         <Button
