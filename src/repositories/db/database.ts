@@ -1,7 +1,7 @@
 // Opens the one database (SQLite by default, PostgreSQL when a postgres:// URL is configured) and brings
 // its schema up to date. Everything else reaches the database through the repositories in this folder.
-import { chmodSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import {
@@ -123,4 +123,35 @@ export async function migrateToLatest(db: Db, schema?: string): Promise<string[]
 /** Checks the database answers (readiness). */
 export async function pingDatabase(db: Db): Promise<void> {
   await sql`select 1`.execute(db.kysely);
+}
+
+/**
+ * Whether the database already holds imageshare's schema: the SQLite file exists, or the PostgreSQL schema
+ * (default "public") has the migration table. Lets the CLI refuse to create a new, empty database by mistake.
+ */
+export async function databaseExists(url: string, schema?: string): Promise<boolean> {
+  if (!isPostgresUrl(url)) return url === ':memory:' || existsSync(url);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const found = await client.query(
+      'select 1 from information_schema.tables where table_schema = $1 and table_name = $2',
+      [schema || 'public', 'kysely_migration'],
+    );
+    return (found.rowCount ?? 0) > 0;
+  } finally {
+    await client.end();
+  }
+}
+
+/** The database as an operator reads it: the SQLite file's absolute path, or the PostgreSQL URL without its password. */
+export function describeDatabase(url: string, schema?: string): string {
+  if (!isPostgresUrl(url)) return `SQLite ${resolve(url)}`;
+  try {
+    const parsed = new URL(url);
+    parsed.password = '';
+    return `PostgreSQL ${parsed.toString()}${schema ? ` schema ${schema}` : ''}`;
+  } catch {
+    return 'PostgreSQL (unparsable URL)';
+  }
 }
