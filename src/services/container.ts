@@ -23,6 +23,8 @@ import { KyselySessionRepository } from '../repositories/db/session.repository.j
 import { SessionService } from './session.service.js';
 import { ImageCatalogService } from './image-catalog.service.js';
 import { HistoryService } from './history.service.js';
+import { IntegrityService } from './integrity.service.js';
+import { KyselyIntegrityRepository } from '../repositories/db/integrity.repository.js';
 
 export interface Services {
   accounts: AccountService;
@@ -35,6 +37,7 @@ export interface Services {
   sessions: SessionService;
   catalog: ImageCatalogService;
   history: HistoryService;
+  integrity: IntegrityService;
 }
 
 export interface ServiceDeps {
@@ -83,5 +86,6 @@ export function createServices(deps: ServiceDeps): Services {
     }),
     catalog: new ImageCatalogService(imageStore),
     history: new HistoryService(imageStore),
+    integrity: new IntegrityService(deps.blobs, new KyselyIntegrityRepository(deps.db), imageStore),
   };
 }

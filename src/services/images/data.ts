@@ -141,6 +141,10 @@ export class ImageDataTransfer {
         'The requested image has been deactivated. Image data download is forbidden.',
       );
     }
+    // Killed: a failed upload, or data that `imageshare images verify --mark` found changed or missing.
+    if (image.status === 'killed') {
+      throw fail('InvalidImageStatus', `Image ${id} is "killed": its data is not available.`);
+    }
     if (!row.blob_key || image.size === null) return { image, stream: null };
     if (!range) return { image, stream: await this.deps.blobs.get(row.blob_key) };
     const resolved = resolveRange(range, image.size);
