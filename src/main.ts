@@ -17,6 +17,7 @@ import { openBlobStore } from './repositories/blob/open-blob-store.js';
 import { createServices, type Services } from './services/container.js';
 import { buildApp } from './http/app.js';
 import { createLogger } from './logging.js';
+import { metrics } from './metrics.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -78,6 +79,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     : null;
   if (admin) announceAdmin(admin, config, logger, options);
 
+  metrics.collectDefaults();
+  metrics.setPoolSource(db.poolStats ?? null);
   const app = await buildApp({
     config,
     readiness: { database: () => pingDatabase(db), blobs: () => blobs.ping() },
