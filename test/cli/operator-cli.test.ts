@@ -12,7 +12,7 @@ import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { loadConfig } from '../../src/config.js';
 import { openServices } from '../../src/main.js';
-import { openDatabase } from '../../src/repositories/db/database.js';
+import { describeDatabase, openDatabase } from '../../src/repositories/db/database.js';
 import { cliArgs, repoRoot } from '../helpers/cli.js';
 import { forEachDatabase, freshSchemaName } from '../helpers/databases.js';
 import { issueToken } from '../helpers/server.js';
@@ -70,6 +70,19 @@ describe('imageshare --version', () => {
       assert.equal(res.code, 0, res.stderr);
       assert.equal(res.stdout.trim(), pkg.version);
     }
+  });
+});
+
+describe('the database a command names', () => {
+  it('is the absolute SQLite path, or the PostgreSQL URL without its password', () => {
+    assert.equal(
+      describeDatabase('data/imageshare.sqlite'),
+      `SQLite ${join(process.cwd(), 'data/imageshare.sqlite')}`,
+    );
+    assert.equal(
+      describeDatabase('postgres://svc:s3cret-pw@db.example:5432/images', 'prod'),
+      'PostgreSQL postgres://svc@db.example:5432/images schema prod',
+    );
   });
 });
 
