@@ -1,6 +1,9 @@
 // Crash safety: a real `imageshare serve` process is SIGKILLed at random moments of a mixed workload (streamed
 // uploads, shares up to and past the limit, share cancels, image deletes, launches through Tencent's
 // RunInstances), CRASH_KILLS times (default 20) on SQLite and on PostgreSQL, and restarted after each kill.
+// Every fourth start is told to stop at a named point (an upload claimed, an upload's data stored but not
+// committed, a delete's rows changed but not committed, a delete committed but its data not yet removed) and
+// is killed there: windows too narrow for a random kill to find.
 // After every kill, with the server down, every invariant is checked against the database and the blob store
 // themselves:
 //   - no image is active without its data whole: `images verify` (IntegrityService) re-reads every image's
@@ -36,6 +39,8 @@ const RECEIVERS = 5;
 /** One worker per owner, so that no two requests on one key are ever in flight together. */
 const OWNERS = 3;
 const CHUNK = 32 * 1024;
+/** Named points where a server started with IMAGESHARE_TEST_PAUSE_AT stops for good (src/services/test-pause.ts). */
+const PAUSE_POINTS = ['upload:claimed', 'upload:stored', 'delete:before-commit', 'delete:committed'];
 
 type Opened = Awaited<ReturnType<typeof openServices>>;
 
@@ -95,6 +100,8 @@ interface Figures {
   cut: number;
   uploadsCut: number;
   invariantChecks: number;
+  /** Kills at a named point (the server had stopped there). */
+  pausedKills: number;
   sweptBlobs: number;
   sweptUploads: number;
   ops: Record<string, number>;
@@ -412,7 +419,7 @@ forEachDatabase((target) => {
           },
         });
         // The checker's own view of the database and the store (as `imageshare images verify` and `blobs
-        // sweep` open them), used only while the server is down.
+        // sweep` open them), used between rounds, while no workload runs.
         const opened = await openServices(config);
         const figures: Figures = {
           kills: 0,
@@ -420,6 +427,7 @@ forEachDatabase((target) => {
           cut: 0,
           uploadsCut: 0,
           invariantChecks: 0,
+          pausedKills: 0,
           sweptBlobs: 0,
           sweptUploads: 0,
           ops: {},
@@ -448,13 +456,21 @@ forEachDatabase((target) => {
               key: keys.get(id)!,
             })),
           );
+          let pausedAt: string | null = null;
           for (let round = 0; round < KILLS; round++) {
             const ledger = new Ledger();
             const stop = { set: false };
             const workers = owners.map((owner) =>
               worker(server!.url, owner, receivers, ledger, figures, stop),
             );
-            await sleep(randomInt(200, 1200));
+            if (pausedAt) {
+              // Killed where the server stopped on purpose (or after 4 s if the workload never got there).
+              for (let n = 0; n < 80 && !server.stderr.includes(`paused at ${pausedAt}`); n++)
+                await sleep(50);
+              if (server.stderr.includes(`paused at ${pausedAt}`)) figures.pausedKills += 1;
+            } else {
+              await sleep(randomInt(200, 1200));
+            }
             await server.stop('SIGKILL');
             stop.set = true;
             await Promise.all(workers);
@@ -464,11 +480,15 @@ forEachDatabase((target) => {
             // The checks run while the next server starts (a start changes no image, member or blob that the
             // checks look at; its blob store only clears its own temporary files, as the sweep would): the
             // startup, not the checks, is what a round costs.
+            // Every fourth start stops at a named point of an upload or a delete (IMAGESHARE_TEST_PAUSE_AT):
+            // the narrow windows a random kill rarely hits.
+            const nextPause = round % 4 === 2 ? PAUSE_POINTS[((round - 2) / 4) % PAUSE_POINTS.length]! : null;
             const [next, checks] = await Promise.allSettled([
-              spawnServer(args, env),
+              spawnServer(args, nextPause ? { ...env, IMAGESHARE_TEST_PAUSE_AT: nextPause } : env),
               checkInvariants(opened, ledger, figures, `kill ${round + 1}`),
             ]);
             if (next.status === 'fulfilled') server = next.value; // stopped in `finally` whatever happens
+            pausedAt = nextPause;
             if (checks.status === 'rejected') throw checks.reason;
             if (next.status === 'rejected') throw next.reason;
             figures.invariantChecks += checks.value;
@@ -482,6 +502,7 @@ forEachDatabase((target) => {
           console.log(`crash figures (${target.dialect}): ${JSON.stringify(figures)}`);
           assert.equal(figures.kills, KILLS);
           assert.ok(figures.uploadsCut > 0, 'no kill landed in an upload');
+          assert.ok(figures.pausedKills > 0, 'no kill happened at a named point');
           for (const op of ['create', 'upload', 'share', 'cancel', 'launch', 'delete']) {
             assert.ok((figures.ops[op] ?? 0) > 0, `the workload never did "${op}"`);
           }
