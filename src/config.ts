@@ -105,6 +105,8 @@ export interface Config {
     staticDir: string;
   };
   log: { level: string };
+  /** Prometheus metrics at /metrics: served only when a token is set, to `Authorization: Bearer <token>`. */
+  metrics: { token: string };
   /** Secret used to encrypt API SecretKeys at rest. Empty: generated once into <dataDir>/master.key. */
   masterKey: string;
 }
@@ -149,6 +151,7 @@ export const defaultConfig: Config = {
   instances: { maxPerAccount: 1000 },
   console: { sessionTtlSeconds: 8 * 3600, sessionIdleSeconds: 30 * 60, staticDir: '' },
   log: { level: 'info' },
+  metrics: { token: '' },
   masterKey: '',
 };
 
@@ -300,6 +303,9 @@ function validateConfig(config: Config): void {
     problems.push('sharing.maxAccountsPerImage must be a positive integer');
   }
   if (config.tokens.ttlSeconds < 1) problems.push('tokens.ttlSeconds must be positive');
+  if (config.metrics.token && config.metrics.token.length < 16) {
+    problems.push('metrics.token must be at least 16 characters (or empty: no /metrics)');
+  }
   if (config.console.sessionTtlSeconds < 1) problems.push('console.sessionTtlSeconds must be positive');
   if (!(config.console.sessionIdleSeconds >= 1)) problems.push('console.sessionIdleSeconds must be positive');
   if (config.database.url && !/^postgres(ql)?:\/\//.test(config.database.url)) {

@@ -4,13 +4,21 @@ import { join } from 'node:path';
 import type { Logger } from 'pino';
 import type { FastifyInstance } from 'fastify';
 import { publicBaseUrl, type Config } from './config.js';
-import { migrateToLatest, openDatabase, pingDatabase, type Db } from './repositories/db/database.js';
+import {
+  databaseExists,
+  describeDatabase,
+  migrateToLatest,
+  openDatabase,
+  pingDatabase,
+  type Db,
+} from './repositories/db/database.js';
 import type { BlobStore } from './repositories/blob/blob-store.js';
 import { openBlobStore } from './repositories/blob/open-blob-store.js';
 import type { Clock } from './services/clock.js';
 import { createServices, type Services } from './services/container.js';
 import { buildApp } from './http/app.js';
 import { createLogger } from './logging.js';
+import { metrics } from './metrics.js';
 
 export interface RunningServer {
   app: FastifyInstance;
@@ -59,7 +67,14 @@ function listenUrl(host: string, port: number): string {
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.log.level);
+  // Said on every start, so an operator who started it from the wrong folder sees which database it used.
+  const schema = options.databaseSchema ?? (config.database.schema || undefined);
+  const existed = await databaseExists(databaseUrl(config), schema);
   const { db, services, blobs } = await openServices(config, options);
+  logger.info(
+    { database: describeDatabase(databaseUrl(config), schema), created: !existed },
+    'database opened',
+  );
   await blobs.init();
   const created = await services.accounts.bootstrapAdmin(config.admin);
   const admin: BootstrappedAdmin | null = created
@@ -67,6 +82,8 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     : null;
   if (admin) announceAdmin(admin, config, logger, options);
 
+  metrics.collectDefaults();
+  metrics.setPoolSource(db.poolStats ?? null);
   const app = await buildApp({
     config,
     readiness: { database: () => pingDatabase(db), blobs: () => blobs.ping() },

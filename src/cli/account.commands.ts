@@ -1,42 +1,28 @@
 // `imageshare account create|list|disable|enable|passwd`: administers accounts by opening the configured
 // database directly (same config loading as `serve`), so it works before any server runs.
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
 import { isDomainError } from '../domain/errors.js';
 import type { Account } from '../domain/types.js';
-import { openServices } from '../main.js';
 import type { Services } from '../services/container.js';
+import { withCommandServices, withConnectionFlags, type ConnectionFlags } from './connection.js';
+import { passwordFrom } from './password-input.js';
 
-interface ConnectionOptions {
-  config?: string;
-  dataDir?: string;
-  databaseUrl?: string;
-  databaseSchema?: string;
-  profile?: string;
-  json?: boolean;
+interface PasswordFlags {
+  password?: string;
+  passwordStdin?: boolean;
+  promptPassword?: boolean;
 }
 
-function withConnectionOptions(command: Command): Command {
+function withPasswordFlags(command: Command, what: string): Command {
   return command
-    .option('--config <file>', 'JSON config file')
-    .option('--data-dir <dir>', 'folder for the SQLite file and image data')
-    .option('--database-url <url>', 'postgres:// URL (default: SQLite in the data folder)')
-    .option('--database-schema <name>', 'PostgreSQL schema')
-    .option('--json', 'print JSON instead of text');
+    .option('--password-stdin', `read ${what} from the first line of standard input`)
+    .option('--prompt-password', `ask for ${what} on the terminal (not echoed)`)
+    .option('--password <password>', `${what} on the command line (visible to other users; avoid)`);
 }
 
-async function withServices<T>(
-  opts: ConnectionOptions,
-  body: (services: Services) => Promise<T>,
-): Promise<T> {
-  const overrides: Record<string, string> = {};
-  if (opts.dataDir) overrides['dataDir'] = opts.dataDir;
-  if (opts.databaseUrl) overrides['database.url'] = opts.databaseUrl;
-  if (opts.databaseSchema) overrides['database.schema'] = opts.databaseSchema;
-  const config = loadConfig({ file: opts.config, overrides, profile: opts.profile });
-  const { db, services } = await openServices(config);
+async function withServices<T>(opts: ConnectionFlags, body: (services: Services) => Promise<T>): Promise<T> {
   try {
-    return await body(services);
+    return await withCommandServices(opts, body);
   } catch (err) {
     // Domain errors carry messages written for the user; anything else is reported by the caller.
     if (isDomainError(err)) {
@@ -45,8 +31,6 @@ async function withServices<T>(
       return undefined as T;
     }
     throw err;
-  } finally {
-    await db.close();
   }
 }
 
@@ -64,33 +48,39 @@ function accountJson(account: Account) {
 export function registerAccountCommands(program: Command): void {
   const account = program.command('account').description('create, list, disable accounts and set passwords');
 
-  withConnectionOptions(
-    account
-      .command('create')
-      .description('create an account; prints its ID and password (generated unless --password is given)')
-      .requiredOption('--name <name>', 'display name (also the Keystone user and project name)')
-      .option('--id <id>', 'numeric account ID (generated when absent)')
-      .option('--password <password>', 'password (generated when absent)')
-      .option('--admin', 'make it an administrator'),
-  ).action(
-    async (opts: ConnectionOptions & { name: string; id?: string; password?: string; admin?: boolean }) => {
-      await withServices(opts, async (services) => {
-        const created = await services.accounts.create({
-          name: opts.name,
-          ...(opts.id !== undefined ? { id: opts.id } : {}),
-          ...(opts.password !== undefined ? { password: opts.password } : {}),
-          isAdmin: opts.admin === true,
-        });
-        const password = created.generatedPassword ?? opts.password ?? '';
-        if (opts.json) console.log(JSON.stringify({ ...accountJson(created.account), password }));
-        else console.log(`id=${created.account.id} name=${created.account.name} password=${password}`);
+  withConnectionFlags(
+    withPasswordFlags(
+      account
+        .command('create')
+        .description('create an account; prints its ID, and its password when generated')
+        .requiredOption('--name <name>', 'display name (also the Keystone user and project name)')
+        .option('--id <id>', 'numeric account ID (generated when absent)')
+        .option('--admin', 'make it an administrator'),
+      'the password (generated when none is given)',
+    ),
+  ).action(async (opts: ConnectionFlags & PasswordFlags & { name: string; id?: string; admin?: boolean }) => {
+    const given = await passwordFrom(opts);
+    await withServices(opts, async (services) => {
+      const created = await services.accounts.create({
+        name: opts.name,
+        ...(opts.id !== undefined ? { id: opts.id } : {}),
+        ...(given !== undefined ? { password: given } : {}),
+        isAdmin: opts.admin === true,
       });
-    },
-  );
+      // A password the operator chose is never echoed back; a generated one is shown this once.
+      const password = created.generatedPassword;
+      if (opts.json) {
+        console.log(JSON.stringify({ ...accountJson(created.account), ...(password ? { password } : {}) }));
+      } else {
+        const shown = password ? ` password=${password}` : '';
+        console.log(`id=${created.account.id} name=${created.account.name}${shown}`);
+      }
+    });
+  });
 
-  withConnectionOptions(
+  withConnectionFlags(
     account.command('list').description('list accounts').option('--active', 'leave out disabled accounts'),
-  ).action(async (opts: ConnectionOptions & { active?: boolean }) => {
+  ).action(async (opts: ConnectionFlags & { active?: boolean }) => {
     await withServices(opts, async (services) => {
       const accounts = await services.accounts.list({ includeDisabled: opts.active !== true, limit: 10000 });
       if (opts.json) {
@@ -112,9 +102,9 @@ export function registerAccountCommands(program: Command): void {
     });
   });
 
-  withConnectionOptions(
+  withConnectionFlags(
     account.command('disable').description('disable an account and revoke its tokens').argument('<id>'),
-  ).action(async (id: string, opts: ConnectionOptions) => {
+  ).action(async (id: string, opts: ConnectionFlags) => {
     await withServices(opts, async (services) => {
       const disabled = await services.accounts.disable(id);
       if (opts.json) console.log(JSON.stringify(accountJson(disabled)));
@@ -122,9 +112,9 @@ export function registerAccountCommands(program: Command): void {
     });
   });
 
-  withConnectionOptions(
+  withConnectionFlags(
     account.command('enable').description('enable a disabled account').argument('<id>'),
-  ).action(async (id: string, opts: ConnectionOptions) => {
+  ).action(async (id: string, opts: ConnectionFlags) => {
     await withServices(opts, async (services) => {
       const enabled = await services.accounts.enable(id);
       if (opts.json) console.log(JSON.stringify(accountJson(enabled)));
@@ -132,18 +122,22 @@ export function registerAccountCommands(program: Command): void {
     });
   });
 
-  withConnectionOptions(
-    account
-      .command('passwd')
-      .description("set an account's password (generated unless --password is given); revokes its tokens")
-      .argument('<id>')
-      .option('--password <password>', 'the new password'),
-  ).action(async (id: string, opts: ConnectionOptions & { password?: string }) => {
+  withConnectionFlags(
+    withPasswordFlags(
+      account
+        .command('passwd')
+        .alias('password')
+        .description("set an account's password (generated when none is given); revokes its tokens")
+        .argument('<id>'),
+      'the new password',
+    ),
+  ).action(async (id: string, opts: ConnectionFlags & PasswordFlags) => {
+    const given = await passwordFrom(opts);
     await withServices(opts, async (services) => {
-      const { generatedPassword } = await services.accounts.setPassword(id, opts.password);
-      const password = generatedPassword ?? opts.password ?? '';
-      if (opts.json) console.log(JSON.stringify({ id, password }));
-      else console.log(`id=${id} password=${password}`);
+      const { generatedPassword } = await services.accounts.setPassword(id, given);
+      const password = generatedPassword;
+      if (opts.json) console.log(JSON.stringify({ id, ...(password ? { password } : {}) }));
+      else console.log(password ? `id=${id} password=${password}` : `id=${id} password changed`);
     });
   });
 }

@@ -1,9 +1,8 @@
 // `imageshare apikey create|list|disable|delete --account <id>`: Tencent API key pairs of one account.
 // Works on the configured database directly (same config flags as `serve`); the SecretKey is printed once.
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
 import { isDomainError } from '../domain/errors.js';
-import { openServices } from '../main.js';
+import { openForCommand } from './connection.js';
 import type { ApiKeyService } from '../services/api-key.service.js';
 
 interface CommonOptions {
@@ -18,12 +17,7 @@ interface CommonOptions {
 type Print = (line: string) => void;
 
 async function withApiKeys(opts: CommonOptions, body: (keys: ApiKeyService) => Promise<void>): Promise<void> {
-  const overrides: Record<string, string> = {};
-  if (opts.dataDir) overrides['dataDir'] = opts.dataDir;
-  if (opts.databaseUrl) overrides['database.url'] = opts.databaseUrl;
-  if (opts.databaseSchema) overrides['database.schema'] = opts.databaseSchema;
-  const config = loadConfig({ file: opts.config, overrides });
-  const { db, services } = await openServices(config);
+  const { services, close } = await openForCommand(opts);
   try {
     await body(services.apiKeys);
   } catch (err) {
@@ -33,7 +27,7 @@ async function withApiKeys(opts: CommonOptions, body: (keys: ApiKeyService) => P
       console.error(`${err.code}: ${err.message}`);
     } else throw err;
   } finally {
-    await db.close();
+    await close();
   }
 }
 

@@ -2,8 +2,7 @@
 // it (sweep), as every server also does in the background. Same config flags as `serve`; the blob store
 // (folder or S3 bucket) comes from the configuration.
 import type { Command } from 'commander';
-import { loadConfig } from '../config.js';
-import { openServices } from '../main.js';
+import { openForCommand } from './connection.js';
 import type { SweepReport } from '../services/blob-sweep.service.js';
 
 interface BlobsOptions {
@@ -46,25 +45,19 @@ export function registerBlobCommands(program: Command): void {
       .option('--grace-seconds <n>', 'leave data younger than this (default: blob.sweepGraceSeconds)')
       .option('--json', 'print JSON instead of text')
       .action(async (opts: BlobsOptions) => {
-        const overrides: Record<string, string> = {};
-        if (opts.dataDir) overrides['dataDir'] = opts.dataDir;
-        if (opts.databaseUrl) overrides['database.url'] = opts.databaseUrl;
-        if (opts.databaseSchema) overrides['database.schema'] = opts.databaseSchema;
         const graceSeconds = opts.graceSeconds === undefined ? undefined : Number(opts.graceSeconds);
         if (graceSeconds !== undefined && !(Number.isFinite(graceSeconds) && graceSeconds >= 0)) {
           console.error('error: --grace-seconds must be a number of seconds, 0 or more');
           process.exitCode = 2;
           return;
         }
-        const config = loadConfig({ file: opts.config, overrides });
-        const { db, services, blobs: store } = await openServices(config);
+        const { services, close } = await openForCommand(opts);
         try {
           const report = await services.blobSweep.sweep({ dryRun, graceSeconds });
           if (opts.json) console.log(JSON.stringify(report));
           else for (const line of formatSweepReport(report)) console.log(line);
         } finally {
-          await db.close();
-          await store.close();
+          await close();
         }
       });
   }

@@ -6,6 +6,8 @@ import { registerAccountCommands } from './account.commands.js';
 import { registerApiKeyCommands } from './apikey.commands.js';
 import { registerBlobCommands } from './blobs.commands.js';
 import { registerBackupCommands } from './backup.commands.js';
+import { NoDatabaseError } from './connection.js';
+import { registerImageCommands } from './images.commands.js';
 import { packageVersion } from './version.js';
 
 // Everything the service and its commands create (the data folder, the SQLite file and its -wal/-shm, image
@@ -55,9 +57,13 @@ registerAccountCommands(program);
 registerApiKeyCommands(program);
 registerBlobCommands(program);
 registerBackupCommands(program);
+registerImageCommands(program);
 
 program.parseAsync(process.argv).catch((err: unknown) => {
   if (err instanceof ConfigError) console.error(`configuration error: ${err.message}`);
-  else console.error(err instanceof Error ? err.message : err);
+  else if (err instanceof NoDatabaseError) {
+    console.error(`error: ${err.message}`);
+    process.exit(2);
+  } else console.error(err instanceof Error ? err.message : err);
   process.exit(1);
 });

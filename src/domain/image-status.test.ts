@@ -32,6 +32,14 @@ describe('image status machine (domain, no database)', () => {
     assert.equal(transition(image('saving'), 'saving'), 'saving');
   });
 
+  it('lets data found damaged (images verify --mark) kill an active or deactivated image, for good', () => {
+    assert.equal(transition(image('active'), 'killed'), 'killed');
+    assert.equal(transition(image('deactivated'), 'killed'), 'killed');
+    for (const to of imageStatuses.filter((s) => s !== 'deleted')) {
+      assert.equal(canTransition('killed', to), false, `killed -> ${to}`);
+    }
+  });
+
   it('lets every status but deleted be deleted', () => {
     for (const from of imageStatuses.filter((s) => s !== 'deleted')) {
       assert.equal(transition(image(from), 'deleted'), 'deleted', from);

@@ -10,11 +10,13 @@ const transitions: Record<ImageStatus, readonly ImageStatus[]> = {
   saving: ['active', 'killed', 'deleted', 'queued', 'saving'],
   uploading: ['importing', 'queued', 'deleted'],
   importing: ['active', 'deleted', 'queued'],
-  active: ['pending_delete', 'deleted', 'deactivated'],
+  // active/deactivated -> killed: `imageshare images verify --mark` found the stored data changed or gone;
+  // not in Glance (whose "killed" is only a failed upload), but it means the same: no usable data.
+  active: ['pending_delete', 'deleted', 'deactivated', 'killed'],
   killed: ['deleted'],
   pending_delete: ['deleted', 'active'],
   deleted: [],
-  deactivated: ['active', 'deleted'],
+  deactivated: ['active', 'deleted', 'killed'],
 };
 
 /** Every image starts here: created, with no data yet. */

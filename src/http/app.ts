@@ -7,6 +7,7 @@ import { trustProxySetting, type Config } from '../config.js';
 import type { Services } from '../services/container.js';
 import { registerRequestLog } from './request-log.js';
 import { opsRoutes } from './ops/ops.routes.js';
+import { registerMetrics } from './ops/metrics.routes.js';
 import { keystoneRoutes } from './keystone/keystone.routes.js';
 import { glancePlugin } from './glance/plugin.js';
 import { tencentApi3Plugin } from './tencent/api3/plugin.js';
@@ -42,6 +43,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
   });
 
   registerRequestLog(app);
+  registerMetrics(app, deps.config);
   app.addHook('onRequest', async (request, reply) => {
     reply.header('x-openstack-request-id', request.id);
   });

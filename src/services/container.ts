@@ -24,6 +24,8 @@ import { SessionService } from './session.service.js';
 import { ImageCatalogService } from './image-catalog.service.js';
 import { HistoryService } from './history.service.js';
 import { systemClock, type Clock } from './clock.js';
+import { IntegrityService } from './integrity.service.js';
+import { KyselyIntegrityRepository } from '../repositories/db/integrity.repository.js';
 
 export interface Services {
   accounts: AccountService;
@@ -38,6 +40,7 @@ export interface Services {
   history: HistoryService;
   /** What the sharing rules take as "now" (shares' end times). */
   clock: Clock;
+  integrity: IntegrityService;
 }
 
 export interface ServiceDeps {
@@ -91,5 +94,6 @@ export function createServices(deps: ServiceDeps): Services {
     catalog: new ImageCatalogService(imageStore, clock),
     history: new HistoryService(imageStore),
     clock,
+    integrity: new IntegrityService(deps.blobs, new KyselyIntegrityRepository(deps.db), imageStore),
   };
 }

@@ -4,6 +4,7 @@
 import { randomBytes } from 'node:crypto';
 import type { HistoryAction, HistoryEntry } from '../domain/history.js';
 import { nowIso } from '../domain/ids.js';
+import { metrics } from '../metrics.js';
 import type { RequestContext } from './context.js';
 
 /** The part of a transaction's repositories that history needs. */
@@ -53,4 +54,8 @@ export async function recordHistory(
     clientAddress: ctx.clientAddress?.slice(0, 100) ?? null,
     details: extra.details ?? {},
   });
+  // Counted as the entry is written: the one place every share, cancel, upload, delete and launch passes
+  // through on every surface. A transaction that fails after this line still counts (rare: nothing but
+  // its commit comes after the history entry in the services).
+  metrics.imageEvent(action, ctx.surface);
 }

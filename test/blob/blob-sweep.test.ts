@@ -14,6 +14,7 @@ import { promisify } from 'node:util';
 import { after, before, describe, it } from 'node:test';
 import { loadConfig } from '../../src/config.js';
 import type { BlobStore } from '../../src/repositories/blob/blob-store.js';
+import { migrateToLatest, openDatabase } from '../../src/repositories/db/database.js';
 import { createServices, type Services } from '../../src/services/container.js';
 import type { RequestContext } from '../../src/services/context.js';
 import { blobTargets, type BlobPlace } from '../helpers/blob-targets.js';
@@ -150,7 +151,12 @@ for (const blobTarget of blobTargets) {
 
       it('`imageshare blobs check|sweep` report what they find', async (t) => {
         // The CLI opens the configured database: this one on PostgreSQL, a fresh one in the data folder on
-        // SQLite (a blob no row of any database refers to is an orphan either way).
+        // SQLite (a blob no row of any database refers to is an orphan either way), made here because the
+        // CLI refuses to create one (test/cli/operator-cli.test.ts).
+        if (database.dialect === 'sqlite') {
+          const fresh = openDatabase({ url: join(dataDir, 'imageshare.sqlite') });
+          await migrateToLatest(fresh).finally(() => fresh.close());
+        }
         const own = await blobTarget.create(); // a place holding nothing but the orphan
         t.after(() => own.close());
         const orphan = await own.store.put(Readable.from([Buffer.from('x')]), {

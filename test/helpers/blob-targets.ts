@@ -1,9 +1,11 @@
 // The blob stores suites run against: a local folder and a bucket on the real S3 test server
 // (test/helpers/s3.ts). Each `create()` gives a fresh, empty place and the settings to reach it from an
 // in-process store, an in-process server (config overrides) or a server process (environment).
-import { mkdtempSync, rmSync } from 'node:fs';
+import { GetObjectCommand, PutObjectCommand } from '@aws-sdk/client-s3';
+import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { assertBlobKey } from '../../src/repositories/blob/blob-rules.js';
 import type { BlobStore } from '../../src/repositories/blob/blob-store.js';
 import { LocalBlobStore } from '../../src/repositories/blob/local-blob-store.js';
 import { S3BlobStore } from '../../src/repositories/blob/s3-blob-store.js';
@@ -16,6 +18,8 @@ export interface BlobPlace {
   env: Record<string, string>;
   /** Every blob and pending upload the place holds, as the storage itself reports them. */
   contents(): Promise<{ objects: string[]; uploads: string[] }>;
+  /** Reads and rewrites a stored blob behind the service's back (as disk rot or a careless operator would). */
+  tamper(key: string, change: (data: Buffer) => Buffer): Promise<void>;
   close(): Promise<void>;
 }
 
@@ -46,6 +50,10 @@ export const blobTargets: BlobTarget[] = [
         overrides: { 'blob.dir': dir },
         env: { IMAGESHARE_BLOB__DIR: dir },
         contents: () => collectKeys(store),
+        tamper: async (key, change) => {
+          const file = join(dir, assertBlobKey(key));
+          writeFileSync(file, change(readFileSync(file)));
+        },
         close: async () => rmSync(dir, { recursive: true, force: true }),
       };
     },
@@ -62,6 +70,14 @@ export const blobTargets: BlobTarget[] = [
         env: bucket.env,
         // Straight from the server, not through our store's listing.
         contents: () => bucket.contents(),
+        tamper: async (key, change) => {
+          const Key = `${bucket.settings.prefix}${assertBlobKey(key)}`;
+          const got = await bucket.client.send(new GetObjectCommand({ Bucket: bucket.settings.bucket, Key }));
+          const data = Buffer.from(await got.Body!.transformToByteArray());
+          await bucket.client.send(
+            new PutObjectCommand({ Bucket: bucket.settings.bucket, Key, Body: change(data) }),
+          );
+        },
         close: async () => {
           await store.close();
           await bucket.remove();

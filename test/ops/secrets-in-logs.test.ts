@@ -1,6 +1,7 @@
 // Secrets never reach the server's stdout (its JSON logs and plain notices): a whole session against
 // `imageshare serve` as operators run it (first start with a generated admin password, Keystone logins, a
-// legacy Signature call with SecretId and Signature in the URL, an API 3.0 Signature call and a TC3 call), at
+// legacy Signature call with SecretId and Signature in the URL, an API 3.0 Signature call, a TC3 call and a
+// forged one, console logins, console calls with the session cookie and CSRF token, and the logout), at
 // debug level so every line a request can produce is written. The first admin's password goes to
 // <dataDir>/admin-password (mode 0600), never to stdout, and the request lines carry the caller's account ID.
 import assert from 'node:assert/strict';
@@ -77,6 +78,50 @@ describe('secrets in logs', () => {
       assert.equal(v1.body.Response.Error, undefined, JSON.stringify(v1.body));
       const tc3 = await tc3Request(server.url, key, { action: 'DescribeImages' });
       assert.equal(tc3.body.Response.Error, undefined, JSON.stringify(tc3.body));
+      // A refused TC3 call (bad signature) is logged without its Authorization header either.
+      const forged = await tc3Request(
+        server.url,
+        { ...key, secretKey: 'x'.repeat(32) },
+        { action: 'DescribeImages' },
+      );
+      assert.equal(
+        forged.body.Response.Error?.Code,
+        'AuthFailure.SignatureFailure',
+        JSON.stringify(forged.body),
+      );
+
+      // The console: a failed and a good login, reads with the session cookie, changes with the CSRF token
+      // (an API key whose SecretKey is in the answer), and the logout.
+      const badLogin = await httpRequest(server.url, 'POST', '/console/api/v1/session', {
+        body: { login: adminId, password: 'console-Wrong-pass-1' },
+      });
+      assert.equal(badLogin.status, 401);
+      secrets.push('console-Wrong-pass-1');
+      const login = await httpRequest(server.url, 'POST', '/console/api/v1/session', {
+        body: { login: adminId, password },
+      });
+      assert.equal(login.status, 200, login.text);
+      const cookie = (login.headers.get('set-cookie') ?? '').split(';')[0]!;
+      const csrf = (login.body as { csrfToken: string }).csrfToken;
+      secrets.push(cookie.slice(cookie.indexOf('=') + 1), csrf);
+      const session = { cookie, 'x-csrf-token': csrf };
+      assert.equal(
+        (await httpRequest(server.url, 'GET', '/console/api/v1/account', { headers: session })).status,
+        200,
+      );
+      const consoleKey = await httpRequest(server.url, 'POST', '/console/api/v1/account/api-keys', {
+        headers: session,
+      });
+      assert.equal(consoleKey.status, 201, consoleKey.text);
+      secrets.push((consoleKey.body as { secretKey: string }).secretKey);
+      const noCsrf = await httpRequest(server.url, 'POST', '/console/api/v1/account/api-keys', {
+        headers: { cookie },
+      });
+      assert.equal(noCsrf.status, 403);
+      assert.equal(
+        (await httpRequest(server.url, 'DELETE', '/console/api/v1/session', { headers: session })).status,
+        204,
+      );
     } finally {
       assert.equal(await server.stop('SIGTERM'), 0);
     }
@@ -89,7 +134,15 @@ describe('secrets in logs', () => {
 
     const logs = server.stdout
       .filter((l) => l.startsWith('{'))
-      .map((l) => JSON.parse(l) as { msg?: string; accountId?: string; req?: { url?: string } });
+      .map(
+        (l) =>
+          JSON.parse(l) as {
+            msg?: string;
+            accountId?: string;
+            req?: { url?: string };
+            res?: { statusCode?: number };
+          },
+      );
     const requests = logs.filter((l) => l.msg === 'request completed');
     const legacyLine = requests.find((l) => l.req?.url?.startsWith('/v2/index.php?'));
     assert.ok(legacyLine, 'the legacy request was not logged');
@@ -103,8 +156,30 @@ describe('secrets in logs', () => {
         l.req?.url === '/' ||
         l.req?.url?.startsWith('/?'),
     );
+    // /v2/images, legacy, API 3.0 Signature and TC3 (the forged TC3 call is not authenticated).
+    const forgedLines = authenticated.filter((l) => l.accountId === undefined && l.req?.url === '/');
+    assert.equal(forgedLines.length, 1, JSON.stringify(authenticated));
+    authenticated.splice(authenticated.indexOf(forgedLines[0]!), 1);
     assert.equal(authenticated.length, 4, JSON.stringify(requests));
     for (const line of authenticated) assert.equal(line.accountId, adminId!, JSON.stringify(line));
+    // The console's calls with the session cookie name the account too, also the one refused for its
+    // missing CSRF token; the failed login does not (nobody was authenticated).
+    const consoleLines = requests.filter(
+      (l) =>
+        l.req?.url?.startsWith('/console/api/v1/') &&
+        !(l.req.url === '/console/api/v1/session' && l.res?.statusCode === 401),
+    );
+    assert.equal(
+      consoleLines.length,
+      5,
+      JSON.stringify(requests.filter((l) => l.req?.url?.startsWith('/console'))),
+    );
+    for (const line of consoleLines) assert.equal(line.accountId, adminId!, JSON.stringify(line));
+    const failedLogin = requests.find(
+      (l) => l.req?.url === '/console/api/v1/session' && l.res?.statusCode === 401,
+    );
+    assert.ok(failedLogin, 'the failed console login was not logged');
+    assert.equal(failedLogin.accountId, undefined);
     const notice = logs.find((l) => l.msg === 'admin account created; password written to file');
     assert.ok(notice, 'the log does not say where the admin password is');
   });

@@ -147,9 +147,9 @@ new_account() { # name [--admin] -> prints "id password"
   local name="$1" password out
   shift
   password="$("$PY" -c 'import secrets; print(secrets.token_urlsafe(18))')"
-  out="$(imageshare account create --data-dir "$DATA" "${DB_ARGS[@]}" --name "$name" --password "$password" "$@" --json)" ||
+  out="$(printf '%s\n' "$password" | imageshare account create --data-dir "$DATA" "${DB_ARGS[@]}" --name "$name" --password-stdin "$@" --json)" ||
     die "account create $name failed"
-  # --json prints one JSON object line: {"id": ..., "name": ..., "admin": ..., "password": ...}
+  # --json prints one JSON object line: {"id": ..., "name": ..., "admin": ...} (a given password is not echoed)
   printf '%s %s\n' "$(printf '%s\n' "$out" | "$PY" -c '
 import json, sys
 lines = [ln for ln in sys.stdin.read().splitlines() if ln.startswith("{")]

@@ -18,6 +18,7 @@ import {
 } from './schemas.js';
 import { clearSessionCookie, consoleState, refuseCrossSite, setSessionCookie } from './session.js';
 import { accountView, apiKeyView } from './views.js';
+import { logAsAccount } from '../request-log.js';
 
 const errors = { '4xx': ErrorBody };
 
@@ -42,6 +43,7 @@ export function accountRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
         password: request.body.password,
         clientAddress: request.ip,
       });
+      logAsAccount(request, started.account.id);
       setSessionCookie(request, reply, config, started.token, started.expiresAt);
       return { account: accountView(started.account), csrfToken: started.csrfToken };
     },

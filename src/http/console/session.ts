@@ -8,6 +8,7 @@ import { publicBaseUrl, type Config } from '../../config.js';
 import type { Account } from '../../domain/types.js';
 import type { Services } from '../../services/container.js';
 import type { RequestContext } from '../../services/context.js';
+import { logAsAccount } from '../request-log.js';
 import { csrfRejected } from './errors.js';
 
 export const SESSION_COOKIE = 'imageshare_session';
@@ -55,6 +56,8 @@ export function sessionHook(services: Services, config: Config) {
     if (routeConfig?.public) return;
     const token = request.cookies[SESSION_COOKIE];
     const session = await services.sessions.authenticate(token);
+    // From here on every log line of the request names the account (also a CSRF refusal below).
+    logAsAccount(request, session.account.id);
     if (!SAFE_METHODS.has(request.method)) {
       refuseCrossSite(request);
       const header = request.headers['x-csrf-token'];

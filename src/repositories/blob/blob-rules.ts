@@ -59,3 +59,10 @@ export class HashingLimiter extends Transform {
     return { key, size: this.byteCount, md5: this.md5.digest('hex'), sha512: this.sha512.digest('hex') };
   }
 }
+
+/** True when a store's `get` failed because the key holds no data (a local file or an S3 object gone). */
+export function isMissingBlobError(err: unknown): boolean {
+  const e = err as { code?: unknown; name?: unknown; $metadata?: { httpStatusCode?: unknown } } | null;
+  if (!e || typeof e !== 'object') return false;
+  return e.code === 'ENOENT' || e.name === 'NoSuchKey' || e.$metadata?.httpStatusCode === 404;
+}

@@ -1,7 +1,7 @@
 // Opens the one database (SQLite by default, PostgreSQL when a postgres:// URL is configured) and brings
 // its schema up to date. Everything else reaches the database through the repositories in this folder.
-import { chmodSync, mkdirSync } from 'node:fs';
-import { dirname } from 'node:path';
+import { chmodSync, existsSync, mkdirSync } from 'node:fs';
+import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import {
@@ -28,6 +28,8 @@ export interface Db {
   kysely: Kysely<Database>;
   dialect: DialectName;
   close(): Promise<void>;
+  /** Connections open, idle, and requests waiting for one (for the metrics; absent: not reported). */
+  poolStats?: () => { total: number; idle: number; waiting: number };
 }
 
 export interface OpenDatabaseOptions {
@@ -59,7 +61,12 @@ export function openDatabase(options: OpenDatabaseOptions): Db {
       ...(schema ? { options: `-c search_path=${schema}` } : {}),
     });
     const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
-    return { kysely, dialect: 'postgres', close: () => kysely.destroy() };
+    return {
+      kysely,
+      dialect: 'postgres',
+      close: () => kysely.destroy(),
+      poolStats: () => ({ total: pool.totalCount, idle: pool.idleCount, waiting: pool.waitingCount }),
+    };
   }
 
   if (options.url !== ':memory:') mkdirSync(dirname(options.url), { recursive: true, mode: 0o700 });
@@ -72,7 +79,13 @@ export function openDatabase(options: OpenDatabaseOptions): Db {
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
   const kysely = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
-  return { kysely, dialect: 'sqlite', close: () => kysely.destroy() };
+  // One connection, shared by every request of the process.
+  return {
+    kysely,
+    dialect: 'sqlite',
+    close: () => kysely.destroy(),
+    poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
+  };
 }
 
 /**
@@ -123,4 +136,35 @@ export async function migrateToLatest(db: Db, schema?: string): Promise<string[]
 /** Checks the database answers (readiness). */
 export async function pingDatabase(db: Db): Promise<void> {
   await sql`select 1`.execute(db.kysely);
+}
+
+/**
+ * Whether the database already holds imageshare's schema: the SQLite file exists, or the PostgreSQL schema
+ * (default "public") has the migration table. Lets the CLI refuse to create a new, empty database by mistake.
+ */
+export async function databaseExists(url: string, schema?: string): Promise<boolean> {
+  if (!isPostgresUrl(url)) return url === ':memory:' || existsSync(url);
+  const client = new pg.Client({ connectionString: url });
+  await client.connect();
+  try {
+    const found = await client.query(
+      'select 1 from information_schema.tables where table_schema = $1 and table_name = $2',
+      [schema || 'public', 'kysely_migration'],
+    );
+    return (found.rowCount ?? 0) > 0;
+  } finally {
+    await client.end();
+  }
+}
+
+/** The database as an operator reads it: the SQLite file's absolute path, or the PostgreSQL URL without its password. */
+export function describeDatabase(url: string, schema?: string): string {
+  if (!isPostgresUrl(url)) return `SQLite ${resolve(url)}`;
+  try {
+    const parsed = new URL(url);
+    parsed.password = '';
+    return `PostgreSQL ${parsed.toString()}${schema ? ` schema ${schema}` : ''}`;
+  } catch {
+    return 'PostgreSQL (unparsable URL)';
+  }
 }

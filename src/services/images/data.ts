@@ -1,7 +1,7 @@
 // Image data: the upload (a claim on the image kept alive by heartbeats while data streams to the blob
 // store) and the download, whole or one byte range.
 import { randomUUID } from 'node:crypto';
-import type { Readable } from 'node:stream';
+import { Transform, type Readable } from 'node:stream';
 import { fail } from '../../domain/errors.js';
 import { assertUploadable, transition } from '../../domain/image-status.js';
 import { nowIso } from '../../domain/ids.js';
@@ -13,6 +13,7 @@ import type { RequestContext } from '../context.js';
 import { recordHistory } from '../history.js';
 import { loadImageFor, rowFacts } from '../image-access.js';
 import { isoNow } from '../clock.js';
+import { metrics } from '../../metrics.js';
 import { pausePoint } from '../test-pause.js';
 import { hydrateOne, readImage, type ImageUseCaseDeps } from './support.js';
 
@@ -127,6 +128,7 @@ export class ImageDataTransfer {
       await blobs.delete(key);
       throw fail('Conflict', `Image ${id} was deleted or changed while its data was being uploaded.`);
     }
+    metrics.imageData('in', size);
     return readImage(store.stores, ctx, id, isoNow(this.deps.clock));
   }
 
@@ -145,11 +147,28 @@ export class ImageDataTransfer {
         'The requested image has been deactivated. Image data download is forbidden.',
       );
     }
+    // Killed: a failed upload, or data that `imageshare images verify --mark` found changed or missing.
+    if (image.status === 'killed') {
+      throw fail('InvalidImageStatus', `Image ${id} is "killed": its data is not available.`);
+    }
     if (!row.blob_key || image.size === null) return { image, stream: null };
-    if (!range) return { image, stream: await this.deps.blobs.get(row.blob_key) };
+    if (!range) return { image, stream: countedOut(await this.deps.blobs.get(row.blob_key)) };
     const resolved = resolveRange(range, image.size);
-    return { image, stream: await this.deps.blobs.get(row.blob_key, resolved), range: resolved };
+    return { image, stream: countedOut(await this.deps.blobs.get(row.blob_key, resolved)), range: resolved };
   }
+}
+
+/** The stream, counting the bytes that actually leave (a client that stops early counts what it read). */
+function countedOut(stream: Readable): Readable {
+  const counter = new Transform({
+    transform(chunk: Buffer, _encoding, callback) {
+      metrics.imageData('out', chunk.length);
+      callback(null, chunk);
+    },
+  });
+  stream.on('error', (err) => counter.destroy(err));
+  counter.on('close', () => stream.destroy());
+  return stream.pipe(counter);
 }
 
 /** Inside a transaction: the image's row, locked, while upload `uploadId` still holds it; else undefined. */

@@ -5,6 +5,7 @@ import { assertMayDelete } from '../../domain/sharing.js';
 import type { ImageRow } from '../../repositories/db/schema.js';
 import type { RequestContext } from '../context.js';
 import { recordHistory } from '../history.js';
+import { pausePoint } from '../test-pause.js';
 import { loadImageFor, rowFacts } from '../image-access.js';
 import { isoNow } from '../clock.js';
 import { sharingPolicy } from '../sharing-policy.js';
@@ -51,8 +52,10 @@ export class ImageLifecycle {
           blob_key: null,
         });
       }
+      await pausePoint('delete:before-commit'); // rows changed, transaction still open
       return checked.map(({ row }) => row.blob_key).filter((key): key is string => key !== null);
     });
+    await pausePoint('delete:committed'); // image deleted, its data not yet removed
     // After commit: if removing the data fails, an orphan blob is left, never an image without data.
     for (const key of blobKeys) await deleteBlobQuietly(this.deps.blobs, key);
   }
