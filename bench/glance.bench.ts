@@ -269,8 +269,8 @@ export async function runVsGlance(options: VsGlanceOptions): Promise<VsGlanceRes
       env: {
         // bench.py owns 'images' images in one region; the default quota (500) is for real tenants.
         IMAGESHARE_IMAGES__QUOTA_PER_REGION: String(options.images + 100),
-        ...(options.workers ? { IMAGESHARE_SERVER__WORKERS: String(options.workers) } : {}),
       },
+      workers: options.workers ?? 0,
     });
     const pidfile = join(dataDir, 'server.pid');
     writeFileSync(pidfile, String(server.pid));
