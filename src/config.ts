@@ -123,7 +123,14 @@ export interface Config {
 }
 
 export const defaultConfig: Config = {
-  server: { host: '127.0.0.1', port: 9292, publicUrl: null, bodyLimitBytes: 1024 * 1024, trustProxy: '', workers: 0 },
+  server: {
+    host: '127.0.0.1',
+    port: 9292,
+    publicUrl: null,
+    bodyLimitBytes: 1024 * 1024,
+    trustProxy: '',
+    workers: 0,
+  },
   dataDir: './data',
   database: { url: '', schema: '', statementTimeoutMs: 30_000, poolSize: 10 },
   blob: {

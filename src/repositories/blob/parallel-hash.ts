@@ -40,9 +40,7 @@ parentPort.on('message', (m) => {
 `;
 
 type Reply =
-  | { t: 'ack'; id: string; seq: number }
-  | { t: 'digest'; id: string; digest: string }
-  | { t: 'failed' };
+  { t: 'ack'; id: string; seq: number } | { t: 'digest'; id: string; digest: string } | { t: 'failed' };
 
 interface HashThread {
   worker: Worker;
