@@ -5,6 +5,7 @@ import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DataBenchResult } from './data.bench.js';
 import type { PeerResult, VsGlanceResult } from './glance.bench.js';
+import type { DescribeBenchResult } from './describe.bench.js';
 import type { ListBenchResult } from './list.bench.js';
 import type { LoadResult } from './lib/load.js';
 import { repoRoot } from './lib/server-process.js';
@@ -19,6 +20,7 @@ export interface Report {
   lists: ListBenchResult[];
   /** `--vs-glance`: the harness's bench.py against Glance and imageshare in one run. */
   vsGlance?: VsGlanceResult;
+  describe?: DescribeBenchResult;
 }
 
 const mib = (kb: number) => (kb / 1024).toFixed(1);
@@ -169,6 +171,7 @@ export function updateResults(r: Report): string {
   if (r.data) text = replaceSection(text, 'data', dataSection(r, r.data));
   if (r.s3) text = replaceSection(text, 's3', dataSection(r, r.s3, 'Image data through S3'));
   if (r.lists.length) text = replaceSection(text, 'list', listSection(r));
+  if (r.describe) text = replaceSection(text, 'describe', describeSection(r, r.describe));
   if (r.vsGlance) text = replaceSection(text, 'vs-glance', vsGlanceSection(r, r.vsGlance));
   writeFileSync(path, text);
   return path;
@@ -244,4 +247,22 @@ export function vsGlanceSection(r: Report, v: VsGlanceResult): string[] {
   }
   lines.push('', 'Raw JSON: `bench/out/vs-glance-glance.json`, `bench/out/vs-glance-imageshare.json`.');
   return lines;
+}
+
+function describeSection(r: Report, d: DescribeBenchResult): string[] {
+  return [
+    '### Tencent DescribeImages, TC3-signed',
+    '',
+    ...machineLines(r),
+    '',
+    `\`POST /\` with \`X-TC-Action: DescribeImages\`, \`{"Limit":20}\` (the owner has 20 images), every request ` +
+      `TC3-HMAC-SHA256 signed by a Node client (node:http, keep-alive, ${d.connections} connections, one new ` +
+      `signature per second); every answer checked (HTTP 200, 20 images, no Error). Server: compiled, SQLite, ` +
+      `\`server.workers\` ${d.workers}. Load average before \`${d.loadBefore}\`, after \`${d.loadAfter}\`.`,
+    '',
+    '| connections | seconds | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | errors |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    `| ${d.connections} | ${d.seconds} | ${d.requests} | **${d.rps}** | ${d.latencyMs.p50} | ${d.latencyMs.p90} | ` +
+      `${d.latencyMs.p99} | ${d.latencyMs.max} | ${d.errors} |`,
+  ];
 }

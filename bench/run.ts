@@ -4,6 +4,7 @@
 //   s3    4 GiB streamed upload / download / ranges with the blob store in S3 (Swift + s3api on loopback:
 //         BENCH_S3_ENDPOINT / TEST_S3_ENDPOINT, else one started through ../shared/tools/swift-s3.sh);
 //         not part of `all`, as it needs Swift and takes minutes
+//   describe  Tencent DescribeImages (20 images), TC3-signed by a Node client, BENCH_DESCRIBE_CONNS=32 connections
 //   --vs-glance  the real Glance 25 + Keystone (../shared/peers/glance; set up when missing, started, stopped
 //         again) and imageshare back to back with the harness's bench.py: list / show / add-member at 1 and 16
 //         connections, 1 GiB up and down; every figure with its ratio. `--vs-glance --quick` is a ~3 minute
@@ -22,6 +23,7 @@ import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { runDataBench, type DataBenchResult } from './data.bench.js';
 import { runVsGlance, type VsGlanceResult } from './glance.bench.js';
+import { runDescribeBench, type DescribeBenchResult } from './describe.bench.js';
 import { runListBench, type ListBenchResult } from './list.bench.js';
 import { haveWrk } from './lib/load.js';
 import { repoRoot } from './lib/server-process.js';
@@ -41,8 +43,8 @@ const quick = flags.includes('--quick');
 const which = flags.includes('--vs-glance')
   ? 'vs-glance'
   : (process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 'all');
-if (!['all', 'data', 'list', 's3', 'vs-glance'].includes(which)) {
-  console.error('usage: npm run bench [-- data | list | s3 | all | --vs-glance [--quick]]');
+if (!['all', 'data', 'list', 's3', 'describe', 'vs-glance'].includes(which)) {
+  console.error('usage: npm run bench [-- data | list | s3 | describe | all | --vs-glance [--quick]]');
   process.exit(2);
 }
 
@@ -117,6 +119,7 @@ let data: DataBenchResult | undefined;
 let s3: DataBenchResult | undefined;
 const lists: ListBenchResult[] = [];
 let vsGlance: VsGlanceResult | undefined;
+let describe: DescribeBenchResult | undefined;
 
 log(`machine: ${machine.nproc} cores, ${machine.node}, load ${machine.loadBefore}`);
 if (which === 'all' || which === 'data') {
@@ -170,6 +173,14 @@ if (which === 'all' || which === 'list') {
   log(`wrote ${save('list', { lists })}`);
 }
 
+if (which === 'describe') {
+  describe = await runDescribeBench({
+    connections: num('BENCH_DESCRIBE_CONNS', 32),
+    durationSeconds: num('BENCH_DURATION', quick ? 5 : 15),
+    log,
+  });
+  log(`wrote ${save('describe', { describe })}`);
+}
 if (which === 'vs-glance') {
   vsGlance = await runVsGlance({
     images: num('BENCH_VS_IMAGES', quick ? 1000 : 2000),
@@ -188,6 +199,6 @@ const wall = Math.round((Date.now() - started) / 1000);
 machine.loadAfter = sh('cat /proc/loadavg');
 log(`total wall time ${wall}s`);
 if (env.BENCH_WRITE_RESULTS !== '0') {
-  const path = updateResults({ machine, wallSeconds: wall, data, s3, lists, vsGlance });
+  const path = updateResults({ machine, wallSeconds: wall, data, s3, lists, vsGlance, describe });
   log(`updated ${path}`);
 }
