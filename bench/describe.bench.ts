@@ -46,7 +46,11 @@ export async function runDescribeBench(options: {
     } finally {
       await db.close();
     }
-    const server = await startServerProcess({ dataDir, workers: 0 });
+    const server = await startServerProcess({
+      dataDir,
+      workers: process.env.BENCH_DESCRIBE_WORKERS ? Number(process.env.BENCH_DESCRIBE_WORKERS) : 0,
+      ...(process.env.BENCH_CPU_PROF ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] } : {}),
+    });
     try {
       const url = new URL(server.url);
       // 20 images through the Glance API (the owner's token), so the list has a full page.

@@ -21,6 +21,8 @@ export interface ServerOptions {
    * server's own default (one per core), which `--vs-glance` uses.
    */
   workers?: number;
+  /** Extra node options before the entry, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] (BENCH_CPU_PROF). */
+  nodeArgs?: string[];
 }
 
 export interface ServerProcess {
@@ -46,6 +48,7 @@ export function cleanEnv(extra: Record<string, string> = {}): Record<string, str
 
 export async function startServerProcess(options: ServerOptions, timeoutMs = 60_000): Promise<ServerProcess> {
   const args = [
+    ...(options.nodeArgs ?? []),
     // BENCH_SERVER_ENTRY=dist/server/cli/main.js runs the compiled server (after `npm run build`).
     process.env.BENCH_SERVER_ENTRY ?? 'bin/imageshare.js',
     'serve',
