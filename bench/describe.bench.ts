@@ -49,7 +49,9 @@ export async function runDescribeBench(options: {
     const server = await startServerProcess({
       dataDir,
       workers: process.env.BENCH_DESCRIBE_WORKERS ? Number(process.env.BENCH_DESCRIBE_WORKERS) : 0,
-      ...(process.env.BENCH_CPU_PROF ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] } : {}),
+      ...(process.env.BENCH_CPU_PROF
+        ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${process.env.BENCH_CPU_PROF}`] }
+        : {}),
     });
     try {
       const url = new URL(server.url);
