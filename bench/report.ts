@@ -4,6 +4,8 @@
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { DataBenchResult } from './data.bench.js';
+import type { PeerResult, VsGlanceResult } from './glance.bench.js';
+import type { DescribeBenchResult } from './describe.bench.js';
 import type { ListBenchResult } from './list.bench.js';
 import type { LoadResult } from './lib/load.js';
 import { repoRoot } from './lib/server-process.js';
@@ -16,6 +18,9 @@ export interface Report {
   /** The same data benchmark with the blob store in S3 (`npm run bench -- s3`). */
   s3?: DataBenchResult;
   lists: ListBenchResult[];
+  /** `--vs-glance`: the harness's bench.py against Glance and imageshare in one run. */
+  vsGlance?: VsGlanceResult;
+  describe?: DescribeBenchResult;
 }
 
 const mib = (kb: number) => (kb / 1024).toFixed(1);
@@ -166,6 +171,98 @@ export function updateResults(r: Report): string {
   if (r.data) text = replaceSection(text, 'data', dataSection(r, r.data));
   if (r.s3) text = replaceSection(text, 's3', dataSection(r, r.s3, 'Image data through S3'));
   if (r.lists.length) text = replaceSection(text, 'list', listSection(r));
+  if (r.describe) text = replaceSection(text, 'describe', describeSection(r, r.describe));
+  if (r.vsGlance) text = replaceSection(text, 'vs-glance', vsGlanceSection(r, r.vsGlance));
   writeFileSync(path, text);
   return path;
+}
+
+const RUN_TITLES: Record<string, string> = {
+  list20_owner: 'list 20, owner (`GET /v2/images?limit=20`)',
+  list20_member: 'list 20, receiver of the shares',
+  show_image: 'show one image (`GET /v2/images/{id}`)',
+  member_create: 'add a member (`POST /v2/images/{id}/members`, a fresh pair each)',
+};
+
+const cpuTotal = (run: { server_cpu_s: Record<string, number> }) =>
+  Object.values(run.server_cpu_s)
+    .reduce((a, b) => a + b, 0)
+    .toFixed(1);
+
+function peerLine(label: string, p: PeerResult): string {
+  return (
+    `${label}: ${p.wallSeconds} s, load average before \`${p.loadBefore}\` after \`${p.loadAfter}\`, ` +
+    `server processes ${p.pids.length} (idle RSS of the tree ${mib(p.idleRssKb)} MiB), prepare ` +
+    `${JSON.stringify(p.prepare)}, first pages ${JSON.stringify(p.sanity)}`
+  );
+}
+
+export function vsGlanceSection(r: Report, v: VsGlanceResult): string[] {
+  const o = v.options;
+  const lines = ['### Side by side with Glance', '', ...machineLines(r), ''];
+  lines.push(
+    `Client: the peer harness's own \`lib/bench.py\` (../shared/peers/glance) for both, back to back: ` +
+      `${o.images} images of 1 KiB owned by \`bench\`, the first ${o.shared} shared with and accepted by ` +
+      `\`demo\`; wrk, 1 thread, ${o.durationSeconds} s per run after a warm-up, at ${o.connections.join(' and ')} ` +
+      `connections; curl for ${o.transferMiB} MiB up and ${o.downloads} downloads. Glance ${v.glanceVersion} ` +
+      `(eventlet, 2 workers, SQLite, keystonemiddleware token cache); imageshare: compiled server, SQLite, ` +
+      `local blob folder, \`server.workers\` ${v.workers}. imageshare takes only real accounts as members ` +
+      `(\`MEMBER_ACCOUNTS_FILE\`, 50 accounts, a fresh pair per request).`,
+    '',
+    `- ${peerLine('Glance', v.glance)}`,
+    `- ${peerLine('imageshare', v.imageshare)}`,
+    '',
+    '| workload | conns | Glance req/s | imageshare req/s | ratio | Glance p99 ms | imageshare p99 ms | errors G / i | server CPU s G / i |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+  );
+  for (const g of v.glance.runs) {
+    const i = v.imageshare.runs.find((x) => x.name === g.name && x.conns === g.conns);
+    if (!i) continue;
+    lines.push(
+      `| ${RUN_TITLES[g.name] ?? g.name} | ${g.conns} | ${g.rps.toFixed(1)} | ${i.rps.toFixed(1)} | ` +
+        `**${(i.rps / g.rps).toFixed(1)}x** | ${(g.p99 / 1000).toFixed(1)} | ${(i.p99 / 1000).toFixed(1)} | ` +
+        `${g.errors} / ${i.errors} | ${cpuTotal(g)} / ${cpuTotal(i)} |`,
+    );
+  }
+  const gt = v.glance.transfer;
+  const it = v.imageshare.transfer;
+  if (gt && it) {
+    lines.push(
+      '',
+      '| transfer | Glance MB/s | imageshare MB/s | ratio | Glance peak RSS (tree, MiB) | imageshare peak RSS (tree, MiB) |',
+      '| --- | --- | --- | --- | --- | --- |',
+      `| upload (PUT /file, MD5 + SHA-512), HTTP ${gt.upload.http} / ${it.upload.http}, status after ` +
+        `${gt.upload.status_after} / ${it.upload.status_after} | ${gt.upload.MBps} | ${it.upload.MBps} | ` +
+        `**${(it.upload.MBps / gt.upload.MBps).toFixed(2)}x** | ${mib(gt.upload.peak_rss_kb_total)} | ` +
+        `${mib(it.upload.peak_rss_kb_total)} |`,
+    );
+    gt.download.forEach((g, k) => {
+      const i = it.download[k];
+      if (!i) return;
+      lines.push(
+        `| download #${k + 1} (GET /file), HTTP ${g.http} / ${i.http} | ${g.MBps} | ${i.MBps} | ` +
+          `**${(i.MBps / g.MBps).toFixed(2)}x** | ${mib(g.peak_rss_kb_total)} | ${mib(i.peak_rss_kb_total)} |`,
+      );
+    });
+  }
+  lines.push('', 'Raw JSON: `bench/out/vs-glance-glance.json`, `bench/out/vs-glance-imageshare.json`.');
+  return lines;
+}
+
+function describeSection(r: Report, d: DescribeBenchResult): string[] {
+  return [
+    '### Tencent DescribeImages, TC3-signed',
+    '',
+    ...machineLines(r),
+    '',
+    `\`POST /\` with \`X-TC-Action: DescribeImages\`, \`{"Limit":20}\` (the owner has 20 images), every request ` +
+      `TC3-HMAC-SHA256 signed by a Node client (node:http, keep-alive, ${d.connections} connections, one new ` +
+      `signature per second); every answer checked (HTTP 200, 20 images, no Error). Server: compiled, SQLite, ` +
+      `\`server.workers\` ${d.workers}. Load average before \`${d.loadBefore}\`, after \`${d.loadAfter}\`.`,
+    '',
+    '| connections | seconds | requests | req/s | p50 ms | p90 ms | p99 ms | max ms | errors |',
+    '| --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    `| ${d.connections} | ${d.seconds} | ${d.requests} | **${d.rps}** | ${d.latencyMs.p50} | ${d.latencyMs.p90} | ` +
+      `${d.latencyMs.p99} | ${d.latencyMs.max} | ${d.errors} |`,
+  ];
 }

@@ -4,6 +4,12 @@
 //   s3    4 GiB streamed upload / download / ranges with the blob store in S3 (Swift + s3api on loopback:
 //         BENCH_S3_ENDPOINT / TEST_S3_ENDPOINT, else one started through ../shared/tools/swift-s3.sh);
 //         not part of `all`, as it needs Swift and takes minutes
+//   describe  Tencent DescribeImages (20 images), TC3-signed by a Node client, BENCH_DESCRIBE_CONNS=32 connections
+//   --vs-glance  the real Glance 25 + Keystone (../shared/peers/glance; set up when missing, started, stopped
+//         again) and imageshare back to back with the harness's bench.py: list / show / add-member at 1 and 16
+//         connections, 1 GiB up and down; every figure with its ratio. `--vs-glance --quick` is a ~3 minute
+//         smoke run (1000 images, 5 s per wrk run, 256 MiB). Knobs: BENCH_VS_IMAGES=2000 BENCH_VS_DURATION=15
+//         BENCH_VS_TRANSFER_MB=1024 BENCH_VS_WORKERS (imageshare's server.workers; default: its own default)
 // Raw JSON goes to bench/out/ (ignored by git); the generated tables replace their section of bench/RESULTS.md.
 //
 // Knobs (environment): BENCH_S3_MB=4096 BENCH_DATA_MB=1024 BENCH_DOWNLOADS=2 BENCH_RANGES=200 BENCH_IMAGES=10000,100000
@@ -16,6 +22,8 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import { cpus, totalmem } from 'node:os';
 import { join } from 'node:path';
 import { runDataBench, type DataBenchResult } from './data.bench.js';
+import { runVsGlance, type VsGlanceResult } from './glance.bench.js';
+import { runDescribeBench, type DescribeBenchResult } from './describe.bench.js';
 import { runListBench, type ListBenchResult } from './list.bench.js';
 import { haveWrk } from './lib/load.js';
 import { repoRoot } from './lib/server-process.js';
@@ -30,9 +38,13 @@ const num = (name: string, fallback: number) => (env[name] ? Number(env[name]) :
 const list = (name: string, fallback: number[]) =>
   env[name] ? env[name].split(',').map((s) => Number(s.trim())) : fallback;
 
-const which = process.argv[2] ?? 'all';
-if (!['all', 'data', 'list', 's3'].includes(which)) {
-  console.error('usage: npm run bench [-- data | list | s3 | all]');
+const flags = process.argv.slice(2).filter((a) => a.startsWith('--'));
+const quick = flags.includes('--quick');
+const which = flags.includes('--vs-glance')
+  ? 'vs-glance'
+  : (process.argv.slice(2).find((a) => !a.startsWith('--')) ?? 'all');
+if (!['all', 'data', 'list', 's3', 'describe', 'vs-glance'].includes(which)) {
+  console.error('usage: npm run bench [-- data | list | s3 | describe | all | --vs-glance [--quick]]');
   process.exit(2);
 }
 
@@ -68,7 +80,8 @@ export interface Machine {
 
 const machine: Machine = {
   date: new Date().toISOString(),
-  command: `npm run bench${which === 'all' ? '' : ` -- ${which}`}` + knobsSet(),
+  command:
+    `npm run bench${which === 'all' ? '' : ` -- ${flags.length ? flags.join(' ') : which}`}` + knobsSet(),
   nproc: sh('nproc'),
   cpuModel: cpus()[0]?.model ?? '?',
   memTotalGiB: Math.round((totalmem() / 1024 ** 3) * 10) / 10,
@@ -105,6 +118,8 @@ function save(name: string, data: unknown): string {
 let data: DataBenchResult | undefined;
 let s3: DataBenchResult | undefined;
 const lists: ListBenchResult[] = [];
+let vsGlance: VsGlanceResult | undefined;
+let describe: DescribeBenchResult | undefined;
 
 log(`machine: ${machine.nproc} cores, ${machine.node}, load ${machine.loadBefore}`);
 if (which === 'all' || which === 'data') {
@@ -158,10 +173,32 @@ if (which === 'all' || which === 'list') {
   log(`wrote ${save('list', { lists })}`);
 }
 
+if (which === 'describe') {
+  describe = await runDescribeBench({
+    connections: num('BENCH_DESCRIBE_CONNS', 32),
+    durationSeconds: num('BENCH_DURATION', quick ? 5 : 15),
+    log,
+  });
+  log(`wrote ${save('describe', { describe })}`);
+}
+if (which === 'vs-glance') {
+  vsGlance = await runVsGlance({
+    images: num('BENCH_VS_IMAGES', quick ? 1000 : 2000),
+    shared: 200,
+    durationSeconds: num('BENCH_VS_DURATION', quick ? 5 : 15),
+    connections: list('BENCH_CONNS', [1, 16]),
+    transferMiB: num('BENCH_VS_TRANSFER_MB', quick ? 256 : 1024),
+    downloads: num('BENCH_DOWNLOADS', 2),
+    ...(env.BENCH_VS_WORKERS ? { workers: Number(env.BENCH_VS_WORKERS) } : {}),
+    log,
+  });
+  log(`wrote ${save('vs-glance', { vsGlance })}`);
+}
+
 const wall = Math.round((Date.now() - started) / 1000);
 machine.loadAfter = sh('cat /proc/loadavg');
 log(`total wall time ${wall}s`);
 if (env.BENCH_WRITE_RESULTS !== '0') {
-  const path = updateResults({ machine, wallSeconds: wall, data, s3, lists });
+  const path = updateResults({ machine, wallSeconds: wall, data, s3, lists, vsGlance, describe });
   log(`updated ${path}`);
 }

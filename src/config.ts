@@ -23,6 +23,11 @@ export interface Config {
      * count). Otherwise proxy addresses or CIDRs (a list, or one comma-separated string). See trustProxySetting.
      */
     trustProxy: string | number | string[];
+    /**
+     * Processes serving the one port (Node cluster: a primary that migrates, creates the first admin and
+     * forks, and this many workers that serve). 0 (the default): the number of cores. 1: no cluster.
+     */
+    workers: number;
   };
   /** Folder for the SQLite file and local image data. */
   dataDir: string;
@@ -33,6 +38,8 @@ export interface Config {
     schema: string;
     /** PostgreSQL only: statements running longer than this are cancelled. */
     statementTimeoutMs: number;
+    /** PostgreSQL only: connections per server process (with `server.workers`, per worker). */
+    poolSize: number;
   };
   blob: {
     /** Where image data lives: a local (or shared) folder, or an S3-compatible bucket. */
@@ -67,7 +74,15 @@ export interface Config {
   };
   /** Region names; the first is the default region (served at the root of the image API). */
   regions: string[];
-  tokens: { ttlSeconds: number };
+  tokens: {
+    ttlSeconds: number;
+    /**
+     * How long a process may keep using a token it found valid without asking the database again: a
+     * revocation through another process or node takes effect here within this many seconds (through this
+     * process: at once). 0: every request reads the token from the database.
+     */
+    cacheSeconds: number;
+  };
   login: {
     /** Failed logins allowed per account, and per client address, within the window. */
     maxFailuresPerAccount: number;
@@ -112,9 +127,16 @@ export interface Config {
 }
 
 export const defaultConfig: Config = {
-  server: { host: '127.0.0.1', port: 9292, publicUrl: null, bodyLimitBytes: 1024 * 1024, trustProxy: '' },
+  server: {
+    host: '127.0.0.1',
+    port: 9292,
+    publicUrl: null,
+    bodyLimitBytes: 1024 * 1024,
+    trustProxy: '',
+    workers: 0,
+  },
   dataDir: './data',
-  database: { url: '', schema: '', statementTimeoutMs: 30_000 },
+  database: { url: '', schema: '', statementTimeoutMs: 30_000, poolSize: 10 },
   blob: {
     backend: 'local',
     dir: '',
@@ -135,7 +157,7 @@ export const defaultConfig: Config = {
     },
   },
   regions: ['ap-guangzhou', 'ap-shanghai'],
-  tokens: { ttlSeconds: 3600 },
+  tokens: { ttlSeconds: 3600, cacheSeconds: 2 },
   login: { maxFailuresPerAccount: 5, maxFailuresPerAddress: 20, windowSeconds: 300 },
   sharing: { maxAccountsPerImage: 50 },
   images: {

@@ -76,11 +76,7 @@ export async function startServer(config: Config, options: StartOptions = {}): P
     'database opened',
   );
   await blobs.init();
-  const created = await services.accounts.bootstrapAdmin(config.admin);
-  const admin: BootstrappedAdmin | null = created
-    ? { id: created.account.id, name: created.account.name, generatedPassword: created.generatedPassword }
-    : null;
-  if (admin) announceAdmin(admin, config, logger, options);
+  const admin = await createFirstAdmin(services, config, logger, options);
 
   metrics.collectDefaults();
   metrics.setPoolSource(db.poolStats ?? null);
@@ -116,6 +112,28 @@ export async function startServer(config: Config, options: StartOptions = {}): P
       await blobs.close();
     })());
   return { app, db, services, config, url, publicUrl, admin, close };
+}
+
+/**
+ * The first start's admin: created when the database has no account yet, and announced once. Safe when
+ * several processes start at once on one database: the account name is unique, so exactly one insert wins
+ * and only its process announces (and writes the password file).
+ */
+export async function createFirstAdmin(
+  services: Services,
+  config: Config,
+  logger: Logger,
+  options: StartOptions = {},
+): Promise<BootstrappedAdmin | null> {
+  const created = await services.accounts.bootstrapAdmin(config.admin);
+  if (!created) return null;
+  const admin = {
+    id: created.account.id,
+    name: created.account.name,
+    generatedPassword: created.generatedPassword,
+  };
+  announceAdmin(admin, config, logger, options);
+  return admin;
 }
 
 export function adminPasswordFile(config: Config): string {
@@ -167,6 +185,7 @@ export async function openServices(
     url: databaseUrl(config),
     schema,
     statementTimeoutMs: config.database.statementTimeoutMs,
+    poolSize: config.database.poolSize,
   });
   try {
     await migrateToLatest(db, schema);

@@ -16,6 +16,13 @@ export interface ServerOptions {
   logLevel?: string;
   /** Dotted config settings as IMAGESHARE_A__B environment variables, e.g. { IMAGESHARE_TOKENS__TTL_SECONDS: '7200' }. */
   env?: Record<string, string>;
+  /**
+   * server.workers; default 1: the data and list benchmarks measure one process's CPU and RSS. 0 is the
+   * server's own default (one per core), which `--vs-glance` uses.
+   */
+  workers?: number;
+  /** Extra node options before the entry, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] (BENCH_CPU_PROF). */
+  nodeArgs?: string[];
 }
 
 export interface ServerProcess {
@@ -41,6 +48,7 @@ export function cleanEnv(extra: Record<string, string> = {}): Record<string, str
 
 export async function startServerProcess(options: ServerOptions, timeoutMs = 60_000): Promise<ServerProcess> {
   const args = [
+    ...(options.nodeArgs ?? []),
     // BENCH_SERVER_ENTRY=dist/server/cli/main.js runs the compiled server (after `npm run build`).
     process.env.BENCH_SERVER_ENTRY ?? 'bin/imageshare.js',
     'serve',
@@ -58,6 +66,7 @@ export async function startServerProcess(options: ServerOptions, timeoutMs = 60_
     IMAGESHARE_LOG_LEVEL: options.logLevel ?? process.env.BENCH_SERVER_LOG_LEVEL ?? 'info',
     // Every benchmark request comes from 127.0.0.1.
     IMAGESHARE_LOGIN__MAX_FAILURES_PER_ADDRESS: '100000',
+    IMAGESHARE_SERVER__WORKERS: String(options.workers ?? 1),
     ...(options.env ?? {}),
   });
   const child = spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });

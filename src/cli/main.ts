@@ -1,7 +1,7 @@
 // The `imageshare` command: `serve` runs the service; the other commands administer it.
 import { Command } from 'commander';
 import { ConfigError, loadConfig } from '../config.js';
-import { startServer } from '../main.js';
+import { serve } from '../cluster.js';
 import { registerAccountCommands } from './account.commands.js';
 import { registerApiKeyCommands } from './apikey.commands.js';
 import { registerBlobCommands } from './blobs.commands.js';
@@ -31,6 +31,7 @@ program
   .option('--database-url <url>', 'postgres:// URL (default: SQLite in the data folder)')
   .option('--database-schema <name>', 'PostgreSQL schema (created if missing)')
   .option('--profile <name>', 'preset: "openstack" deletes shared images as Glance does')
+  .option('--workers <n>', 'processes serving the port (default: one per core; 1: no cluster)')
   .action(async (opts: Record<string, string | undefined>) => {
     const overrides: Record<string, string> = {};
     if (opts.host) overrides['server.host'] = opts.host;
@@ -38,19 +39,14 @@ program
     if (opts.dataDir) overrides['dataDir'] = opts.dataDir;
     if (opts.databaseUrl) overrides['database.url'] = opts.databaseUrl;
     if (opts.databaseSchema) overrides['database.schema'] = opts.databaseSchema;
+    if (opts.workers) overrides['server.workers'] = opts.workers;
     const config = loadConfig({ file: opts.config, overrides, profile: opts.profile });
-    const server = await startServer(config);
+    // In a cluster worker this starts that worker and returns null: the primary prints for the cluster.
+    const server = await serve(config);
+    if (!server) return;
     console.log(`imageshare listening on ${server.url}`);
     if (server.publicUrl !== server.url) console.log(`public URL: ${server.publicUrl}`);
-    const shutdown = (signal: string) => {
-      server.app.log.info({ signal }, 'shutting down');
-      server.close().then(
-        () => process.exit(0),
-        () => process.exit(1),
-      );
-    };
-    process.once('SIGTERM', () => shutdown('SIGTERM'));
-    process.once('SIGINT', () => shutdown('SIGINT'));
+    if (server.workers > 1) console.log(`workers: ${server.workers}`);
   });
 
 registerAccountCommands(program);

@@ -6,6 +6,7 @@ import type { Account } from '../domain/types.js';
 import type { AccountRepository } from '../repositories/db/account.repository.js';
 import type { TokenRepository } from '../repositories/db/token.repository.js';
 import { MAX_PASSWORD_LENGTH, MIN_PASSWORD_LENGTH, generatePassword, hashPassword } from './passwords.js';
+import type { TokenCache } from './token-cache.js';
 import { publicAccount } from './public-account.js';
 
 export const MAX_ACCOUNT_NAME_LENGTH = 64;
@@ -56,11 +57,14 @@ export class AccountService {
     private readonly tokens: TokenRepository,
     /** Console sessions end with the account's tokens (password change, disable). */
     private readonly sessions?: Pick<TokenRepository, 'revokeAllForAccount'>,
+    /** This process's token cache forgets the account's tokens at once (other processes within its bound). */
+    private readonly tokenCache?: Pick<TokenCache, 'forgetAccount'>,
   ) {}
 
   /** Every credential issued on a password (Keystone tokens, console sessions) stops working. */
   private async revokeCredentials(id: string, now: string): Promise<void> {
     await this.tokens.revokeAllForAccount(id, now);
+    this.tokenCache?.forgetAccount(id);
     await this.sessions?.revokeAllForAccount(id, now);
   }
 

@@ -11,6 +11,7 @@ import type { LoginFailureRepository } from '../repositories/db/login-failure.re
 import type { TokenRepository } from '../repositories/db/token.repository.js';
 import { MAX_PASSWORD_LENGTH, dummyPasswordHash, verifyPassword } from './passwords.js';
 import { publicAccount } from './public-account.js';
+import { TokenCache } from './token-cache.js';
 
 /** Longest token string we even look at (ours are 43 characters). */
 const MAX_TOKEN_LENGTH = 512;
@@ -75,6 +76,8 @@ export class AuthService {
     private readonly failures: LoginFailureRepository,
     private readonly settings: AuthSettings,
     private readonly clock: () => number = Date.now,
+    /** Valid tokens seen a moment ago (see TokenCache for the staleness bound); off unless given. */
+    private readonly cache: TokenCache = new TokenCache(0),
   ) {}
 
   /**
@@ -90,18 +93,23 @@ export class AuthService {
   /** The token's details, or null when it is unknown, expired, revoked or its account disabled. */
   async lookup(token: string | undefined): Promise<TokenInfo | null> {
     if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) return null;
-    const stored = await this.tokens.findByHash(hashToken(token));
+    const tokenHash = hashToken(token);
+    const cached = this.cache.get(tokenHash);
+    if (cached) return cached;
+    const stored = await this.tokens.findByHash(tokenHash);
     if (!stored || stored.revokedAt !== null) return null;
     if (Date.parse(stored.expiresAt) <= this.clock()) return null;
     const record = await this.accounts.findById(stored.accountId);
     if (!record || record.disabledAt !== null) return null;
-    return {
+    const info: TokenInfo = {
       account: publicAccount(record),
       auditId: stored.auditId,
       methods: stored.methods,
       issuedAt: stored.issuedAt,
       expiresAt: stored.expiresAt,
     };
+    this.cache.set(tokenHash, info);
+    return info;
   }
 
   /**
@@ -166,6 +174,7 @@ export class AuthService {
     if (typeof token !== 'string' || token.length === 0 || token.length > MAX_TOKEN_LENGTH) return false;
     const info = await this.lookup(token);
     if (!info) return false;
+    this.cache.forget(hashToken(token));
     return this.tokens.revoke(hashToken(token), new Date(this.clock()).toISOString());
   }
 

@@ -8,6 +8,7 @@ import { KyselyTokenRepository } from '../repositories/db/token.repository.js';
 import { KyselyLoginFailureRepository } from '../repositories/db/login-failure.repository.js';
 import { AccountService } from './account.service.js';
 import { AuthService } from './auth.service.js';
+import { TokenCache } from './token-cache.js';
 import { ApiKeyRepository } from '../repositories/db/api-key.repository.js';
 import { NonceRepository } from '../repositories/db/nonce.repository.js';
 import { ApiKeyService } from './api-key.service.js';
@@ -55,7 +56,9 @@ export function createServices(deps: ServiceDeps): Services {
   const accountRepository = new KyselyAccountRepository(deps.db);
   const tokenRepository = new KyselyTokenRepository(deps.db);
   const sessionRepository = new KyselySessionRepository(deps.db);
-  const accounts = new AccountService(accountRepository, tokenRepository, sessionRepository);
+  // Per process: a revocation elsewhere reaches it within tokens.cacheSeconds (see TokenCache).
+  const tokenCache = new TokenCache(deps.config.tokens.cacheSeconds * 1000);
+  const accounts = new AccountService(accountRepository, tokenRepository, sessionRepository, tokenCache);
   const auth = new AuthService(
     accountRepository,
     tokenRepository,
@@ -66,6 +69,8 @@ export function createServices(deps: ServiceDeps): Services {
       maxFailuresPerAddress: deps.config.login.maxFailuresPerAddress,
       windowSeconds: deps.config.login.windowSeconds,
     },
+    Date.now,
+    tokenCache,
   );
   // Tencent API keys: SecretKeys are sealed with the master key (config.masterKey or <dataDir>/master.key).
   const apiKeys = new ApiKeyService({

@@ -256,7 +256,9 @@ export async function spawnServer(
   }
   const child = spawn(process.execPath, [...entry, 'serve', '--host', '127.0.0.1', '--port', '0', ...args], {
     cwd: repoRoot,
-    env: { ...baseEnv, IMAGESHARE_CONFIG: '', ...env },
+    // One process unless the test asks for a cluster (`--workers N`): test/ops/workers.test.ts tests the cluster;
+    // every other spawned server stays a single process, so a suite does not fork twice as many.
+    env: { ...baseEnv, IMAGESHARE_CONFIG: '', IMAGESHARE_SERVER__WORKERS: '1', ...env },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
   const stdout: string[] = [];

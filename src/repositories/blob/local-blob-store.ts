@@ -17,6 +17,8 @@ export interface LocalBlobStoreOptions {
   staleAfterMs?: number;
 }
 
+const DOWNLOAD_READ_BYTES = 1024 * 1024;
+
 export class LocalBlobStore implements BlobStore {
   private readonly tmpDir: string;
   private readonly nodeTag: string;
@@ -81,7 +83,13 @@ export class LocalBlobStore implements BlobStore {
   async get(key: string, range?: BlobRange): Promise<Readable> {
     const path = this.pathOf(key);
     await stat(path); // fail before streaming starts when the blob is missing
-    return createReadStream(path, range ? { start: range.start, end: range.end } : {});
+    // 1 MiB reads (the default is 64 KiB): sixteen times fewer reads, chunks and socket writes per byte sent.
+    // Memory stays bounded: the stream reads ahead only this much while the socket is slow.
+    const highWaterMark = DOWNLOAD_READ_BYTES;
+    return createReadStream(
+      path,
+      range ? { start: range.start, end: range.end, highWaterMark } : { highWaterMark },
+    );
   }
 
   async copy(key: string, keyPrefix: string): Promise<string> {

@@ -5,6 +5,7 @@ import { dirname, resolve } from 'node:path';
 import SQLite from 'better-sqlite3';
 import pg from 'pg';
 import {
+  type SqliteDatabase,
   CompiledQuery,
   Kysely,
   Migrator,
@@ -78,13 +79,46 @@ export function openDatabase(options: OpenDatabaseOptions): Db {
   sqlite.pragma('synchronous = NORMAL');
   sqlite.pragma('busy_timeout = 5000');
   sqlite.pragma('foreign_keys = ON');
-  const kysely = new Kysely<Database>({ dialect: new ImmediateSqliteDialect({ database: sqlite }) });
+  const kysely = new Kysely<Database>({
+    dialect: new ImmediateSqliteDialect({ database: withStatementCache(sqlite) }),
+  });
   // One connection, shared by every request of the process.
   return {
     kysely,
     dialect: 'sqlite',
     close: () => kysely.destroy(),
     poolStats: () => ({ total: 1, idle: 1, waiting: 0 }),
+  };
+}
+
+/** SQL texts whose prepared statements are kept; the service issues a few dozen distinct ones. */
+const STATEMENT_CACHE_SIZE = 500;
+
+/**
+ * Kysely prepares every query anew, which parses and plans the SQL each time (5% of a list request's CPU in a
+ * profile, bench/RESULTS.md). Queries are parameterised, so the same SQL text recurs: keep its prepared
+ * statement. A statement still being iterated (a stream) is busy and cannot be shared: that case prepares a
+ * fresh one. SQLite re-prepares a kept statement by itself after a schema change.
+ */
+function withStatementCache(sqlite: SQLite.Database): SqliteDatabase {
+  const statements = new Map<string, SQLite.Statement>();
+  return {
+    close: () => {
+      statements.clear();
+      sqlite.close();
+    },
+    prepare: (text: string) => {
+      const kept = statements.get(text);
+      if (kept && !kept.busy) return kept;
+      const statement = sqlite.prepare(text);
+      if (!kept) {
+        // Oldest first out: a Map iterates in insertion order.
+        if (statements.size >= STATEMENT_CACHE_SIZE)
+          statements.delete(statements.keys().next().value as string);
+        statements.set(text, statement);
+      }
+      return statement;
+    },
   };
 }
 
