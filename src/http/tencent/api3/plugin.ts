@@ -27,6 +27,7 @@ import {
   header,
   rawQueryOf,
   sendJson,
+  transportError,
 } from '../transport.js';
 import { logAsAccount } from '../../request-log.js';
 import { actions as defaultActions } from './actions/index.js';
@@ -285,12 +286,9 @@ export async function tencentApi3Plugin(app: FastifyInstance, opts: TencentApi3O
   acceptRawBodies(app);
   if (!app.hasConstraintStrategy(tencentApiConstraint.name)) app.addConstraintStrategy(tencentApiConstraint);
 
-  // Errors before the handler (body too large, aborted body) still get the Tencent envelope with status 200.
-  app.setErrorHandler((err: { statusCode?: number }, request, reply) => {
-    const tooLarge = err.statusCode === 413;
-    const error = tooLarge
-      ? { Code: 'RequestSizeLimitExceeded', Message: 'The request body is too large.' }
-      : tencentErrorBody(err, undefined, request.log);
+  // Errors before the handler (body too large, malformed Content-Type, aborted body) still get the Tencent envelope with status 200.
+  app.setErrorHandler((err: { statusCode?: number; code?: string }, request, reply) => {
+    const error = transportError(err) ?? tencentErrorBody(err, undefined, request.log);
     return sendEnvelope(reply, { Error: error, RequestId: randomUUID() });
   });
 
