@@ -69,9 +69,16 @@ export interface Config {
   regions: string[];
   tokens: { ttlSeconds: number };
   login: {
-    /** Failed logins allowed per account, and per client address, within the window. */
-    maxFailuresPerAccount: number;
+    /** Failed logins allowed within the window to one account from one client address. */
+    maxFailuresPerAccountAddress: number;
+    /** Failed logins allowed within the window from one client address, to any accounts. */
     maxFailuresPerAddress: number;
+    /**
+     * Failed logins allowed within the window to one account from all addresses together (only attempts the
+     * two limits above let through count): a ceiling for distributed guessing, high enough that one address
+     * cannot reach it alone.
+     */
+    maxFailuresPerAccount: number;
     windowSeconds: number;
   };
   sharing: { maxAccountsPerImage: number };
@@ -132,7 +139,12 @@ export const defaultConfig: Config = {
   },
   regions: ['ap-guangzhou', 'ap-shanghai'],
   tokens: { ttlSeconds: 3600 },
-  login: { maxFailuresPerAccount: 5, maxFailuresPerAddress: 20, windowSeconds: 300 },
+  login: {
+    maxFailuresPerAccountAddress: 5,
+    maxFailuresPerAddress: 20,
+    maxFailuresPerAccount: 100,
+    windowSeconds: 300,
+  },
   sharing: { maxAccountsPerImage: 50 },
   images: {
     deleteShared: 'refuse',
@@ -298,6 +310,9 @@ function validateConfig(config: Config): void {
     problems.push('sharing.maxAccountsPerImage must be a positive integer');
   }
   if (config.tokens.ttlSeconds < 1) problems.push('tokens.ttlSeconds must be positive');
+  for (const [name, value] of Object.entries(config.login)) {
+    if (!Number.isInteger(value) || value < 1) problems.push(`login.${name} must be a positive integer`);
+  }
   if (config.console.sessionTtlSeconds < 1) problems.push('console.sessionTtlSeconds must be positive');
   if (config.database.url && !/^postgres(ql)?:\/\//.test(config.database.url)) {
     problems.push('database.url must be a postgres:// URL (or empty for SQLite)');

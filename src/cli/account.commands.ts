@@ -1,8 +1,8 @@
-// `imageshare account create|list|disable|enable|passwd`: administers accounts by opening the configured
+// `imageshare account create|list|disable|enable|passwd|unlock`: administers accounts by opening the configured
 // database directly (same config loading as `serve`), so it works before any server runs.
 import type { Command } from 'commander';
 import { loadConfig } from '../config.js';
-import { isDomainError } from '../domain/errors.js';
+import { fail, isDomainError } from '../domain/errors.js';
 import type { Account } from '../domain/types.js';
 import { openServices } from '../main.js';
 import type { Services } from '../services/container.js';
@@ -144,6 +144,22 @@ export function registerAccountCommands(program: Command): void {
       const password = generatedPassword ?? opts.password ?? '';
       if (opts.json) console.log(JSON.stringify({ id, password }));
       else console.log(`id=${id} password=${password}`);
+    });
+  });
+
+  withConnectionOptions(
+    account
+      .command('unlock')
+      .description("clear an account's failed-login counters (its own and those of each address)")
+      .argument('<id>'),
+  ).action(async (id: string, opts: ConnectionOptions) => {
+    await withServices(opts, async (services) => {
+      const found = await services.accounts.get(id);
+      if (!found) throw fail('AccountNotFound', `no account with ID ${id}`);
+      const { addressPairs } = await services.auth.unlock(found.id);
+      if (opts.json) console.log(JSON.stringify({ id: found.id, unlocked: true, addressPairs }));
+      else
+        console.log(`unlocked id=${found.id} name=${found.name} (cleared ${addressPairs} address counters)`);
     });
   });
 }

@@ -54,6 +54,7 @@ export function createServices(deps: ServiceDeps): Services {
     new KyselyLoginFailureRepository(deps.db),
     {
       tokenTtlSeconds: deps.config.tokens.ttlSeconds,
+      maxFailuresPerAccountAddress: deps.config.login.maxFailuresPerAccountAddress,
       maxFailuresPerAccount: deps.config.login.maxFailuresPerAccount,
       maxFailuresPerAddress: deps.config.login.maxFailuresPerAddress,
       windowSeconds: deps.config.login.windowSeconds,
