@@ -23,6 +23,24 @@ export interface Config {
      * count). Otherwise proxy addresses or CIDRs (a list, or one comma-separated string). See trustProxySetting.
      */
     trustProxy: string | number | string[];
+    /** Longest request line URL (path and query); longer is 414. */
+    maxUrlBytes: number;
+    /** Largest header block (request line and headers); larger is 431 (Node's maxHeaderSize). */
+    maxHeaderBytes: number;
+    /** Slow clients are cut off (see src/http/slow-clients.ts). */
+    timeouts: {
+      /** The whole header block must arrive within this. */
+      headersMs: number;
+      /** The whole body of an API request (JSON, form) must arrive within this. */
+      bodyMs: number;
+      /** Image data (application/octet-stream) must bring at least dataMinBytes in every window of this. */
+      dataWindowMs: number;
+      dataMinBytes: number;
+      /** A connection with no traffic either way for this long is closed. */
+      idleMs: number;
+      /** How long an idle keep-alive connection waits for its next request. */
+      keepAliveMs: number;
+    };
   };
   /** Folder for the SQLite file and local image data. */
   dataDir: string;
@@ -115,7 +133,23 @@ export interface Config {
 }
 
 export const defaultConfig: Config = {
-  server: { host: '127.0.0.1', port: 9292, publicUrl: null, bodyLimitBytes: 1024 * 1024, trustProxy: '' },
+  server: {
+    host: '127.0.0.1',
+    port: 9292,
+    publicUrl: null,
+    bodyLimitBytes: 1024 * 1024,
+    trustProxy: '',
+    maxUrlBytes: 12_288,
+    maxHeaderBytes: 16384,
+    timeouts: {
+      headersMs: 10_000,
+      bodyMs: 30_000,
+      dataWindowMs: 30_000,
+      dataMinBytes: 16384,
+      idleMs: 120_000,
+      keepAliveMs: 72_000,
+    },
+  },
   dataDir: './data',
   database: { url: '', schema: '', statementTimeoutMs: 30_000 },
   blob: {
@@ -310,6 +344,15 @@ function validateConfig(config: Config): void {
     problems.push('sharing.maxAccountsPerImage must be a positive integer');
   }
   if (config.tokens.ttlSeconds < 1) problems.push('tokens.ttlSeconds must be positive');
+  for (const [name, value] of Object.entries(config.server.timeouts)) {
+    if (!Number.isInteger(value) || value < 1)
+      problems.push(`server.timeouts.${name} must be a positive integer`);
+  }
+  for (const name of ['maxUrlBytes', 'maxHeaderBytes', 'bodyLimitBytes'] as const) {
+    const value = config.server[name];
+    if (!Number.isInteger(value) || value < 256)
+      problems.push(`server.${name} must be an integer of 256 or more`);
+  }
   for (const [name, value] of Object.entries(config.login)) {
     if (!Number.isInteger(value) || value < 1) problems.push(`login.${name} must be a positive integer`);
   }
