@@ -99,6 +99,11 @@ export interface Config {
     maxFailuresPerAccount: number;
     windowSeconds: number;
   };
+  /**
+   * Per-account limits on writes, in each process (see src/services/write-rate-limit.service.ts): `burst`
+   * writes at once, then `perSecond` on average; perSecond 0 turns the limit off.
+   */
+  rateLimits: { writes: { perSecond: number; burst: number } };
   sharing: { maxAccountsPerImage: number };
   images: {
     /** What deleting a still-shared image does: refuse (the seed's rule) or cancel the shares (Glance). */
@@ -179,6 +184,9 @@ export const defaultConfig: Config = {
     maxFailuresPerAccount: 100,
     windowSeconds: 300,
   },
+  // High enough that Tempest and the real clients are never limited (Tempest's busiest account makes a few
+  // hundred writes in a burst); low enough that one account cannot flood a node with writes.
+  rateLimits: { writes: { perSecond: 50, burst: 1000 } },
   sharing: { maxAccountsPerImage: 50 },
   images: {
     deleteShared: 'refuse',
@@ -353,6 +361,10 @@ function validateConfig(config: Config): void {
     if (!Number.isInteger(value) || value < 256)
       problems.push(`server.${name} must be an integer of 256 or more`);
   }
+  const writes = config.rateLimits.writes;
+  if (!(writes.perSecond >= 0)) problems.push('rateLimits.writes.perSecond must be 0 (off) or more');
+  if (!Number.isInteger(writes.burst) || writes.burst < 1)
+    problems.push('rateLimits.writes.burst must be a positive integer');
   for (const [name, value] of Object.entries(config.login)) {
     if (!Number.isInteger(value) || value < 1) problems.push(`login.${name} must be a positive integer`);
   }

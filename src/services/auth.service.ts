@@ -78,6 +78,8 @@ export class AuthService {
     private readonly tokens: TokenRepository,
     private readonly failures: LoginFailureRepository,
     private readonly settings: AuthSettings,
+    /** Issuing a token or a session is a write of the account: it takes from the account's write limit. */
+    private readonly writeLimits: { take(accountId: string): void } = { take: () => undefined },
     private readonly clock: () => number = Date.now,
   ) {}
 
@@ -113,7 +115,14 @@ export class AuthService {
    * refused with RateLimited (details.retryAfterSeconds).
    */
   async login(input: PasswordLogin): Promise<IssuedToken> {
-    return this.issue(await this.checkPassword(input), ['password']);
+    const record = await this.checkPassword(input);
+    this.writeLimits.take(record.id);
+    return this.issue(record, ['password']);
+  }
+
+  /** Takes one write from the account's write limit (for the console's sessions, issued elsewhere). */
+  takeWrite(accountId: string): void {
+    this.writeLimits.take(accountId);
   }
 
   /**

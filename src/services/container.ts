@@ -23,6 +23,7 @@ import { KyselySessionRepository } from '../repositories/db/session.repository.j
 import { SessionService } from './session.service.js';
 import { ImageCatalogService } from './image-catalog.service.js';
 import { HistoryService } from './history.service.js';
+import { WriteRateLimiter } from './write-rate-limit.service.js';
 
 export interface Services {
   accounts: AccountService;
@@ -35,6 +36,8 @@ export interface Services {
   sessions: SessionService;
   catalog: ImageCatalogService;
   history: HistoryService;
+  /** Per-account limit on writes, taken by every surface once it knows the caller (one per process). */
+  writeLimits: WriteRateLimiter;
 }
 
 export interface ServiceDeps {
@@ -48,6 +51,7 @@ export function createServices(deps: ServiceDeps): Services {
   const tokenRepository = new KyselyTokenRepository(deps.db);
   const sessionRepository = new KyselySessionRepository(deps.db);
   const accounts = new AccountService(accountRepository, tokenRepository, sessionRepository);
+  const writeLimits = new WriteRateLimiter(deps.config.rateLimits.writes);
   const auth = new AuthService(
     accountRepository,
     tokenRepository,
@@ -59,6 +63,7 @@ export function createServices(deps: ServiceDeps): Services {
       maxFailuresPerAddress: deps.config.login.maxFailuresPerAddress,
       windowSeconds: deps.config.login.windowSeconds,
     },
+    writeLimits,
   );
   // Tencent API keys: SecretKeys are sealed with the master key (config.masterKey or <dataDir>/master.key).
   const apiKeys = new ApiKeyService({
@@ -84,5 +89,6 @@ export function createServices(deps: ServiceDeps): Services {
     }),
     catalog: new ImageCatalogService(imageStore),
     history: new HistoryService(imageStore),
+    writeLimits,
   };
 }

@@ -176,7 +176,7 @@ export const keystoneRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => 
     if (!subject || !info || (!caller.isAdmin && info.account.id !== caller.accountId)) {
       throw notFound('Could not find token.');
     }
-    return { subject, info };
+    return { subject, info, caller };
   };
 
   app.get('/v3/auth/tokens', async (request, reply) => {
@@ -187,7 +187,8 @@ export const keystoneRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => 
   });
 
   app.delete('/v3/auth/tokens', async (request, reply) => {
-    const { subject } = await subjectToken(request);
+    const { subject, caller } = await subjectToken(request);
+    services.writeLimits.take(caller.accountId);
     await services.auth.revoke(subject);
     return reply.code(204).send();
   });

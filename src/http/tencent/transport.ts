@@ -17,6 +17,11 @@ export const SIGNATURE_COMMON_PARAMS = new Set([
   'Language',
 ]);
 
+/** True for an action that changes something (it takes from the account's write limit); Describe* only read. */
+export function isWriteAction(api3Name: string): boolean {
+  return !api3Name.startsWith('Describe');
+}
+
 /** The parameters an action sees: everything but the common ones. */
 export function actionParams(flat: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(flat).filter(([k]) => !SIGNATURE_COMMON_PARAMS.has(k)));

@@ -25,6 +25,7 @@ import {
   actionParams,
   contentTypeEssence,
   header,
+  isWriteAction,
   rawQueryOf,
   sendJson,
   transportError,
@@ -243,6 +244,7 @@ async function handle(
 
     const caller = await authenticate(request, parsed, body, opts);
     logAsAccount(request, caller.accountId);
+    if (isWriteAction(action)) opts.services.writeLimits.take(caller.accountId);
 
     const regions = opts.config.regions;
     let region = regions[0] as string;

@@ -19,6 +19,7 @@ import {
   actionParams,
   contentTypeEssence,
   header,
+  isWriteAction,
   rawQueryOf,
   sendJson,
   transportError,
@@ -70,6 +71,7 @@ async function handle(
     );
 
     logAsAccount(request, caller.accountId);
+    if (isWriteAction(definition.api3Name)) opts.services.writeLimits.take(caller.accountId);
     let region = opts.config.regions[0] as string;
     if (flat.Region) {
       region = regionName(flat.Region);
