@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { monitorEventLoopDelay, performance } from 'node:perf_hooks';
 import { forEachDatabase } from './helpers/databases.js';
 import { startTestServer, type TestAccount, type TestServer } from './helpers/server.js';
-import { paramsRequest, type Key } from './helpers/tencent.js';
+import { paramsRequest, tc3Request, type Key } from './helpers/tencent.js';
 
 const LEVELS = 10_000;
 const DEEP_NAME = `a${'.0'.repeat(LEVELS)}`;
@@ -137,6 +137,15 @@ forEachDatabase((target) => {
       });
       assert.equal(refused.body.Response.Error?.Code, 'InvalidParameter');
       assert.match(refused.body.Response.Error?.Message ?? '', /nested deeper than 10/);
+    });
+
+    it('a signed call with a 500-character X-TC-Region: InvalidRegion.NotFound (an InternalError on PostgreSQL)', async () => {
+      // Found by fuzzing: authentication recorded the region with the signature before the region was checked,
+      // and a long one overflowed the column on PostgreSQL.
+      const res = await tc3Request(t.url, key, { action: 'DescribeRegions', region: 'x'.repeat(500) });
+      assert.equal(res.body.Response.Error?.Code, 'InvalidRegion.NotFound');
+      const images = await tc3Request(t.url, key, { action: 'DescribeImages', region: 'y'.repeat(500) });
+      assert.equal(images.body.Response.Error?.Code, 'InvalidRegion.NotFound');
     });
 
     const malformed = ['/', ';;;', 'a/b/c', 'application/json;;', 'text/', ' /json'];

@@ -46,16 +46,20 @@ export function registerSlowClientLimits(
   app.addHook('onRequest', (request: FastifyRequest, reply: FastifyReply, done: () => void) => {
     const raw = request.raw;
     if ((raw.url ?? '').length > maxUrlBytes) {
+      // A string: the route's response schema (the console's error schema) is not applied to it.
       void reply
         .code(414)
         .header('connection', 'close')
-        .send({
-          error: {
-            code: 414,
-            title: 'URI Too Long',
-            message: `The URL is longer than ${maxUrlBytes} bytes.`,
-          },
-        });
+        .type('application/json')
+        .send(
+          JSON.stringify({
+            error: {
+              code: 414,
+              title: 'URI Too Long',
+              message: `The URL is longer than ${maxUrlBytes} bytes.`,
+            },
+          }),
+        );
       return;
     }
     if (raw.complete || !hasBody(raw)) return done();

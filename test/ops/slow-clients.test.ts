@@ -232,6 +232,9 @@ describe('slow clients on real sockets', () => {
   it('a URL over server.maxUrlBytes is 414; a header block over server.maxHeaderBytes is 431', async () => {
     const url = await t.request('GET', `/v2/images?name=${'a'.repeat(2100)}`, { token });
     assert.equal(url.status, 414);
+    // Also where a route's response schema would have refused the 414 body (the console: it was a 500).
+    const consoleUrl = await t.request('GET', `/console/api/v1/images?region=${'a'.repeat(2100)}`);
+    assert.equal(consoleUrl.status, 414);
     const headers = await t.request('GET', '/v2/images', { token, headers: { 'x-big': 'b'.repeat(9000) } });
     assert.equal(headers.status, 431);
     assert.equal((await t.request('GET', '/v2/images', { token })).status, 200);

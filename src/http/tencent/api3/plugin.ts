@@ -36,6 +36,9 @@ import type { ActionTable } from './types.js';
 
 export const API_VERSION = '2017-03-12';
 
+/** No region name is longer (config.ts allows 64 characters). */
+const MAX_REGION_LENGTH = 64;
+
 export interface TencentApi3Options {
   config: Config;
   services: Services;
@@ -241,6 +244,11 @@ async function handle(
     }
     const definition = Object.prototype.hasOwnProperty.call(table, action) ? table[action] : undefined;
     if (!definition) throw new TencentError('InvalidAction', `The action ${action} is not supported.`);
+    // Before authentication, which records the region with the signature (tc3_signature_bindings): a region
+    // of a few hundred characters overflowed that column on PostgreSQL, an InternalError (found by fuzzing).
+    if (parsed.region !== undefined && parsed.region.length > MAX_REGION_LENGTH) {
+      throw new TencentError('InvalidRegion.NotFound', 'The region does not exist.');
+    }
 
     const caller = await authenticate(request, parsed, body, opts);
     logAsAccount(request, caller.accountId);
