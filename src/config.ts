@@ -23,6 +23,9 @@ export interface Config {
      * count). Otherwise proxy addresses or CIDRs (a list, or one comma-separated string). See trustProxySetting.
      */
     trustProxy: string | number | string[];
+    /** Largest body of a login (Keystone POST /auth/tokens, console POST /session): they are read before
+     * authentication, and a password is at most 4096 characters. */
+    loginBodyLimitBytes: number;
     /** Longest request line URL (path and query); longer is 414. */
     maxUrlBytes: number;
     /** Largest header block (request line and headers); larger is 431 (Node's maxHeaderSize). */
@@ -144,6 +147,7 @@ export const defaultConfig: Config = {
     publicUrl: null,
     bodyLimitBytes: 1024 * 1024,
     trustProxy: '',
+    loginBodyLimitBytes: 65_536,
     maxUrlBytes: 12_288,
     maxHeaderBytes: 16384,
     timeouts: {
@@ -356,7 +360,7 @@ function validateConfig(config: Config): void {
     if (!Number.isInteger(value) || value < 1)
       problems.push(`server.timeouts.${name} must be a positive integer`);
   }
-  for (const name of ['maxUrlBytes', 'maxHeaderBytes', 'bodyLimitBytes'] as const) {
+  for (const name of ['maxUrlBytes', 'maxHeaderBytes', 'bodyLimitBytes', 'loginBodyLimitBytes'] as const) {
     const value = config.server[name];
     if (!Number.isInteger(value) || value < 256)
       problems.push(`server.${name} must be an integer of 256 or more`);

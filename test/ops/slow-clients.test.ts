@@ -229,6 +229,46 @@ describe('slow clients on real sockets', () => {
     assert.equal((await t.request('GET', '/v2/images', { token })).status, 200);
   });
 
+  it('body size per route: logins take 64 KiB, other API bodies 1 MiB, each refused in its dialect', async () => {
+    const padding = (n: number) => ' '.repeat(n);
+    const login = `{"auth":{"identity":{"methods":["password"]}}${padding(70_000)}}`;
+    const keystone = await t.request('POST', '/identity/v3/auth/tokens', {
+      headers: { 'content-type': 'application/json' },
+      body: login,
+    });
+    assert.equal(keystone.status, 413);
+    assert.equal((keystone.body as { error: { code: number } }).error.code, 413);
+    const consoleLogin = await t.request('POST', '/console/api/v1/session', {
+      headers: { 'content-type': 'application/json' },
+      body: `{"login":"x","password":"y"${padding(70_000)}}`,
+    });
+    assert.equal(consoleLogin.status, 413);
+    assert.equal((consoleLogin.body as { error: { code: string } }).error.code, 'PayloadTooLarge');
+    // The same size is fine for an ordinary API body...
+    const glance = await t.request('POST', '/v2/images', {
+      token,
+      headers: { 'content-type': 'application/json' },
+      body: `{"name":"big-body"${padding(70_000)}}`,
+    });
+    assert.equal(glance.status, 201);
+    // ...up to server.bodyLimitBytes.
+    const over = `{"name":"x"${padding(1024 * 1024 + 10)}}`;
+    const tooBig = await t.request('POST', '/v2/images', {
+      token,
+      headers: { 'content-type': 'application/json' },
+      body: over,
+    });
+    assert.equal(tooBig.status, 413);
+    const tencent = await t.request('POST', '/', {
+      headers: { 'content-type': 'application/json', 'x-tc-action': 'DescribeImages' },
+      body: over,
+    });
+    assert.equal(
+      (tencent.body as { Response: { Error: { Code: string } } }).Response.Error.Code,
+      'RequestSizeLimitExceeded',
+    );
+  });
+
   it('a URL over server.maxUrlBytes is 414; a header block over server.maxHeaderBytes is 431', async () => {
     const url = await t.request('GET', `/v2/images?name=${'a'.repeat(2100)}`, { token });
     assert.equal(url.status, 414);
