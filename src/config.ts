@@ -28,6 +28,27 @@ export interface Config {
      * forks, and this many workers that serve). 0 (the default): the number of cores. 1: no cluster.
      */
     workers: number;
+    /** Largest body of a login (Keystone POST /auth/tokens, console POST /session): they are read before
+     * authentication, and a password is at most 4096 characters. */
+    loginBodyLimitBytes: number;
+    /** Longest request line URL (path and query); longer is 414. */
+    maxUrlBytes: number;
+    /** Largest header block (request line and headers); larger is 431 (Node's maxHeaderSize). */
+    maxHeaderBytes: number;
+    /** Slow clients are cut off (see src/http/slow-clients.ts). */
+    timeouts: {
+      /** The whole header block must arrive within this. */
+      headersMs: number;
+      /** The whole body of an API request (JSON, form) must arrive within this. */
+      bodyMs: number;
+      /** Image data (application/octet-stream) must bring at least dataMinBytes in every window of this. */
+      dataWindowMs: number;
+      dataMinBytes: number;
+      /** A connection with no traffic either way for this long is closed. */
+      idleMs: number;
+      /** How long an idle keep-alive connection waits for its next request. */
+      keepAliveMs: number;
+    };
   };
   /** Folder for the SQLite file and local image data. */
   dataDir: string;
@@ -84,11 +105,23 @@ export interface Config {
     cacheSeconds: number;
   };
   login: {
-    /** Failed logins allowed per account, and per client address, within the window. */
-    maxFailuresPerAccount: number;
+    /** Failed logins allowed within the window to one account from one client address. */
+    maxFailuresPerAccountAddress: number;
+    /** Failed logins allowed within the window from one client address, to any accounts. */
     maxFailuresPerAddress: number;
+    /**
+     * Failed logins allowed within the window to one account from all addresses together (only attempts the
+     * two limits above let through count): a ceiling for distributed guessing, high enough that one address
+     * cannot reach it alone.
+     */
+    maxFailuresPerAccount: number;
     windowSeconds: number;
   };
+  /**
+   * Per-account limits on writes, in each process (see src/services/write-rate-limit.service.ts): `burst`
+   * writes at once, then `perSecond` on average; perSecond 0 turns the limit off.
+   */
+  rateLimits: { writes: { perSecond: number; burst: number } };
   sharing: { maxAccountsPerImage: number };
   images: {
     /** What deleting a still-shared image does: refuse (the seed's rule) or cancel the shares (Glance). */
@@ -134,6 +167,17 @@ export const defaultConfig: Config = {
     bodyLimitBytes: 1024 * 1024,
     trustProxy: '',
     workers: 0,
+    loginBodyLimitBytes: 65_536,
+    maxUrlBytes: 12_288,
+    maxHeaderBytes: 16384,
+    timeouts: {
+      headersMs: 10_000,
+      bodyMs: 30_000,
+      dataWindowMs: 30_000,
+      dataMinBytes: 16384,
+      idleMs: 120_000,
+      keepAliveMs: 72_000,
+    },
   },
   dataDir: './data',
   database: { url: '', schema: '', statementTimeoutMs: 30_000, poolSize: 10 },
@@ -158,7 +202,15 @@ export const defaultConfig: Config = {
   },
   regions: ['ap-guangzhou', 'ap-shanghai'],
   tokens: { ttlSeconds: 3600, cacheSeconds: 2 },
-  login: { maxFailuresPerAccount: 5, maxFailuresPerAddress: 20, windowSeconds: 300 },
+  login: {
+    maxFailuresPerAccountAddress: 5,
+    maxFailuresPerAddress: 20,
+    maxFailuresPerAccount: 100,
+    windowSeconds: 300,
+  },
+  // High enough that Tempest and the real clients are never limited (Tempest's busiest account makes a few
+  // hundred writes in a burst); low enough that one account cannot flood a node with writes.
+  rateLimits: { writes: { perSecond: 50, burst: 1000 } },
   sharing: { maxAccountsPerImage: 50 },
   images: {
     deleteShared: 'refuse',
@@ -327,6 +379,22 @@ function validateConfig(config: Config): void {
   if (config.tokens.ttlSeconds < 1) problems.push('tokens.ttlSeconds must be positive');
   if (config.metrics.token && config.metrics.token.length < 16) {
     problems.push('metrics.token must be at least 16 characters (or empty: no /metrics)');
+  }
+  for (const [name, value] of Object.entries(config.server.timeouts)) {
+    if (!Number.isInteger(value) || value < 1)
+      problems.push(`server.timeouts.${name} must be a positive integer`);
+  }
+  for (const name of ['maxUrlBytes', 'maxHeaderBytes', 'bodyLimitBytes', 'loginBodyLimitBytes'] as const) {
+    const value = config.server[name];
+    if (!Number.isInteger(value) || value < 256)
+      problems.push(`server.${name} must be an integer of 256 or more`);
+  }
+  const writes = config.rateLimits.writes;
+  if (!(writes.perSecond >= 0)) problems.push('rateLimits.writes.perSecond must be 0 (off) or more');
+  if (!Number.isInteger(writes.burst) || writes.burst < 1)
+    problems.push('rateLimits.writes.burst must be a positive integer');
+  for (const [name, value] of Object.entries(config.login)) {
+    if (!Number.isInteger(value) || value < 1) problems.push(`login.${name} must be a positive integer`);
   }
   if (config.console.sessionTtlSeconds < 1) problems.push('console.sessionTtlSeconds must be positive');
   if (!(config.console.sessionIdleSeconds >= 1)) problems.push('console.sessionIdleSeconds must be positive');

@@ -1,7 +1,7 @@
-// `imageshare account create|list|disable|enable|passwd`: administers accounts by opening the configured
+// `imageshare account create|list|disable|enable|passwd|unlock`: administers accounts by opening the configured
 // database directly (same config loading as `serve`), so it works before any server runs.
 import type { Command } from 'commander';
-import { isDomainError } from '../domain/errors.js';
+import { fail, isDomainError } from '../domain/errors.js';
 import type { Account } from '../domain/types.js';
 import type { Services } from '../services/container.js';
 import { withCommandServices, withConnectionFlags, type ConnectionFlags } from './connection.js';
@@ -138,6 +138,22 @@ export function registerAccountCommands(program: Command): void {
       const password = generatedPassword;
       if (opts.json) console.log(JSON.stringify({ id, ...(password ? { password } : {}) }));
       else console.log(password ? `id=${id} password=${password}` : `id=${id} password changed`);
+    });
+  });
+
+  withConnectionFlags(
+    account
+      .command('unlock')
+      .description("clear an account's failed-login counters (its own and those of each address)")
+      .argument('<id>'),
+  ).action(async (id: string, opts: ConnectionFlags) => {
+    await withServices(opts, async (services) => {
+      const found = await services.accounts.get(id);
+      if (!found) throw fail('AccountNotFound', `no account with ID ${id}`);
+      const { addressPairs } = await services.auth.unlock(found.id);
+      if (opts.json) console.log(JSON.stringify({ id: found.id, unlocked: true, addressPairs }));
+      else
+        console.log(`unlocked id=${found.id} name=${found.name} (cleared ${addressPairs} address counters)`);
     });
   });
 }

@@ -6,6 +6,7 @@ import type { FastifyBaseLogger } from 'fastify';
 import { trustProxySetting, type Config } from '../config.js';
 import type { Services } from '../services/container.js';
 import { registerRequestLog } from './request-log.js';
+import { checkIntervalMs, registerSlowClientLimits } from './slow-clients.js';
 import { opsRoutes } from './ops/ops.routes.js';
 import { registerMetrics } from './ops/metrics.routes.js';
 import { keystoneRoutes } from './keystone/keystone.routes.js';
@@ -36,12 +37,24 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
       ignoreTrailingSlash: false,
       maxParamLength: 500,
     },
+    // Slow and oversized clients (slow-clients.ts): Node enforces the header block's size and time and idle
+    // sockets; the bodies are watched by registerSlowClientLimits. No overall request timeout: image uploads
+    // may rightly take hours, so bodies are bounded by progress instead.
+    http: {
+      maxHeaderSize: deps.config.server.maxHeaderBytes,
+      connectionsCheckingInterval: checkIntervalMs(deps.config.server.timeouts),
+    },
+    connectionTimeout: deps.config.server.timeouts.idleMs,
+    keepAliveTimeout: deps.config.server.timeouts.keepAliveMs,
+    requestTimeout: 0,
     return503OnClosing: true,
     // One line per request, written when the response is sent with the caller's account ID (request-log.ts).
     disableRequestLogging: true,
     forceCloseConnections: 'idle',
   });
 
+  app.server.headersTimeout = deps.config.server.timeouts.headersMs;
+  registerSlowClientLimits(app, deps.config.server);
   registerRequestLog(app);
   registerMetrics(app, deps.config);
   app.addHook('onRequest', async (request, reply) => {

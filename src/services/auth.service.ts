@@ -7,7 +7,7 @@ import { fail } from '../domain/errors.js';
 import { isAccountId } from '../domain/ids.js';
 import type { Account, Caller } from '../domain/types.js';
 import type { AccountRecord, AccountRepository } from '../repositories/db/account.repository.js';
-import type { LoginFailureRepository } from '../repositories/db/login-failure.repository.js';
+import type { LoginCounter, LoginFailureRepository } from '../repositories/db/login-failure.repository.js';
 import type { TokenRepository } from '../repositories/db/token.repository.js';
 import { MAX_PASSWORD_LENGTH, dummyPasswordHash, verifyPassword } from './passwords.js';
 import { publicAccount } from './public-account.js';
@@ -19,8 +19,12 @@ const MAX_REFERENCE_LENGTH = 255;
 
 export interface AuthSettings {
   tokenTtlSeconds: number;
-  maxFailuresPerAccount: number;
+  /** Failed logins to one account from one address (the limit a guesser meets first). */
+  maxFailuresPerAccountAddress: number;
+  /** Failed logins from one address, to any accounts. */
   maxFailuresPerAddress: number;
+  /** Failed logins to one account from all addresses together: a ceiling for distributed guessing only. */
+  maxFailuresPerAccount: number;
   windowSeconds: number;
 }
 
@@ -75,6 +79,8 @@ export class AuthService {
     private readonly tokens: TokenRepository,
     private readonly failures: LoginFailureRepository,
     private readonly settings: AuthSettings,
+    /** Issuing a token or a session is a write of the account: it takes from the account's write limit. */
+    private readonly writeLimits: { take(accountId: string): void } = { take: () => undefined },
     private readonly clock: () => number = Date.now,
     /** Valid tokens seen a moment ago (see TokenCache for the staleness bound); off unless given. */
     private readonly cache: TokenCache = new TokenCache(0),
@@ -113,50 +119,52 @@ export class AuthService {
   }
 
   /**
-   * Password login. Failed attempts are limited per account (or per unknown user reference) and per client
-   * address in a fixed window; an attempt counts before the password is checked, so parallel guesses cannot
-   * slip past the limit, and is taken back when it succeeds. While limited, even a right password is refused
-   * with RateLimited (details.retryAfterSeconds).
+   * Password login, under the failed-login limits (see checkPassword). While limited, even a right password is
+   * refused with RateLimited (details.retryAfterSeconds).
    */
   async login(input: PasswordLogin): Promise<IssuedToken> {
-    return this.issue(await this.checkPassword(input), ['password']);
+    const record = await this.checkPassword(input);
+    this.writeLimits.take(record.id);
+    return this.issue(record, ['password']);
+  }
+
+  /** Takes one write from the account's write limit (for the console's sessions, issued elsewhere). */
+  takeWrite(accountId: string): void {
+    this.writeLimits.take(accountId);
   }
 
   /**
-   * The password check behind every login (Keystone tokens, console sessions), under the failed-login
-   * limits described at login(). Returns the account, or throws Unauthenticated or RateLimited.
+   * The password check behind every login (Keystone tokens, console sessions). Returns the account, or throws
+   * Unauthenticated or RateLimited.
+   *
+   * Failed attempts are counted in fixed windows per (account, address) pair and per address, and only the
+   * attempts those two let through count against the account's own ceiling. So a guesser at one address
+   * meets its pair limit long before the account's ceiling, and cannot lock the user out from the user's
+   * addresses: only many addresses together (distributed guessing) reach the ceiling. An attempt counts before
+   * the password is checked, so parallel guesses cannot slip past a limit; a success takes its counts back.
    */
   async checkPassword(input: PasswordLogin): Promise<AccountRecord> {
     const password = input.password;
     if (typeof password !== 'string' || password.length > MAX_PASSWORD_LENGTH) throw unauthenticated();
 
     const record = await this.findUser(input.user);
-    const accountKey = record
-      ? `account:${record.id}`
+    const who = record
+      ? record.id
       : `user:${hashToken(JSON.stringify([input.user.id ?? null, input.user.name ?? null]))}`;
-    const addressKey = `addr:${String(input.clientAddress).slice(0, 100)}`;
+    const address = String(input.clientAddress).slice(0, 100);
+    const keys = loginFailureKeys(who, address);
 
     const nowMs = this.clock();
     const now = new Date(nowMs).toISOString();
     const cutoff = new Date(nowMs - this.settings.windowSeconds * 1000).toISOString();
-    const [byAccount, byAddress] = [
-      await this.failures.hit(accountKey, now, cutoff),
-      await this.failures.hit(addressKey, now, cutoff),
-    ];
-    const limited =
-      byAccount.failures > this.settings.maxFailuresPerAccount ||
-      byAddress.failures > this.settings.maxFailuresPerAddress;
-    if (limited) {
-      const ends = [byAccount, byAddress]
-        .filter(
-          (c, i) =>
-            c.failures >
-            (i === 0 ? this.settings.maxFailuresPerAccount : this.settings.maxFailuresPerAddress),
-        )
-        .map((c) => Date.parse(c.windowStart) + this.settings.windowSeconds * 1000);
-      const retryAfterSeconds = Math.max(1, Math.ceil((Math.max(...ends) - nowMs) / 1000));
-      throw fail('RateLimited', 'Too many failed login attempts; try again later.', { retryAfterSeconds });
-    }
+    const byPair = await this.failures.hit(keys.pair, now, cutoff);
+    const byAddress = await this.failures.hit(keys.address, now, cutoff);
+    this.refuseOverLimits(nowMs, [
+      [byPair, this.settings.maxFailuresPerAccountAddress],
+      [byAddress, this.settings.maxFailuresPerAddress],
+    ]);
+    const byAccount = await this.failures.hit(keys.account, now, cutoff);
+    this.refuseOverLimits(nowMs, [[byAccount, this.settings.maxFailuresPerAccount]]);
 
     // Verify even when there is no such user, against a dummy hash, so timing tells nothing.
     const ok = await verifyPassword(password, record?.passwordHash ?? (await dummyPasswordHash()));
@@ -164,9 +172,30 @@ export class AuthService {
       throw unauthenticated();
     }
 
-    await this.failures.clear(accountKey);
-    await this.failures.undo(addressKey);
+    await this.failures.clear(keys.pair);
+    await this.failures.undo(keys.address);
+    await this.failures.undo(keys.account);
     return record;
+  }
+
+  /**
+   * Clears an account's failed-login counters: its ceiling and every (account, address) pair. The operator's
+   * `imageshare account unlock ID`; per-address counters stay (they belong to the addresses, not the account).
+   */
+  async unlock(accountId: string): Promise<{ addressPairs: number }> {
+    const keys = loginFailureKeys(accountId, '');
+    await this.failures.clear(keys.account);
+    return { addressPairs: await this.failures.clearPrefix(keys.pairPrefix) };
+  }
+
+  /** Throws RateLimited when a counter is over its limit; Retry-After is when the last such window ends. */
+  private refuseOverLimits(nowMs: number, counters: Array<[LoginCounter, number]>): void {
+    const ends = counters
+      .filter(([counter, limit]) => counter.failures > limit)
+      .map(([counter]) => Date.parse(counter.windowStart) + this.settings.windowSeconds * 1000);
+    if (ends.length === 0) return;
+    const retryAfterSeconds = Math.max(1, Math.ceil((Math.max(...ends) - nowMs) / 1000));
+    throw fail('RateLimited', 'Too many failed login attempts; try again later.', { retryAfterSeconds });
   }
 
   /** Revokes a token. Returns false when the token is unknown, expired or already revoked. */
@@ -224,6 +253,19 @@ export class AuthService {
     });
     return { token, account: publicAccount(record), auditId, methods, issuedAt, expiresAt };
   }
+}
+
+/**
+ * The counters one login attempt touches. `who` is an account ID, or `user:<hash>` for a reference to no
+ * account (so guessing at names is limited the same way).
+ */
+export function loginFailureKeys(who: string, address: string) {
+  return {
+    account: `account:${who}`,
+    address: `addr:${address}`,
+    pair: `pair:${who}@${address}`,
+    pairPrefix: `pair:${who}@`,
+  };
 }
 
 /** A user given by ID needs no domain; one given by name must be in the Default domain. */

@@ -27,6 +27,7 @@ import { HistoryService } from './history.service.js';
 import { systemClock, type Clock } from './clock.js';
 import { IntegrityService } from './integrity.service.js';
 import { KyselyIntegrityRepository } from '../repositories/db/integrity.repository.js';
+import { WriteRateLimiter } from './write-rate-limit.service.js';
 
 export interface Services {
   accounts: AccountService;
@@ -42,6 +43,8 @@ export interface Services {
   /** What the sharing rules take as "now" (shares' end times). */
   clock: Clock;
   integrity: IntegrityService;
+  /** Per-account limit on writes, taken by every surface once it knows the caller (one per process). */
+  writeLimits: WriteRateLimiter;
 }
 
 export interface ServiceDeps {
@@ -59,16 +62,19 @@ export function createServices(deps: ServiceDeps): Services {
   // Per process: a revocation elsewhere reaches it within tokens.cacheSeconds (see TokenCache).
   const tokenCache = new TokenCache(deps.config.tokens.cacheSeconds * 1000);
   const accounts = new AccountService(accountRepository, tokenRepository, sessionRepository, tokenCache);
+  const writeLimits = new WriteRateLimiter(deps.config.rateLimits.writes);
   const auth = new AuthService(
     accountRepository,
     tokenRepository,
     new KyselyLoginFailureRepository(deps.db),
     {
       tokenTtlSeconds: deps.config.tokens.ttlSeconds,
+      maxFailuresPerAccountAddress: deps.config.login.maxFailuresPerAccountAddress,
       maxFailuresPerAccount: deps.config.login.maxFailuresPerAccount,
       maxFailuresPerAddress: deps.config.login.maxFailuresPerAddress,
       windowSeconds: deps.config.login.windowSeconds,
     },
+    writeLimits,
     Date.now,
     tokenCache,
   );
@@ -100,5 +106,6 @@ export function createServices(deps: ServiceDeps): Services {
     history: new HistoryService(imageStore),
     clock,
     integrity: new IntegrityService(deps.blobs, new KyselyIntegrityRepository(deps.db), imageStore),
+    writeLimits,
   };
 }

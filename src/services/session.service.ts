@@ -66,6 +66,7 @@ export class SessionService {
       password: input.password,
       clientAddress: input.clientAddress,
     });
+    this.auth.takeWrite(record.id);
     const token = randomBytes(32).toString('base64url');
     const nowMs = this.clock();
     const expiresAt = new Date(nowMs + this.settings.ttlSeconds * 1000).toISOString();

@@ -29,6 +29,8 @@ export function accountRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
     '/session',
     {
       config: { public: true },
+      // Read before authentication: bounded tighter than other bodies (server.loginBodyLimitBytes).
+      bodyLimit: config.server.loginBodyLimitBytes,
       schema: {
         tags: ['session'],
         summary: 'Log in with an account ID or name and the password',

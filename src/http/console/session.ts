@@ -64,6 +64,7 @@ export function sessionHook(services: Services, config: Config) {
       if (!services.sessions.csrfMatches(token as string, typeof header === 'string' ? header : undefined)) {
         throw csrfRejected('The request lacks the CSRF token of this session (header X-CSRF-Token).');
       }
+      services.writeLimits.take(session.account.id);
     }
     states.set(request, {
       account: session.account,

@@ -8,6 +8,8 @@ import type { Services } from '../../services/container.js';
 import type { RequestContext } from '../../services/context.js';
 import { logAsAccount } from '../request-log.js';
 
+const READ_METHODS: ReadonlySet<string> = new Set(['GET', 'HEAD', 'OPTIONS']);
+
 const contexts = new WeakMap<FastifyRequest, RequestContext>();
 
 /** The authenticated caller and region of a request that passed the hook. */
@@ -26,6 +28,7 @@ export function authHook(services: Services, region: string) {
     if (!token) throw fail('Unauthenticated', 'The request you have made requires authentication.');
     const caller = await services.auth.authenticate(token);
     logAsAccount(request, caller.accountId);
+    if (!READ_METHODS.has(request.method)) services.writeLimits.take(caller.accountId);
     contexts.set(request, { caller, region, surface: 'openstack', clientAddress: request.ip });
   };
 }

@@ -136,9 +136,11 @@ export const keystoneRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => 
 
   // --- tokens ---
   // The TypeBox type provider types request.body from the schema itself.
-  app
-    .withTypeProvider<TypeBoxTypeProvider>()
-    .post('/v3/auth/tokens', { schema: { body: authBodySchema } }, async (request, reply) => {
+  app.withTypeProvider<TypeBoxTypeProvider>().post(
+    '/v3/auth/tokens',
+    // Read before authentication: bounded tighter than other bodies (server.loginBodyLimitBytes).
+    { schema: { body: authBodySchema }, bodyLimit: config.server.loginBodyLimitBytes },
+    async (request, reply) => {
       refuseNulInLogin(request.body);
       const { identity, scope } = request.body.auth;
       // Only the password method; anything else (token, totp, application credentials) is refused alike.
@@ -166,7 +168,8 @@ export const keystoneRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => 
         .code(201)
         .header('x-subject-token', issued.token)
         .send(tokenBody(issued, config, baseUrl(), wantsCatalog(request)));
-    });
+    },
+  );
 
   /** The subject token's details, for its own account or an admin; 404 otherwise (no hint it exists). */
   const subjectToken = async (request: FastifyRequest) => {
@@ -176,7 +179,7 @@ export const keystoneRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => 
     if (!subject || !info || (!caller.isAdmin && info.account.id !== caller.accountId)) {
       throw notFound('Could not find token.');
     }
-    return { subject, info };
+    return { subject, info, caller };
   };
 
   app.get('/v3/auth/tokens', async (request, reply) => {
@@ -187,7 +190,8 @@ export const keystoneRoutes: FastifyPluginAsync<AppDeps> = async (app, deps) => 
   });
 
   app.delete('/v3/auth/tokens', async (request, reply) => {
-    const { subject } = await subjectToken(request);
+    const { subject, caller } = await subjectToken(request);
+    services.writeLimits.take(caller.accountId);
     await services.auth.revoke(subject);
     return reply.code(204).send();
   });

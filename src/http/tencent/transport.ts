@@ -17,6 +17,11 @@ export const SIGNATURE_COMMON_PARAMS = new Set([
   'Language',
 ]);
 
+/** True for an action that changes something (it takes from the account's write limit); Describe* only read. */
+export function isWriteAction(api3Name: string): boolean {
+  return !api3Name.startsWith('Describe');
+}
+
 /** The parameters an action sees: everything but the common ones. */
 export function actionParams(flat: Record<string, string>): Record<string, string> {
   return Object.fromEntries(Object.entries(flat).filter(([k]) => !SIGNATURE_COMMON_PARAMS.has(k)));
@@ -54,4 +59,29 @@ export function sendJson(reply: FastifyReply, body: unknown): FastifyReply {
 export function acceptRawBodies(app: FastifyInstance): void {
   app.removeAllContentTypeParsers();
   app.addContentTypeParser('*', { parseAs: 'buffer' }, (_req, body, done) => done(null, body));
+}
+
+/**
+ * Errors Fastify raises before a Tencent handler runs (while reading the request), in Tencent's words; null
+ * for anything else (an unexpected error, answered as InternalError). A malformed Content-Type (Fastify's
+ * FST_ERR_CTP_INVALID_MEDIA_TYPE) was answered as InternalError; it is the client's parameter error.
+ */
+export function transportError(err: {
+  statusCode?: number;
+  code?: string;
+}): { Code: string; Message: string } | null {
+  const status = err.statusCode ?? 0;
+  if (status === 413) return { Code: 'RequestSizeLimitExceeded', Message: 'The request body is too large.' };
+  if (status === 408) return { Code: 'InvalidParameter', Message: 'The request body arrived too slowly.' };
+  if (status === 415 || err.code === 'FST_ERR_CTP_INVALID_MEDIA_TYPE') {
+    return {
+      Code: 'InvalidParameter',
+      Message:
+        'The Content-Type is malformed: use application/json (TC3) or application/x-www-form-urlencoded.',
+    };
+  }
+  if (status >= 400 && status < 500) {
+    return { Code: 'InvalidParameter', Message: 'The request could not be read.' };
+  }
+  return null;
 }

@@ -1,4 +1,5 @@
-// Fixed-window counters of login attempts per key ("account:<id>", "user:<hash>", "addr:<ip>").
+// Fixed-window counters of login attempts per key (the keys are AuthService's: account, address, and the
+// pair of both).
 // Each hit is one atomic upsert, so concurrent attempts on several nodes are all counted.
 import { sql } from 'kysely';
 import type { Db } from './database.js';
@@ -17,6 +18,8 @@ export interface LoginFailureRepository {
   /** Takes back one hit (an attempt that turned out to succeed); never below zero. */
   undo(key: string): Promise<void>;
   clear(key: string): Promise<void>;
+  /** Removes every counter whose key starts with `prefix`; returns how many. */
+  clearPrefix(prefix: string): Promise<number>;
   /** Removes counters whose window is over. */
   deleteStale(windowCutoff: string): Promise<number>;
 }
@@ -51,6 +54,15 @@ export class KyselyLoginFailureRepository implements LoginFailureRepository {
 
   async clear(key: string): Promise<void> {
     await this.db.kysely.deleteFrom('login_failures').where('key', '=', key).execute();
+  }
+
+  async clearPrefix(prefix: string): Promise<number> {
+    // substr instead of LIKE: no wildcard in the prefix can widen the match.
+    const result = await this.db.kysely
+      .deleteFrom('login_failures')
+      .where(sql<string>`substr(key, 1, ${prefix.length})`, '=', prefix)
+      .executeTakeFirst();
+    return Number(result.numDeletedRows);
   }
 
   async deleteStale(windowCutoff: string): Promise<number> {

@@ -25,14 +25,19 @@ import {
   actionParams,
   contentTypeEssence,
   header,
+  isWriteAction,
   rawQueryOf,
   sendJson,
+  transportError,
 } from '../transport.js';
 import { logAsAccount } from '../../request-log.js';
 import { actions as defaultActions } from './actions/index.js';
 import type { ActionTable } from './types.js';
 
 export const API_VERSION = '2017-03-12';
+
+/** No region name is longer (config.ts allows 64 characters). */
+const MAX_REGION_LENGTH = 64;
 
 export interface TencentApi3Options {
   config: Config;
@@ -239,9 +244,15 @@ async function handle(
     }
     const definition = Object.prototype.hasOwnProperty.call(table, action) ? table[action] : undefined;
     if (!definition) throw new TencentError('InvalidAction', `The action ${action} is not supported.`);
+    // Before authentication, which records the region with the signature (tc3_signature_bindings): a region
+    // of a few hundred characters overflowed that column on PostgreSQL, an InternalError (found by fuzzing).
+    if (parsed.region !== undefined && parsed.region.length > MAX_REGION_LENGTH) {
+      throw new TencentError('InvalidRegion.NotFound', 'The region does not exist.');
+    }
 
     const caller = await authenticate(request, parsed, body, opts);
     logAsAccount(request, caller.accountId);
+    if (isWriteAction(action)) opts.services.writeLimits.take(caller.accountId);
 
     const regions = opts.config.regions;
     let region = regions[0] as string;
@@ -285,12 +296,9 @@ export async function tencentApi3Plugin(app: FastifyInstance, opts: TencentApi3O
   acceptRawBodies(app);
   if (!app.hasConstraintStrategy(tencentApiConstraint.name)) app.addConstraintStrategy(tencentApiConstraint);
 
-  // Errors before the handler (body too large, aborted body) still get the Tencent envelope with status 200.
-  app.setErrorHandler((err: { statusCode?: number }, request, reply) => {
-    const tooLarge = err.statusCode === 413;
-    const error = tooLarge
-      ? { Code: 'RequestSizeLimitExceeded', Message: 'The request body is too large.' }
-      : tencentErrorBody(err, undefined, request.log);
+  // Errors before the handler (body too large, malformed Content-Type, aborted body) still get the Tencent envelope with status 200.
+  app.setErrorHandler((err: { statusCode?: number; code?: string }, request, reply) => {
+    const error = transportError(err) ?? tencentErrorBody(err, undefined, request.log);
     return sendEnvelope(reply, { Error: error, RequestId: randomUUID() });
   });
 

@@ -19,8 +19,10 @@ import {
   actionParams,
   contentTypeEssence,
   header,
+  isWriteAction,
   rawQueryOf,
   sendJson,
+  transportError,
 } from '../transport.js';
 import { legacyActions, regionName } from './actions.js';
 
@@ -69,6 +71,7 @@ async function handle(
     );
 
     logAsAccount(request, caller.accountId);
+    if (isWriteAction(definition.api3Name)) opts.services.writeLimits.take(caller.accountId);
     let region = opts.config.regions[0] as string;
     if (flat.Region) {
       region = regionName(flat.Region);
@@ -102,14 +105,9 @@ async function handle(
 /** Fastify plugin (encapsulated): raw form bodies, the legacy envelope for every outcome. */
 export async function tencentLegacyPlugin(app: FastifyInstance, opts: TencentLegacyOptions): Promise<void> {
   acceptRawBodies(app);
-  app.setErrorHandler((err: { statusCode?: number }, request, reply) => {
-    if (err.statusCode === 413) {
-      return send(reply, {
-        code: 4000,
-        message: 'The request body is too large.',
-        codeDesc: 'RequestSizeLimitExceeded',
-      });
-    }
+  app.setErrorHandler((err: { statusCode?: number; code?: string }, request, reply) => {
+    const known = transportError(err);
+    if (known) return send(reply, { ...legacyCodeFor(known.Code), message: known.Message });
     request.log.error({ err }, 'Tencent legacy request failed before its handler');
     return send(reply, {
       code: 5100,
