@@ -13,6 +13,7 @@ import { availableParallelism } from 'node:os';
 import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { createLogger } from './logging.js';
+import { serveClusterMetrics } from './metrics.js';
 import {
   createFirstAdmin,
   openServices,
@@ -104,6 +105,9 @@ async function startPrimary(config: Config, count: number, options: StartOptions
     await db.close();
     await blobs.close();
   }
+
+  // A scrape reaches one worker: it asks the primary, which sums every worker's registry.
+  if (config.metrics.token) serveClusterMetrics();
 
   let stopping = false;
   const startedAt = new Map<Worker, number>();

@@ -1,8 +1,9 @@
-// Prometheus metrics (prom-client), served at /metrics when `metrics.token` is set (src/http/ops/metrics.ts).
-// Everything is registered in prom-client's global registry: in a cluster of worker processes the primary
-// can then sum the workers' figures with prom-client's AggregatorRegistry.clusterMetrics(), which collects
-// exactly that registry from each worker over IPC. Labels are bounded: a route is its pattern (never the raw
-// URL, which holds IDs), a status is the status code, an image event is one of the history actions.
+// Prometheus metrics (prom-client), served at /metrics when `metrics.token` is set (src/http/ops/metrics.routes.ts).
+// Everything is registered in prom-client's global registry. In a cluster of worker processes a scrape reaches
+// one worker, which asks the primary (scrapeText); the primary sums every worker's registry with prom-client's
+// AggregatorRegistry (serveClusterMetrics). Labels are bounded: a route is its pattern (never the raw URL, which
+// holds IDs), a status is the status code, an image event is one of the history actions.
+import cluster from 'node:cluster';
 import client from 'prom-client';
 
 export const metricsRegistry = client.register;
@@ -87,3 +88,75 @@ export const metrics = {
     poolSource = source;
   },
 };
+
+/** A worker's request to the primary for the cluster's figures, and the primary's answer. */
+const ASK = 'imageshare:metrics-ask';
+const ANSWER = 'imageshare:metrics-answer';
+/** A scrape that the primary does not answer within this long fails (503) instead of hanging. */
+const ASK_TIMEOUT_MS = 10_000;
+
+interface Ask {
+  type: typeof ASK;
+  id: number;
+}
+interface Answer {
+  type: typeof ANSWER;
+  id: number;
+  text?: string;
+  error?: string;
+}
+
+const isAsk = (m: unknown): m is Ask => (m as Ask | null)?.type === ASK;
+const isAnswer = (m: unknown): m is Answer => (m as Answer | null)?.type === ANSWER;
+
+/**
+ * What a scrape of /metrics gets. One process: its own registry. A cluster worker: every worker's figures
+ * summed by the primary, since the balancer hands a scrape to any one worker and its own counters would be a
+ * fraction of the node's.
+ */
+export async function scrapeText(): Promise<string> {
+  const send = process.send?.bind(process);
+  if (!cluster.isWorker || !send) return metricsRegistry.metrics();
+  const id = ++lastAsk;
+  return new Promise((resolve, reject) => {
+    const done = () => {
+      clearTimeout(timer);
+      process.off('message', onMessage);
+    };
+    const timer = setTimeout(() => {
+      done();
+      reject(new Error('the cluster primary did not answer the metrics request'));
+    }, ASK_TIMEOUT_MS);
+    const onMessage = (m: unknown) => {
+      if (!isAnswer(m) || m.id !== id) return;
+      done();
+      if (m.text !== undefined) resolve(m.text);
+      else reject(new Error(m.error ?? 'the cluster primary could not gather the metrics'));
+    };
+    process.on('message', onMessage);
+    send({ type: ASK, id } satisfies Ask);
+  });
+}
+let lastAsk = 0;
+
+// prom-client answers the primary's requests for this worker's registry only once an AggregatorRegistry has
+// been made in the worker (that adds its IPC listener).
+if (cluster.isWorker) new client.AggregatorRegistry();
+
+/**
+ * In the cluster's primary: answer the workers' scrapes with every worker's registry summed (prom-client's
+ * AggregatorRegistry asks each worker over IPC; prom-client answers in the workers by itself).
+ */
+export function serveClusterMetrics(): void {
+  const aggregator = new client.AggregatorRegistry();
+  cluster.on('message', (worker, message) => {
+    if (!isAsk(message)) return;
+    const reply = (answer: Omit<Answer, 'type' | 'id'>) => {
+      if (worker.isConnected()) worker.send({ type: ANSWER, id: message.id, ...answer } satisfies Answer);
+    };
+    aggregator.clusterMetrics().then(
+      (text) => reply({ text }),
+      (err: unknown) => reply({ error: err instanceof Error ? err.message : String(err) }),
+    );
+  });
+}

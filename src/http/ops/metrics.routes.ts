@@ -5,7 +5,7 @@
 import { createHash, timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import type { Config } from '../../config.js';
-import { metrics, metricsRegistry } from '../../metrics.js';
+import { metrics, metricsRegistry, scrapeText } from '../../metrics.js';
 
 /** Password logins by route pattern (Keystone's token issue, the console's session), for failure counts. */
 const LOGIN_ROUTES: Record<string, string> = {
@@ -53,6 +53,8 @@ export function registerMetrics(app: FastifyInstance, config: Config): void {
         .header('www-authenticate', 'Bearer realm="imageshare metrics"')
         .send({ error: 'a valid metrics token is required' });
     }
-    return reply.header('content-type', metricsRegistry.contentType).send(await metricsRegistry.metrics());
+    const text = await scrapeText().catch(() => null);
+    if (text === null) return reply.code(503).send({ error: 'metrics are not available right now' });
+    return reply.header('content-type', metricsRegistry.contentType).send(text);
   });
 }
