@@ -16,7 +16,7 @@ import { createLogger } from './logging.js';
 import { serveClusterMetrics } from './metrics.js';
 import {
   createFirstAdmin,
-  openServices,
+  openServicesAnnounced,
   startServer,
   type RunningServer,
   type StartOptions,
@@ -97,7 +97,7 @@ const STOP_TIMEOUT_MS = 30_000;
 async function startPrimary(config: Config, count: number, options: StartOptions): Promise<ServeHandle> {
   const logger: Logger = options.logger ?? createLogger(config.log.level);
   // Once for the whole cluster, before any worker exists: schema, stale uploads of this node, first admin.
-  const { db, services, blobs } = await openServices(config, options);
+  const { db, services, blobs } = await openServicesAnnounced(config, options, logger);
   try {
     await blobs.init();
     await createFirstAdmin(services, config, logger, options);

@@ -1,4 +1,5 @@
 // Wiring only: config -> database -> blob store -> services -> HTTP app. Nothing else lives here.
+import cluster from 'node:cluster';
 import { chmodSync, mkdirSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
@@ -67,14 +68,10 @@ function listenUrl(host: string, port: number): string {
 
 export async function startServer(config: Config, options: StartOptions = {}): Promise<RunningServer> {
   const logger = options.logger ?? createLogger(config.log.level);
-  // Said on every start, so an operator who started it from the wrong folder sees which database it used.
-  const schema = options.databaseSchema ?? (config.database.schema || undefined);
-  const existed = await databaseExists(databaseUrl(config), schema);
-  const { db, services, blobs } = await openServices(config, options);
-  logger.info(
-    { database: describeDatabase(databaseUrl(config), schema), created: !existed },
-    'database opened',
-  );
+  // A cluster's primary opened the database first and said so (src/cluster.ts); its workers only open it.
+  const { db, services, blobs } = cluster.isWorker
+    ? await openServices(config, options)
+    : await openServicesAnnounced(config, options, logger);
   await blobs.init();
   const admin = await createFirstAdmin(services, config, logger, options);
 
@@ -169,6 +166,21 @@ function announceAdmin(
   chmodSync(file, 0o600); // an existing file keeps its mode on write
   announce(`${who} password-file=${file}`);
   logger.info({ adminId: admin.id, passwordFile: file }, 'admin account created; password written to file');
+}
+
+/**
+ * openServices for `serve`, saying on every start which database it opened and whether this start created it,
+ * so an operator who started the service from the wrong folder sees which database it used.
+ */
+export async function openServicesAnnounced(config: Config, options: StartOptions, logger: Logger) {
+  const schema = options.databaseSchema ?? (config.database.schema || undefined);
+  const existed = await databaseExists(databaseUrl(config), schema);
+  const opened = await openServices(config, options);
+  logger.info(
+    { database: describeDatabase(databaseUrl(config), schema), created: !existed },
+    'database opened',
+  );
+  return opened;
 }
 
 /**
