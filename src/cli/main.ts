@@ -44,9 +44,10 @@ program
     // In a cluster worker this starts that worker and returns null: the primary prints for the cluster.
     const server = await serve(config);
     if (!server) return;
-    console.log(`imageshare listening on ${server.url}`);
-    if (server.publicUrl !== server.url) console.log(`public URL: ${server.publicUrl}`);
+    // "listening on" last: whoever waits for it (scripts, tests) has every line before it.
     if (server.workers > 1) console.log(`workers: ${server.workers}`);
+    if (server.publicUrl !== server.url) console.log(`public URL: ${server.publicUrl}`);
+    console.log(`imageshare listening on ${server.url}`);
   });
 
 registerAccountCommands(program);
