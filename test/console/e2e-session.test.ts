@@ -96,6 +96,9 @@ describeConsole('sessions, locale and phone', (suite) => {
   it('a session left idle ends on the server; the console says it expired and logs in again', async () => {
     const account = await suite.service.createAccount();
     const { page, context } = await suite.openAs(account);
+    // Idle means nothing in flight: the Images page's own calls (regions, then the list) must be answered before
+    // the session is aged, or one of them meets the expiry first and the login replaces the page under the click.
+    await page.getByText('You have no custom images in this region yet.').waitFor();
     const session = (await context.cookies()).find((c) => c.name === 'imageshare_session');
     assert.ok(session);
     // Instead of waiting 30 minutes: the session's stored last use is moved back past the idle timeout.

@@ -39,6 +39,12 @@ export interface ImageListParams extends PageParams {
   order: SortOrder;
 }
 
+// Lists are fetched again whenever a page or dialog showing them opens, however fresh the cache: images, shares
+// and instances also change through the Tencent and OpenStack APIs (and other tabs), which the console never
+// hears of, so a page opened seconds after such a change must not show the list from before it. The cached
+// list shows meanwhile.
+const ON_OPEN = { refetchOnMount: 'always' } as const;
+
 export function useRegions() {
   return useQuery({
     queryKey: keys.regions,
@@ -49,6 +55,7 @@ export function useRegions() {
 
 export function useImages(params: ImageListParams, enabled = true) {
   return useQuery({
+    ...ON_OPEN,
     queryKey: keys.imageList(params),
     queryFn: ({ signal }) => api<Page<ImageView>>('GET', `/images${query({ ...params })}`, { signal }),
     placeholderData: keepPreviousData,
@@ -58,6 +65,7 @@ export function useImages(params: ImageListParams, enabled = true) {
 
 export function useShares(imageId: string | null) {
   return useQuery({
+    ...ON_OPEN,
     queryKey: keys.shares(imageId ?? ''),
     queryFn: ({ signal }) =>
       api<SharesView>('GET', `/images/${encodeURIComponent(imageId ?? '')}/shares`, { signal }),
@@ -67,6 +75,7 @@ export function useShares(imageId: string | null) {
 
 export function useInstances(params: PageParams & { region?: string }) {
   return useQuery({
+    ...ON_OPEN,
     queryKey: keys.instanceList(params),
     queryFn: ({ signal }) => api<Page<InstanceView>>('GET', `/instances${query({ ...params })}`, { signal }),
     placeholderData: keepPreviousData,
@@ -75,6 +84,7 @@ export function useInstances(params: PageParams & { region?: string }) {
 
 export function useHistory(params: PageParams) {
   return useQuery({
+    ...ON_OPEN,
     queryKey: keys.historyList(params),
     queryFn: ({ signal }) => api<Page<HistoryEntry>>('GET', `/history${query({ ...params })}`, { signal }),
     placeholderData: keepPreviousData,

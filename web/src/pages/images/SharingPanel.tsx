@@ -46,6 +46,9 @@ export function SharingPanel({
     reportErrors: true,
   });
 
+  // What the owner last asked for, held from the click until the service's answer is fetched again: the mutation's
+  // own pending state arrives a render later, and a controlled box without this snaps back for that moment.
+  const [consentAsked, setConsentAsked] = useState<'launch' | 'listing' | null>(null);
   const consent = useChange({
     run: (value: 'launch' | 'listing') =>
       api('PUT', `/images/${encodeURIComponent(image.id)}/consent`, { body: { consent: value } }),
@@ -53,6 +56,14 @@ export function SharingPanel({
     doneMessage: () => t('sharing.consentSaved'),
     reportErrors: true,
   });
+  const askConsent = (value: 'launch' | 'listing') => {
+    setConsentAsked(value);
+    consent.mutate(value, {
+      // After a failure the box shows again what the service holds; after success, until the refetch lands.
+      onError: () => setConsentAsked(null),
+      onSuccess: () => void shares.refetch().finally(() => setConsentAsked(null)),
+    });
+  };
 
   const columns: PrimaryTableCol<Share>[] = [
     {
@@ -127,7 +138,9 @@ export function SharingPanel({
   const data = shares.data;
   return (
     <ActionDialog
-      width={860}
+      // Eight columns (the share's terms and its live usage beside the account) need about 1000px of table; the
+      // dialog stays inside a 1280px screen, and on a phone (94vw) the table scrolls inside its own box.
+      width={1040}
       title={t('sharing.title', { name: image.name })}
       onClose={onClose}
       extra={
@@ -169,9 +182,9 @@ export function SharingPanel({
             <input
               type="checkbox"
               // While the change is on its way the box shows what was asked for, then what the service holds.
-              checked={(consent.isPending ? consent.variables : data.consent) === 'launch'}
-              disabled={consent.isPending}
-              onChange={(e) => consent.mutate(e.target.checked ? 'launch' : 'listing')}
+              checked={(consentAsked ?? data.consent) === 'launch'}
+              disabled={consentAsked !== null}
+              onChange={(e) => askConsent(e.target.checked ? 'launch' : 'listing')}
             />
             <span>{t('sharing.consent')}</span>
           </label>
