@@ -5,12 +5,17 @@
 import { before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { Page } from 'playwright-core';
 import type { TestAccount } from '../helpers/server.js';
 import { createActiveImage } from '../helpers/tencent.js';
 import { DomainError } from '../../src/domain/errors.js';
 import type { RequestContext } from '../../src/services/context.js';
-import { assertAccessible, describeConsole, type ConsoleBrowser } from './harness.js';
+import {
+  assertAccessible,
+  describeConsole,
+  openShareDialog,
+  rowWith,
+  type ConsoleBrowser,
+} from './harness.js';
 
 const REGION = 'ap-guangzhou';
 
@@ -23,15 +28,6 @@ describeConsole('share terms, consent and pre-flight', (suite) => {
     region: REGION,
     surface: 'console',
   });
-  const row = (page: Page, text: string) => page.getByRole('row').filter({ hasText: text });
-
-  async function openShareDialog(page: Page, name: string) {
-    await page.reload();
-    await row(page, name)
-      .getByRole('button', { name: `Share: ${name}` })
-      .click();
-    return page.getByRole('dialog', { name: `Share image “${name}”` });
-  }
 
   before(async () => {
     owner = await suite.service.createAccount();
@@ -116,7 +112,7 @@ describeConsole('share terms, consent and pre-flight', (suite) => {
 
     const receiverUi = await suite.openAs(receiver);
     await receiverUi.page.getByRole('tab', { name: 'Shared images' }).click();
-    await row(receiverUi.page, name)
+    await rowWith(receiverUi.page, name)
       .getByText(/Share ends .*2030/)
       .waitFor();
     await suite.shot(receiverUi.page, 'shared-images-ends');
@@ -129,7 +125,7 @@ describeConsole('share terms, consent and pre-flight', (suite) => {
     const id = await createActiveImage(suite.service.services, ctx(owner), name);
     await suite.service.services.shares.addMember(ctx(owner), id, receiver.id);
     await page.reload();
-    await row(page, name).getByRole('button', { name: '1 account(s)' }).click();
+    await rowWith(page, name).getByRole('button', { name: '1 account(s)' }).click();
     const panel = page.getByRole('dialog', { name: `Sharing of “${name}”` });
     const consent = panel.getByRole('checkbox', { name: 'Receivers must accept before launching' });
     assert.equal(await consent.isChecked(), false);
@@ -142,7 +138,7 @@ describeConsole('share terms, consent and pre-flight', (suite) => {
     await suite.service.services.shares.setMemberStatus(ctx(receiver), id, receiver.id, 'accepted');
     await suite.service.services.instances.launch(ctx(receiver), id, { count: 2 });
     await page.reload();
-    await row(page, name).getByRole('button', { name: '1 account(s)' }).click();
+    await rowWith(page, name).getByRole('button', { name: '1 account(s)' }).click();
     const share = page
       .getByRole('dialog', { name: `Sharing of “${name}”` })
       .getByRole('row')

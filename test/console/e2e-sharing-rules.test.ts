@@ -5,12 +5,17 @@
 import { before, it } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import type { Page } from 'playwright-core';
 import { openstack, openstackSkipReason } from '../helpers/openstack.js';
 import type { TestAccount } from '../helpers/server.js';
 import { createActiveImage, cvmClient } from '../helpers/tencent.js';
 import type { RequestContext } from '../../src/services/context.js';
-import { assertAccessible, describeConsole, type ConsoleBrowser } from './harness.js';
+import {
+  assertAccessible,
+  describeConsole,
+  openShareDialog,
+  rowWith,
+  type ConsoleBrowser,
+} from './harness.js';
 
 const REGION = 'ap-guangzhou';
 
@@ -24,15 +29,6 @@ describeConsole(
       region: REGION,
       surface: 'openstack',
     });
-    const row = (page: Page, text: string) => page.getByRole('row').filter({ hasText: text });
-
-    async function openShareDialog(page: Page, name: string) {
-      await page.reload();
-      await row(page, name)
-        .getByRole('button', { name: `Share: ${name}` })
-        .click();
-      return page.getByRole('dialog', { name: `Share image “${name}”` });
-    }
 
     before(async () => {
       owner = await suite.service.createAccount();
@@ -71,7 +67,7 @@ describeConsole(
       await assertAccessible(page, 'share dialog, limit reached');
       await suite.shot(page, 'share-dialog-limit');
       await dialog.getByRole('button', { name: 'Cancel' }).click();
-      await row(page, name).getByRole('button', { name: '50 account(s)' }).waitFor();
+      await rowWith(page, name).getByRole('button', { name: '50 account(s)' }).waitFor();
     });
 
     it('an unknown account is refused in words; oneself is refused before and by the service', async () => {
@@ -149,16 +145,19 @@ describeConsole(
       const receiverUi = await suite.openAs(receiver, { loginWith: 'name' });
       await receiverUi.page.getByRole('tab', { name: 'Shared images' }).click();
       for (const name of [viaTencent, viaOpenstack])
-        await row(receiverUi.page, name).getByText(owner.id).waitFor();
+        await rowWith(receiverUi.page, name).getByText(owner.id).waitFor();
       await receiverUi.context.close();
 
       await page.getByRole('link', { name: 'Images' }).click();
       for (const name of [viaTencent, viaOpenstack])
-        await row(page, name).getByRole('button', { name: '1 account(s)' }).waitFor();
+        await rowWith(page, name).getByRole('button', { name: '1 account(s)' }).waitFor();
       // History says through which API each share came.
       await page.getByRole('link', { name: 'History' }).click();
-      await row(page, viaTencent).filter({ hasText: 'Shared' }).getByText('Tencent Cloud API 3.0').waitFor();
-      await row(page, viaOpenstack).filter({ hasText: 'Shared' }).getByText('OpenStack API').waitFor();
+      await rowWith(page, viaTencent)
+        .filter({ hasText: 'Shared' })
+        .getByText('Tencent Cloud API 3.0')
+        .waitFor();
+      await rowWith(page, viaOpenstack).filter({ hasText: 'Shared' }).getByText('OpenStack API').waitFor();
     });
 
     it('a share made in the console shows in the Tencent API and in `openstack image member list`', async () => {

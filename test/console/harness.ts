@@ -15,7 +15,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import assert from 'node:assert/strict';
 import { after, before, describe } from 'node:test';
-import { chromium, type Browser, type BrowserContext, type Page } from 'playwright-core';
+import { chromium, type Browser, type BrowserContext, type Locator, type Page } from 'playwright-core';
 import { AxeBuilder } from '@axe-core/playwright';
 import { sql } from 'kysely';
 import { loadConfig } from '../../src/config.js';
@@ -320,4 +320,18 @@ export async function assertFitsWidth(page: Page, what: string, options: { table
     return found;
   }, tables);
   assert.deepEqual(problems, [], `${what} does not fit the width`);
+}
+
+/** The table row (of a page or a dialog) that shows `text`: an image's name or ID, an account ID. */
+export function rowWith(scope: Page | Locator, text: string): Locator {
+  return scope.getByRole('row').filter({ hasText: text });
+}
+
+/** Opens the Share dialog of the owner's image named `name` from a fresh Custom images list. */
+export async function openShareDialog(page: Page, name: string): Promise<Locator> {
+  await page.reload();
+  await rowWith(page, name)
+    .getByRole('button', { name: `Share: ${name}` })
+    .click();
+  return page.getByRole('dialog', { name: `Share image “${name}”` });
 }
