@@ -269,6 +269,9 @@ export async function runVsGlance(options: VsGlanceOptions): Promise<VsGlanceRes
       env: {
         // bench.py owns 'images' images in one region; the default quota (500) is for real tenants.
         IMAGESHARE_IMAGES__QUOTA_PER_REGION: String(options.images + 100),
+        // bench.py's set-up creates and uploads every image as one account as fast as it can; Glance has no
+        // per-account write limit, so ours (rateLimits.writes) is off for the comparison.
+        IMAGESHARE_RATE_LIMITS__WRITES__PER_SECOND: '0',
       },
       workers: options.workers ?? 0,
     });
