@@ -13,36 +13,13 @@ import { sql } from 'kysely';
 import { loadConfig } from '../../src/config.js';
 import { openServices } from '../../src/main.js';
 import { describeDatabase, openDatabase } from '../../src/repositories/db/database.js';
-import { cliArgs, repoRoot } from '../helpers/cli.js';
+import { cliArgs, repoRoot, runCli, type CliResult } from '../helpers/cli.js';
 import { forEachDatabase, freshSchemaName } from '../helpers/databases.js';
 import { issueToken } from '../helpers/server.js';
 
-interface CliResult {
-  stdout: string;
-  stderr: string;
-  code: number | null;
-}
-
-/** Runs `imageshare ...args` in `cwd` with a clean IMAGESHARE_* environment, writing `input` to its stdin. */
+/** Runs `imageshare ...args` in `cwd`, writing `input` to its stdin. */
 function cli(args: string[], options: { cwd?: string; input?: string } = {}): Promise<CliResult> {
-  const env: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !k.startsWith('IMAGESHARE_') && k !== 'DATABASE_URL') env[k] = v;
-  }
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, cliArgs(...args), {
-      cwd: options.cwd ?? repoRoot,
-      env: { ...env, IMAGESHARE_CONFIG: '' },
-      stdio: ['pipe', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ stdout, stderr, code }));
-    child.stdin.end(options.input ?? '');
-  });
+  return runCli(args, options);
 }
 
 async function passwordWorks(dataDir: string, db: string[], id: string, password: string): Promise<boolean> {

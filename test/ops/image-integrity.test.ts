@@ -4,38 +4,18 @@
 // operator runs it) reports exactly the two, with what is wrong; with --mark they go to "killed", after which
 // their data cannot be downloaded and no instance can be launched from them, while the intact image still can.
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
 import { after, before, describe, it } from 'node:test';
 import { isDomainError } from '../../src/domain/errors.js';
 import type { IntegrityReport } from '../../src/services/integrity.service.js';
 import { blobTargets, type BlobPlace } from '../helpers/blob-targets.js';
-import { cliArgs, repoRoot } from '../helpers/cli.js';
+import { runCli } from '../helpers/cli.js';
 import { forEachDatabase } from '../helpers/databases.js';
 import { createImage, uploadData } from '../helpers/glance.js';
 import { startTestServer, type TestServer } from '../helpers/server.js';
 
-function run(
-  args: string[],
-  env: Record<string, string>,
-): Promise<{ stdout: string; stderr: string; code: number | null }> {
-  const base: Record<string, string> = {};
-  for (const [k, v] of Object.entries(process.env)) {
-    if (v !== undefined && !k.startsWith('IMAGESHARE_') && k !== 'DATABASE_URL') base[k] = v;
-  }
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, cliArgs(...args), {
-      cwd: repoRoot,
-      env: { ...base, IMAGESHARE_CONFIG: '', ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (d: Buffer) => (stdout += d.toString()));
-    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ stdout, stderr, code }));
-  });
+function run(args: string[], env: Record<string, string>) {
+  return runCli(args, { env });
 }
 
 for (const blobTarget of blobTargets) {
