@@ -90,7 +90,7 @@ describeConsole("the seed's sharing flow", (suite) => {
       offline: false,
       latency: 0,
       downloadThroughput: -1,
-      uploadThroughput: 1024 * 1024,
+      uploadThroughput: 512 * 1024,
     });
     await dialog.getByRole('button', { name: 'Upload', exact: true }).click();
     const bar = dialog.getByRole('progressbar', { name: 'Upload progress' });
@@ -102,9 +102,12 @@ describeConsole("the seed's sharing flow", (suite) => {
     });
     await dialog.getByText(/Speed: \d/).waitFor();
     await dialog.getByText(/Time left: \d+:\d\d/).waitFor();
-    await shot(page, 'upload-progress');
-    await assertAccessible(page, 'upload in progress');
+    // The width check first: the accessibility scan takes seconds on a loaded machine, and both must
+    // see the dialog while it still uploads (16 s for 8 MiB at 512 KiB/s), not its finished state.
     await assertFitsWidth(page, 'upload in progress');
+    await assertAccessible(page, 'upload in progress');
+    assert.ok(await bar.isVisible(), 'the checks above ran while the upload was still in progress');
+    await shot(page, 'upload-progress');
     await dialog.getByText(`Image “${imageName}” uploaded and available.`).waitFor({ timeout: 30000 });
     await cdp.send('Network.emulateNetworkConditions', {
       offline: false,
@@ -114,6 +117,7 @@ describeConsole("the seed's sharing flow", (suite) => {
     });
     await dialog.getByText(createHash('md5').update(bytes).digest('hex')).waitFor();
     await dialog.getByText(createHash('sha512').update(bytes).digest('hex')).waitFor();
+    await assertFitsWidth(page, 'upload done');
     await shot(page, 'upload-done');
     await dialog.getByRole('button', { name: 'Done' }).click();
     await imageRow(page).getByText('Available').waitFor();
