@@ -9,6 +9,9 @@ import { InstanceRepository } from './instance.repository.js';
 import { HistoryRepository } from './history.repository.js';
 import { ShareStatsRepository } from './share-stats.repository.js';
 import { ConsentRepository } from './consent.repository.js';
+import { GroupRepository } from './group.repository.js';
+import { LaunchPolicyRepository, ShareEndRepository } from './guardrails.repository.js';
+import { NotificationRepository } from './notification.repository.js';
 
 function kyselyImageStores(executor: Kysely<Database>, dialect: DialectName): ImageStores {
   return {
@@ -18,6 +21,10 @@ function kyselyImageStores(executor: Kysely<Database>, dialect: DialectName): Im
     history: new HistoryRepository(executor),
     shareStats: new ShareStatsRepository(executor),
     consent: new ConsentRepository(executor),
+    groups: new GroupRepository(executor, dialect),
+    launchPolicies: new LaunchPolicyRepository(executor),
+    shareEnds: new ShareEndRepository(executor),
+    notifications: new NotificationRepository(executor, dialect),
   };
 }
 
