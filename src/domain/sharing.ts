@@ -2,6 +2,7 @@
 // inside a transaction and call these before writing. Every surface reaches them through the services;
 // the surfaces only translate the errors raised here into their own codes.
 import { DomainError, fail } from './errors.js';
+import { assertWithinGroupSize, groupNotFound, type GroupPolicy } from './groups.js';
 import {
   memberStatuses,
   type Caller,
@@ -141,6 +142,20 @@ export function assertValidShareTarget(
 }
 
 /**
+ * A share with a group: only one of the image owner's own groups (anyone else's is "not found"), and not one
+ * grown past the group size limit (possible only when the limit was lowered after it filled).
+ */
+export function assertValidGroupTarget(
+  groupId: string,
+  usable: boolean,
+  size: number,
+  policy: Partial<Pick<GroupPolicy, 'maxMembersPerGroup'>>,
+): void {
+  if (!usable) throw groupNotFound(groupId);
+  if (policy.maxMembersPerGroup !== undefined) assertWithinGroupSize(groupId, size, 0, policy as GroupPolicy);
+}
+
+/**
  * Rule 1, for one request: naming more distinct accounts than an image can ever have is refused before
  * anything is looked up (Tencent answers it with its own code, as a bad parameter rather than a full image).
  */
@@ -176,13 +191,16 @@ export function assertWithinShareLimit(
   }
 }
 
-/** What one account of a share request is, read under the image's lock. */
+/** What one target of a share request (an account, or a group) is, read under the image's lock. */
 export interface ShareTargetFacts {
+  /** An account ID, or a group ID (grp-...). */
   accountId: string;
-  /** An existing, enabled account. */
+  /** An existing, enabled account; for a group: a group of the image's owner (groups.ts isUsableGroup). */
   exists: boolean;
-  /** Its member row on the image, if any (live or past its end). */
+  /** Its member row (for a group: its group share) on the image, if any (live or past its end). */
   share: Pick<Member, 'expiresAt'> | null;
+  /** For a group: how many accounts it holds now. A group takes ONE place in the image's limit. */
+  groupSize?: number;
 }
 
 /** The verdict on one account: the refusal the share would meet, or null; `renews` a share past its end. */
@@ -202,7 +220,7 @@ export function judgeShareTargets(
   image: Pick<Image, 'id' | 'ownerId'>,
   targets: readonly ShareTargetFacts[],
   liveShares: number,
-  policy: Pick<SharingPolicy, 'maxAccountsPerImage'>,
+  policy: Pick<SharingPolicy, 'maxAccountsPerImage'> & Partial<Pick<GroupPolicy, 'maxMembersPerGroup'>>,
   now: string,
 ): ShareVerdict[] {
   let adding = 0;
@@ -213,7 +231,11 @@ export function judgeShareTargets(
       refusal,
       renews,
     });
-    const invalid = refusalOf(() => assertValidShareTarget(image, target.accountId, target.exists));
+    const invalid = refusalOf(() =>
+      target.groupSize === undefined
+        ? assertValidShareTarget(image, target.accountId, target.exists)
+        : assertValidGroupTarget(target.accountId, target.exists, target.groupSize, policy),
+    );
     if (invalid) return verdict(invalid);
     if (target.share !== null && !renews) {
       return verdict(
@@ -240,7 +262,7 @@ export function shareRefusal(
   const first = (codes: string[]) => refusals.find((r) => codes.includes(r.code));
   const lastLimit = refusals.filter((r) => r.code === 'ShareLimitExceeded').at(-1);
   return (
-    first(['ShareWithSelf', 'AccountNotFound']) ??
+    first(['ShareWithSelf', 'AccountNotFound', 'GroupNotFound', 'GroupTooLarge']) ??
     lastLimit ??
     (duplicates === 'fail' ? first(['MemberAlreadyExists']) : undefined) ??
     null
@@ -284,7 +306,10 @@ export function parseMemberStatus(value: unknown): MemberStatus {
   throw fail('InvalidInput', 'Status must be "pending", "accepted" or "rejected".');
 }
 
-/** Rule 5: a shared image cannot be deleted until its shares are cancelled (unless the policy cancels them). */
+/**
+ * Rule 5: a shared image cannot be deleted until its shares are cancelled (unless the policy cancels them).
+ * `memberCount` counts live shares only (isShareLive): a share past its end time holds nothing.
+ */
 export function assertMayDelete(
   image: Pick<Image, 'id' | 'protected'>,
   memberCount: number,

@@ -264,7 +264,11 @@ forEachDatabase((target) => {
     });
 
     it('rule 5: with deleteShared=cancel-shares (Glance), deleting removes the shares and the data', async () => {
-      const glance = await serviceHarness(target, { 'images.deleteShared': 'cancel-shares' });
+      // No recycle bin: the delete takes the data at once (the bin's path is test/image-lifecycle.test.ts's).
+      const glance = await serviceHarness(target, {
+        'images.deleteShared': 'cancel-shares',
+        'images.recycleBinDays': '0',
+      });
       try {
         const o = await glance.account();
         const r = await glance.account();

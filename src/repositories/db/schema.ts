@@ -83,6 +83,15 @@ export interface ImagesTable {
   upload_heartbeat_at: string | null;
   /** listing | launch, or null for the owner's default (0020). */
   consent: string | null;
+  /** Deprecation (0060): when, the replacement offered, and the instant new launches are refused from. */
+  deprecated_at: string | null;
+  obsolete_at: string | null;
+  replacement_image_id: string | null;
+  /** Disabled (0060): every share suspended while set. */
+  disabled_at: string | null;
+  /** In the recycle bin (0060): purged for good from this instant; the status a restore returns to. */
+  purge_after: string | null;
+  binned_from: string | null;
   created_at: string;
   updated_at: string;
   deleted_at: string | null;
@@ -106,8 +115,18 @@ export interface ImageMembersTable {
   /** The share grants nothing from this instant (0020); null: no end. */
   expires_at: string | null;
   access: Generated<string>; // launch | launch_and_copy (0020; default launch)
+  /**
+   * The image's created_at, copied when the share is made (0080): the member index orders a receiver's
+   * shares by it, so its list reads them newest first. MemberRepository.insert fills it; null only for a row
+   * inserted another way, which then lists out of order.
+   */
+  image_created_at: string | null;
+  /** The end time the last "expiring soon" event was about (0050); null: none sent. */
+  expiry_noticed_for: Generated<string | null>;
   created_at: string;
   updated_at: string;
+  /** The end time whose "expire" history entry is written (0070); null: none yet. */
+  end_recorded_at?: string | null;
 }
 
 export interface InstancesTable {
@@ -150,6 +169,111 @@ export interface HistoryEventsTable {
   details: string; // JSON object of strings
 }
 
+/** Account groups (0040): an owner's named group of other accounts. */
+export interface AccountGroupsTable {
+  id: string; // grp-xxxxxxxx
+  owner_id: string;
+  name: string; // unique per owner
+  description: Generated<string>;
+  created_at: string;
+  updated_at: string;
+}
+
+export interface AccountGroupMembersTable {
+  group_id: string;
+  account_id: string;
+  added_at: string;
+}
+
+/** A share of an image with a group (0040): one place in the image's limit, the terms of a direct share. */
+export interface ImageGroupSharesTable {
+  image_id: string;
+  group_id: string;
+  expires_at: string | null;
+  access: Generated<string>;
+  created_at: string;
+  updated_at: string;
+}
+
+/** A receiver's answer to an image that reaches it through groups (0040): pending | accepted | rejected. */
+export interface GroupShareConsentsTable {
+  image_id: string;
+  account_id: string;
+  status: string;
+  updated_at: string;
+}
+
+/** An account's launch policy (0070): mode off | audit | enforce, allowed_owners a JSON array of IDs. */
+export interface LaunchPoliciesTable {
+  account_id: string;
+  mode: string;
+  allowed_owners: string;
+  updated_at: string;
+}
+
+/** A launch an `audit` launch policy would have refused (0070), read by the launching account. */
+export interface LaunchAuditTable {
+  id: string;
+  account_id: string;
+  at: string;
+  image_id: string;
+  image_name: string | null;
+  owner_id: string;
+  region: string;
+  visibility: string;
+  instances: number;
+  surface: string;
+}
+
+/** Notifications (0050): each event once, written in the transaction of its change. */
+export interface NotificationEventsTable {
+  id: string;
+  type: string;
+  at: string;
+  image_id: string;
+  image_name: string | null;
+  region: string;
+  owner_id: string;
+  actor_id: string;
+  target_account_id: string | null;
+  details: string; // JSON object of strings
+}
+
+/** One row per account an event concerns (0050). */
+export interface NotificationInboxTable {
+  account_id: string;
+  event_id: string;
+  at: string;
+  read_at: string | null;
+}
+
+/** Per-account webhooks (0050): the signing secret sealed with the master key (AAD: the webhook ID). */
+export interface WebhooksTable {
+  id: string;
+  account_id: string;
+  url: string;
+  description: string;
+  secret_sealed: string;
+  created_at: string;
+}
+
+/** One row per (webhook, event) to deliver (0050); next_attempt_at doubles as a claim's lease. */
+export interface WebhookDeliveriesTable {
+  id: string;
+  webhook_id: string;
+  event_id: string;
+  account_id: string;
+  state: string; // pending | delivered | failed
+  attempts: Generated<number>;
+  next_attempt_at: string;
+  claim: string | null;
+  last_attempt_at: string | null;
+  last_status: number | null;
+  last_error: string | null;
+  delivered_at: string | null;
+  created_at: string;
+}
+
 export interface Database {
   accounts: AccountsTable;
   tokens: TokensTable;
@@ -164,6 +288,16 @@ export interface Database {
   instances: InstancesTable;
   console_sessions: ConsoleSessionsTable;
   history_events: HistoryEventsTable;
+  account_groups: AccountGroupsTable;
+  account_group_members: AccountGroupMembersTable;
+  image_group_shares: ImageGroupSharesTable;
+  group_share_consents: GroupShareConsentsTable;
+  launch_policies: LaunchPoliciesTable;
+  launch_audit: LaunchAuditTable;
+  notification_events: NotificationEventsTable;
+  notification_inbox: NotificationInboxTable;
+  webhooks: WebhooksTable;
+  webhook_deliveries: WebhookDeliveriesTable;
 }
 
 export type AccountRow = Selectable<AccountsTable>;

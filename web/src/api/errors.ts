@@ -14,6 +14,7 @@ const KNOWN: Record<string, MessageKey> = {
   MemberAlreadyExists: 'error.MemberAlreadyExists',
   MemberNotFound: 'error.MemberNotFound',
   ImageInShared: 'error.ImageInShared',
+  ImageProtected: 'error.ImageProtected',
   InvalidInput: 'error.InvalidInput',
   Unauthenticated: 'error.Unauthenticated',
   InvalidCredentials: 'error.InvalidCredentials',
@@ -29,6 +30,7 @@ const KNOWN: Record<string, MessageKey> = {
   InvalidCopyTarget: 'error.InvalidCopyTarget',
   ShareNotAccepted: 'error.ShareNotAccepted',
   CopyNotGranted: 'error.CopyNotGranted',
+  LaunchNotAllowed: 'error.LaunchNotAllowed',
   RegionNotFound: 'error.RegionNotFound',
   WrongPassword: 'error.WrongPassword',
   NetworkError: 'error.NetworkError',
@@ -47,6 +49,19 @@ export function errorMessage(t: Translate, error: unknown): string {
   if (error.code === 'ImageInShared') {
     const count = Number(error.details.shareCount);
     if (Number.isFinite(count) && count > 0) return t('error.ImageInSharedCount', { count });
+  }
+  // Lifecycle (issue 12): a deprecated image past its date; a deprecation's replacement or date refused.
+  if (error.code === 'InvalidImageStatus' && error.details.reason === 'obsolete') {
+    return t('error.ImageObsolete');
+  }
+  if (error.code === 'InvalidInput' && error.details.field === 'replacement') {
+    return t('error.ReplacementInvalid');
+  }
+  if (error.code === 'InvalidInput' && error.details.field === 'obsolete_at') {
+    return t('error.ObsoleteAtInvalid');
+  }
+  if (error.code === 'LaunchNotAllowed' && typeof error.details.ownerId === 'string') {
+    return t('error.LaunchNotAllowedFrom', { owner: error.details.ownerId });
   }
   const ownerOnly = ownerOnlyRefusalKey(error.code, error.details);
   if (ownerOnly) return t(ownerOnly);

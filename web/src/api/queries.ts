@@ -3,10 +3,14 @@ import { keepPreviousData, useQuery } from '@tanstack/react-query';
 import { api, query } from './client';
 import type {
   ApiKey,
+  GroupDetail,
+  GroupList,
   HistoryEntry,
   ImageKind,
   ImageView,
   InstanceView,
+  LaunchAuditRecord,
+  LaunchPolicy,
   Page,
   Region,
   SharesView,
@@ -21,9 +25,12 @@ export const keys = {
   shares: (imageId: string) => ['images', 'shares', imageId] as const,
   instances: ['instances'] as const,
   instanceList: (params: PageParams & { region?: string }) => ['instances', 'list', params] as const,
+  recycleBin: (params: PageParams & { region: string }) => ['images', 'recycle-bin', params] as const,
   history: ['history'] as const,
   historyList: (params: PageParams) => ['history', 'list', params] as const,
   apiKeys: ['account', 'api-keys'] as const,
+  groups: ['groups'] as const,
+  group: (id: string) => ['groups', id] as const,
 };
 
 export interface PageParams {
@@ -48,7 +55,7 @@ const ON_OPEN = { refetchOnMount: 'always' } as const;
 export function useRegions() {
   return useQuery({
     queryKey: keys.regions,
-    queryFn: () => api<{ regions: Region[] }>('GET', '/regions'),
+    queryFn: () => api<{ regions: Region[]; recycleBinDays: number }>('GET', '/regions'),
     staleTime: Infinity,
   });
 }
@@ -58,6 +65,17 @@ export function useImages(params: ImageListParams, enabled = true) {
     ...ON_OPEN,
     queryKey: keys.imageList(params),
     queryFn: ({ signal }) => api<Page<ImageView>>('GET', `/images${query({ ...params })}`, { signal }),
+    placeholderData: keepPreviousData,
+    enabled,
+  });
+}
+
+/** The caller's deleted images in a region's recycle bin (under the images key: deletes and restores touch it). */
+export function useRecycleBin(params: PageParams & { region: string }, enabled = true) {
+  return useQuery({
+    ...ON_OPEN,
+    queryKey: keys.recycleBin(params),
+    queryFn: ({ signal }) => api<Page<ImageView>>('GET', `/recycle-bin${query({ ...params })}`, { signal }),
     placeholderData: keepPreviousData,
     enabled,
   });
@@ -95,5 +113,47 @@ export function useApiKeys() {
   return useQuery({
     queryKey: keys.apiKeys,
     queryFn: () => api<{ apiKeys: ApiKey[] }>('GET', '/account/api-keys'),
+  });
+}
+
+/** The caller's account groups (issue 12), with the limits. */
+export function useGroups() {
+  return useQuery({
+    ...ON_OPEN,
+    queryKey: keys.groups,
+    queryFn: ({ signal }) => api<GroupList>('GET', '/groups', { signal }),
+  });
+}
+
+export function useGroup(id: string) {
+  return useQuery({
+    ...ON_OPEN,
+    queryKey: keys.group(id),
+    queryFn: ({ signal }) => api<GroupDetail>('GET', `/groups/${encodeURIComponent(id)}`, { signal }),
+  });
+}
+
+/** Issue 12 guardrails: my launch policy and the launches its audit mode recorded. */
+export const guardrailKeys = {
+  launchPolicy: ['account', 'launch-policy'] as const,
+  launchAudit: ['launch-audit'] as const,
+  launchAuditList: (params: PageParams) => ['launch-audit', 'list', params] as const,
+};
+
+export function useLaunchPolicy() {
+  return useQuery({
+    ...ON_OPEN,
+    queryKey: guardrailKeys.launchPolicy,
+    queryFn: ({ signal }) => api<LaunchPolicy>('GET', '/launch-policy', { signal }),
+  });
+}
+
+export function useLaunchAudit(params: PageParams) {
+  return useQuery({
+    ...ON_OPEN,
+    queryKey: guardrailKeys.launchAuditList(params),
+    queryFn: ({ signal }) =>
+      api<Page<LaunchAuditRecord>>('GET', `/launch-audit${query({ ...params })}`, { signal }),
+    placeholderData: keepPreviousData,
   });
 }

@@ -51,6 +51,15 @@ export interface ImageView {
   shareExpiresAt: string | null;
   shareAccess: ShareAccess | null;
   isOwner: boolean;
+  /** Lifecycle: deprecation (seen by receivers too), disabled and protected (the owner's). */
+  deprecatedAt: string | null;
+  replacementImageId: string | null;
+  obsoleteAt: string | null;
+  disabled: boolean;
+  protected: boolean;
+  /** In the recycle bin: when it was deleted and when it goes for good. */
+  deletedAt: string | null;
+  purgeAfter: string | null;
 }
 
 export type ShareAccess = 'launch' | 'launch_and_copy';
@@ -83,6 +92,40 @@ export interface SharesView {
   consent: Consent;
   consentSetting: Consent | null;
   shares: Share[];
+  /** Shares with the owner's groups: one place each. */
+  groups: GroupShare[];
+}
+
+export interface GroupShare {
+  groupId: string;
+  groupName: string;
+  size: number;
+  expiresAt: string | null;
+  access: ShareAccess;
+  live: boolean;
+  createdAt: string;
+}
+
+export interface GroupView {
+  id: string;
+  name: string;
+  description: string;
+  size: number;
+  createdAt: string;
+  updatedAt: string;
+}
+
+export interface GroupList {
+  groups: GroupView[];
+  total: number;
+  maxGroups: number;
+  maxMembersPerGroup: number;
+}
+
+export interface GroupDetail {
+  group: GroupView;
+  members: { accountId: string; addedAt: string }[];
+  images: { imageId: string; expiresAt: string | null }[];
 }
 
 export interface ShareCheckResults {
@@ -122,9 +165,18 @@ export type HistoryAction =
   | 'copy'
   | 'rename'
   | 'terms'
-  | 'consent';
+  | 'consent'
+  | 'deprecate'
+  | 'undeprecate'
+  | 'disable'
+  | 'enable'
+  | 'protect'
+  | 'unprotect'
+  | 'restore'
+  | 'purge'
+  | 'expire';
 
-export type Surface = 'openstack' | 'tencent' | 'tencent-legacy' | 'console';
+export type Surface = 'openstack' | 'tencent' | 'tencent-legacy' | 'console' | 'service';
 
 export interface HistoryEntry {
   id: string;
@@ -140,3 +192,26 @@ export interface HistoryEntry {
 
 export type SortField = 'name' | 'createdAt' | 'size' | 'status';
 export type SortOrder = 'asc' | 'desc';
+
+/** My launch policy (issue 12 guardrails): whose images I let myself launch. */
+export type LaunchPolicyMode = 'off' | 'audit' | 'enforce';
+
+export interface LaunchPolicy {
+  mode: LaunchPolicyMode;
+  /** Account IDs and group IDs (grp-xxxxxxxx). */
+  allowedOwners: string[];
+  maxAllowedOwners: number;
+}
+
+/** A launch my `audit` policy would have refused (it went ahead). */
+export interface LaunchAuditRecord {
+  id: string;
+  at: string;
+  imageId: string;
+  imageName: string | null;
+  ownerId: string;
+  region: string;
+  visibility: string;
+  instances: number;
+  surface: Surface;
+}

@@ -2,7 +2,16 @@
 // directions: the account name leads to Account information), language and logout.
 import { lazy, Suspense, type MouseEvent, type ReactNode } from 'react';
 import { Button } from '../components/Button';
-import { HistoryIcon, ImageIcon, LogoutIcon, ServerIcon, UserCircleIcon } from 'tdesign-icons-react';
+import {
+  HistoryIcon,
+  ImageIcon,
+  LogoutIcon,
+  NotificationIcon,
+  ServerIcon,
+  UserCircleIcon,
+  UsergroupIcon,
+} from 'tdesign-icons-react';
+import { useUnreadCount } from '../api/notifications';
 import { LanguageSwitch } from '../components/LanguageSwitch';
 import { useI18n, type MessageKey } from '../i18n';
 import { FullPageLoading } from './App';
@@ -13,11 +22,15 @@ const ImagesPage = lazy(() => import('../pages/images/ImagesPage'));
 const InstancesPage = lazy(() => import('../pages/InstancesPage'));
 const HistoryPage = lazy(() => import('../pages/HistoryPage'));
 const AccountPage = lazy(() => import('../pages/AccountPage'));
+const GroupsPage = lazy(() => import('../pages/GroupsPage'));
+const InboxPage = lazy(() => import('../pages/InboxPage'));
 
 const NAV: { page: PageName; label: MessageKey; icon: ReactNode }[] = [
   { page: 'images', label: 'nav.images', icon: <ImageIcon /> },
   { page: 'instances', label: 'nav.instances', icon: <ServerIcon /> },
   { page: 'history', label: 'nav.history', icon: <HistoryIcon /> },
+  { page: 'groups', label: 'nav.groups', icon: <UsergroupIcon /> },
+  { page: 'inbox', label: 'nav.inbox', icon: <NotificationIcon /> },
   { page: 'account', label: 'nav.account', icon: <UserCircleIcon /> },
 ];
 
@@ -50,6 +63,23 @@ export function NavLink({
   );
 }
 
+/** The unread count of the inbox on a bell in the header (issue 12), asked again every 30 s. */
+function InboxBadge() {
+  const { t } = useI18n();
+  const unread = useUnreadCount().data?.unread ?? 0;
+  return (
+    <NavLink page="inbox" className="inbox-link">
+      <NotificationIcon aria-hidden="true" />
+      <span className="sr-only">{unread > 0 ? t('nav.inboxUnread', { count: unread }) : t('nav.inbox')}</span>
+      {unread > 0 ? (
+        <span className="badge" aria-hidden="true" data-testid="inbox-badge">
+          {unread > 99 ? '99+' : unread}
+        </span>
+      ) : null}
+    </NavLink>
+  );
+}
+
 export default function Shell() {
   const { t } = useI18n();
   const { page } = useRouter();
@@ -64,6 +94,7 @@ export default function Shell() {
         <span className="topbar-sub">{t('app.console')}</span>
         <div className="topbar-right">
           <LanguageSwitch />
+          <InboxBadge />
           <NavLink page="account" className="account-link">
             <UserCircleIcon aria-hidden="true" />
             <span className="account-name">{account.name}</span>
@@ -93,6 +124,8 @@ export default function Shell() {
             {page === 'instances' ? <InstancesPage /> : null}
             {page === 'history' ? <HistoryPage /> : null}
             {page === 'account' ? <AccountPage /> : null}
+            {page === 'groups' ? <GroupsPage /> : null}
+            {page === 'inbox' ? <InboxPage /> : null}
           </Suspense>
         </main>
       </div>

@@ -1,12 +1,12 @@
-// A very small router over the History API: the console has five pages, which a path names
-// (/console/images, /console/instances, /console/history, /console/account). Query parameters hold a page's
+// A very small router over the History API: the console has six pages, which a path names
+// (/console/images, /console/instances, /console/history, /console/account, /console/inbox). Query parameters hold a page's
 // own state (tab, region, page, search) so that a link or a reload shows the same view.
 import { createContext, useCallback, useContext, useEffect, useMemo, useState, type ReactNode } from 'react';
 
 const BASE = '/console';
 
-export type PageName = 'images' | 'instances' | 'history' | 'account';
-const PAGES: PageName[] = ['images', 'instances', 'history', 'account'];
+export type PageName = 'images' | 'instances' | 'history' | 'account' | 'groups' | 'inbox';
+const PAGES: PageName[] = ['images', 'instances', 'history', 'account', 'groups', 'inbox'];
 
 interface Location {
   page: PageName;

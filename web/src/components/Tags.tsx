@@ -1,5 +1,7 @@
 import { Tag } from 'tdesign-react';
-import type { ShareStatus } from '../api/types';
+import type { ImageView, ShareStatus } from '../api/types';
+import { formatTime } from './format';
+import type { Locale } from '../i18n';
 import { useI18n, type MessageKey } from '../i18n';
 
 const IMAGE_STATUS: Record<string, { key: MessageKey; theme: 'success' | 'warning' | 'danger' | 'default' }> =
@@ -39,5 +41,47 @@ export function ShareStatusTag({ status }: { status: ShareStatus | null }) {
     <Tag theme={known.theme} variant="light">
       {t(known.key)}
     </Tag>
+  );
+}
+
+/**
+ * Where an image stands in its lifecycle: deprecated (with the image to use instead and the date new launches
+ * stop), disabled, deletion-protected. Receivers see the deprecation only; the rest is the owner's.
+ */
+export function LifecycleTags({
+  image,
+  locale,
+}: {
+  image: Pick<ImageView, 'deprecatedAt' | 'replacementImageId' | 'obsoleteAt' | 'disabled' | 'protected'>;
+  locale: Locale;
+}) {
+  const { t } = useI18n();
+  if (!image.deprecatedAt && !image.disabled && !image.protected) return null;
+  return (
+    <span className="lifecycle-tags">
+      {image.deprecatedAt ? (
+        <Tag theme="warning" variant="light">
+          {t('lifecycle.deprecated')}
+        </Tag>
+      ) : null}
+      {image.disabled ? (
+        <Tag theme="danger" variant="light">
+          {t('lifecycle.disabled')}
+        </Tag>
+      ) : null}
+      {image.protected ? (
+        <Tag theme="primary" variant="light">
+          {t('lifecycle.protected')}
+        </Tag>
+      ) : null}
+      {image.deprecatedAt && image.replacementImageId ? (
+        <span className="small">{t('lifecycle.useInstead', { id: image.replacementImageId })}</span>
+      ) : null}
+      {image.deprecatedAt && image.obsoleteAt ? (
+        <span className="small muted">
+          {t('lifecycle.obsoleteAt', { time: formatTime(image.obsoleteAt, locale) })}
+        </span>
+      ) : null}
+    </span>
   );
 }

@@ -18,6 +18,7 @@ import { TimeText } from '../components/TimeText';
 import { ActionDialog } from '../components/ActionDialog';
 import { EmptyState, ErrorState, LoadingState } from '../components/States';
 import { useI18n } from '../i18n';
+import { LaunchPolicySection } from './LaunchPolicySection';
 
 export default function AccountPage() {
   const { t, locale } = useI18n();
@@ -47,6 +48,7 @@ export default function AccountPage() {
         </dl>
       </section>
       <ApiKeysSection />
+      <LaunchPolicySection />
       <PasswordSection />
     </div>
   );

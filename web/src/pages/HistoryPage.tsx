@@ -26,6 +26,15 @@ const ACTION_TEXT: Record<HistoryAction, MessageKey> = {
   rename: 'history.action.rename',
   terms: 'history.action.terms',
   consent: 'history.action.consent',
+  deprecate: 'history.action.deprecate',
+  undeprecate: 'history.action.undeprecate',
+  disable: 'history.action.disable',
+  enable: 'history.action.enable',
+  protect: 'history.action.protect',
+  unprotect: 'history.action.unprotect',
+  restore: 'history.action.restore',
+  purge: 'history.action.purge',
+  expire: 'history.action.expire',
 };
 
 const SURFACE_TEXT: Record<Surface, MessageKey> = {
@@ -33,6 +42,7 @@ const SURFACE_TEXT: Record<Surface, MessageKey> = {
   tencent: 'history.surface.tencent',
   'tencent-legacy': 'history.surface.tencentLegacy',
   console: 'history.surface.console',
+  service: 'history.surface.service',
 };
 
 export default function HistoryPage() {

@@ -13,6 +13,7 @@ export type ImageDialog =
   | { type: 'sharing'; image: ImageView }
   | { type: 'copy'; image: ImageView }
   | { type: 'edit'; image: ImageView }
+  | { type: 'lifecycle'; image: ImageView }
   | { type: 'delete'; image: ImageView }
   | { type: 'launch'; image: ImageView }
   | { type: 'leave'; image: ImageView };
@@ -35,7 +36,9 @@ export function ImageActions({
     reportErrors: true,
   });
   const name = image.name || image.id;
-  const launchable = image.status === 'active' && image.shareStatus !== 'rejected';
+  // A deprecated image past its obsolescence date launches nothing new (the service refuses it too).
+  const obsolete = image.obsoleteAt !== null && Date.parse(image.obsoleteAt) <= Date.now();
+  const launchable = image.status === 'active' && image.shareStatus !== 'rejected' && !obsolete;
 
   const action = (
     label: string,
@@ -67,6 +70,7 @@ export function ImageActions({
           disabled: image.status !== 'active',
         })}
         {action(t('action.edit'), () => onOpen({ type: 'edit', image }))}
+        {action(t('action.lifecycle'), () => onOpen({ type: 'lifecycle', image }))}
         {action(t('action.delete'), () => onOpen({ type: 'delete', image }), { danger: true })}
       </div>
     );

@@ -1,6 +1,7 @@
 import type { ImageDialog } from './ImageActions';
 import { CopyDialog, DeleteDialog, EditDialog, LeaveDialog } from './SimpleDialogs';
 import { LaunchDialog } from '../LaunchDialog';
+import { LifecycleDialog } from './LifecycleDialog';
 import { ShareDialog } from './ShareDialog';
 import { SharingPanel } from './SharingPanel';
 import { UploadDialog } from './UploadDialog';
@@ -40,6 +41,8 @@ export function ImageDialogs({
       return <CopyDialog image={dialog.image} onClose={onClose} />;
     case 'edit':
       return <EditDialog image={dialog.image} onClose={onClose} />;
+    case 'lifecycle':
+      return <LifecycleDialog image={dialog.image} onClose={onClose} />;
     case 'delete':
       return (
         <DeleteDialog

@@ -1,5 +1,5 @@
 // Images: the region switcher and the three tabs of the seed's console (Custom / Shared / Public images),
-// each a server-side paged, sorted and searchable table.
+// each a server-side paged, sorted and searchable table, and the owner's Recycle bin (issue 12).
 import { useEffect, useState } from 'react';
 import { Input, Select, Table, type PrimaryTableCol } from 'tdesign-react';
 import { Button } from '../../components/Button';
@@ -13,19 +13,24 @@ import { Pager, PAGE_SIZES } from '../../components/Pager';
 import { SortTitle } from '../../components/SortTitle';
 import { EmptyState, ErrorState, LoadingState } from '../../components/States';
 import { TabBar } from '../../components/TabBar';
-import { ImageStatusTag, ShareStatusTag } from '../../components/Tags';
+import { ImageStatusTag, LifecycleTags, ShareStatusTag } from '../../components/Tags';
 import { useI18n } from '../../i18n';
 import { useRouter } from '../../app/router';
 import { ImageActions, type ImageDialog } from './ImageActions';
 import { ImageDialogs } from './ImageDialogs';
+import { RecycleBinTab } from './RecycleBinTab';
 
 const KINDS: ImageKind[] = ['custom', 'shared', 'public'];
+/** The tabs: the three lists of images, and the recycle bin of the caller's deleted ones. */
+type ImageTab = ImageKind | 'bin';
+const TABS: ImageTab[] = [...KINDS, 'bin'];
 const SORTS: SortField[] = ['name', 'createdAt', 'size', 'status'];
 
 function useImageParams(defaultRegion: string) {
   const { params, setParams } = useRouter();
-  const tab = params.get('tab');
-  const kind: ImageKind = (KINDS as string[]).includes(tab ?? '') ? (tab as ImageKind) : 'custom';
+  const tabParam = params.get('tab');
+  const tab: ImageTab = (TABS as string[]).includes(tabParam ?? '') ? (tabParam as ImageTab) : 'custom';
+  const kind: ImageKind = tab === 'bin' ? 'custom' : tab;
   const sortParam = params.get('sort');
   const sort: SortField = (SORTS as string[]).includes(sortParam ?? '')
     ? (sortParam as SortField)
@@ -35,6 +40,7 @@ function useImageParams(defaultRegion: string) {
   const sizeParam = Number(params.get('pageSize'));
   const pageSize = PAGE_SIZES.includes(sizeParam) ? sizeParam : 20;
   return {
+    tab,
     kind,
     region: params.get('region') || defaultRegion,
     search: params.get('q') ?? '',
@@ -73,7 +79,7 @@ export default function ImagesPage() {
       page: p.page,
       pageSize: p.pageSize,
     },
-    p.region !== '',
+    p.region !== '' && p.tab !== 'bin',
   );
 
   const onSort = (sort: SortField, order: SortOrder) => p.setParams({ sort, order, page: undefined });
@@ -92,6 +98,7 @@ export default function ImagesPage() {
             <span className="image-name">{row.name || t('images.unnamed')}</span>
             <CopyableId id={row.id} label={t('images.copyImageId', { name: row.name })} />
             {row.description ? <span className="muted small">{row.description}</span> : null}
+            <LifecycleTags image={row} locale={locale} />
           </div>
         ),
       },
@@ -169,7 +176,7 @@ export default function ImagesPage() {
   })();
 
   const regionOptions = (regions.data?.regions ?? []).map((r) => ({ value: r.id, label: r.id }));
-  const tabs = KINDS.map((kind) => ({ value: kind, label: t(`images.tab.${kind}`) }));
+  const tabs = TABS.map((tab) => ({ value: tab, label: t(`images.tab.${tab}`) }));
 
   return (
     <div className="page">
@@ -186,7 +193,7 @@ export default function ImagesPage() {
               style={{ width: 170 }}
             />
           </label>
-          {p.kind === 'custom' ? (
+          {p.tab === 'custom' ? (
             <Button theme="primary" icon={<UploadIcon />} onClick={() => setDialog({ type: 'upload' })}>
               {t('images.upload')}
             </Button>
@@ -198,61 +205,78 @@ export default function ImagesPage() {
         idPrefix="images"
         label={t('images.title')}
         items={tabs}
-        value={p.kind}
-        onChange={(kind) => {
+        value={p.tab}
+        onChange={(tab) => {
           setSearchText('');
-          p.setParams({ tab: kind, page: undefined, q: undefined });
+          p.setParams({ tab, page: undefined, q: undefined });
         }}
       />
-      <section id="images-panel" role="tabpanel" aria-labelledby={`images-tab-${p.kind}`} className="panel">
-        <p className="muted panel-intro">{t(`images.intro.${p.kind}`)}</p>
-        <div className="toolbar">
-          <label className="search">
-            <span className="sr-only">{t('images.search')}</span>
-            <Input
-              value={searchText}
-              onChange={(v) => setSearchText(v)}
-              placeholder={t('images.search')}
-              prefixIcon={<SearchIcon />}
-              clearable
-            />
-          </label>
-          <Button
-            variant="outline"
-            icon={<RefreshIcon />}
-            aria-label={t('common.refresh')}
-            onClick={() => void images.refetch()}
-            loading={images.isFetching && !images.isPending}
+      <section id="images-panel" role="tabpanel" aria-labelledby={`images-tab-${p.tab}`} className="panel">
+        <p className="muted panel-intro">{t(`images.intro.${p.tab}`)}</p>
+        {p.tab === 'bin' ? (
+          <RecycleBinTab
+            region={p.region}
+            page={p.page}
+            pageSize={p.pageSize}
+            onPage={(page, pageSize) => p.setParams({ page: String(page), pageSize: String(pageSize) })}
           />
-        </div>
-        {images.isError ? (
-          <ErrorState error={images.error} onRetry={() => void images.refetch()} />
-        ) : images.isPending ? (
-          <LoadingState />
         ) : (
           <>
-            <Table
-              rowKey="id"
-              data={images.data.items}
-              columns={columns}
-              tableLayout="auto"
-              hover
-              empty={
-                <EmptyState title={t(p.search ? 'images.noMatch' : `images.empty.${p.kind}`)}>
-                  {p.kind === 'custom' && !p.search ? (
-                    <Button theme="primary" variant="outline" onClick={() => setDialog({ type: 'upload' })}>
-                      {t('images.upload')}
-                    </Button>
-                  ) : null}
-                </EmptyState>
-              }
-            />
-            <Pager
-              page={images.data.page}
-              pageSize={images.data.pageSize}
-              total={images.data.total}
-              onChange={(page, pageSize) => p.setParams({ page: String(page), pageSize: String(pageSize) })}
-            />
+            <div className="toolbar">
+              <label className="search">
+                <span className="sr-only">{t('images.search')}</span>
+                <Input
+                  value={searchText}
+                  onChange={(v) => setSearchText(v)}
+                  placeholder={t('images.search')}
+                  prefixIcon={<SearchIcon />}
+                  clearable
+                />
+              </label>
+              <Button
+                variant="outline"
+                icon={<RefreshIcon />}
+                aria-label={t('common.refresh')}
+                onClick={() => void images.refetch()}
+                loading={images.isFetching && !images.isPending}
+              />
+            </div>
+            {images.isError ? (
+              <ErrorState error={images.error} onRetry={() => void images.refetch()} />
+            ) : images.isPending ? (
+              <LoadingState />
+            ) : (
+              <>
+                <Table
+                  rowKey="id"
+                  data={images.data.items}
+                  columns={columns}
+                  tableLayout="auto"
+                  hover
+                  empty={
+                    <EmptyState title={t(p.search ? 'images.noMatch' : `images.empty.${p.kind}`)}>
+                      {p.kind === 'custom' && !p.search ? (
+                        <Button
+                          theme="primary"
+                          variant="outline"
+                          onClick={() => setDialog({ type: 'upload' })}
+                        >
+                          {t('images.upload')}
+                        </Button>
+                      ) : null}
+                    </EmptyState>
+                  }
+                />
+                <Pager
+                  page={images.data.page}
+                  pageSize={images.data.pageSize}
+                  total={images.data.total}
+                  onChange={(page, pageSize) =>
+                    p.setParams({ page: String(page), pageSize: String(pageSize) })
+                  }
+                />
+              </>
+            )}
           </>
         )}
       </section>

@@ -5,7 +5,7 @@ import { useEffect, useMemo, useState } from 'react';
 import { Tag, Textarea } from 'tdesign-react';
 import { CheckCircleIcon, ErrorCircleIcon } from 'tdesign-icons-react';
 import { api } from '../../api/client';
-import { keys, useShares } from '../../api/queries';
+import { keys, useGroups, useShares } from '../../api/queries';
 import type { ImageView, ShareCheckResults, ShareOutcome, ShareResults } from '../../api/types';
 import { useSession } from '../../app/session';
 import { useChange } from '../../app/useChange';
@@ -47,6 +47,11 @@ export function ShareDialog({
   const [text, setText] = useState('');
   const [endsAt, setEndsAt] = useState('');
   const [allowCopy, setAllowCopy] = useState(false);
+  // Account groups (issue 12): each chosen group is shared with as one target, one place in the limit.
+  const groups = useGroups();
+  const [chosenGroups, setChosenGroups] = useState<string[]>([]);
+  const groupName = new Map((groups.data?.groups ?? []).map((g) => [g.id, g.name]));
+  const sharedGroups = new Set((shares.data?.groups ?? []).map((g) => g.groupId));
 
   const limit = shares.data?.limit ?? 50;
   const used = shares.data?.used ?? 0;
@@ -56,7 +61,8 @@ export function ShareDialog({
   );
   const entries = judgeEntries(text, { selfId: account.id, alreadyShared, placesLeft: limit - used });
   const valid = entries.filter((e) => !e.problem).map((e) => e.accountId);
-  const left = Math.max(0, limit - used - valid.length);
+  const left = Math.max(0, limit - used - valid.length - chosenGroups.length);
+  const targets = [...valid, ...chosenGroups];
 
   // The pre-flight: what sharing would answer for each account that passes the checks made here, asked
   // 400 ms after the typing stops; it changes nothing. An answer for an older text is dropped.
@@ -112,12 +118,12 @@ export function ShareDialog({
           : {
               label: t('share.submit'),
               disabled:
-                valid.length === 0 ||
+                targets.length === 0 ||
                 entries.some((e) => e.problem) ||
                 refusedByService.size > 0 ||
                 !shares.data,
               loading: share.isPending,
-              onClick: () => share.mutate(valid),
+              onClick: () => share.mutate(targets),
             }
       }
       error={results ? null : share.error}
@@ -141,6 +147,30 @@ export function ShareDialog({
             {t('share.placesLeft', { left, limit })}
             {checking ? ` · ${t('share.checking')}` : ''}
           </p>
+          <fieldset className="field group-choice">
+            <legend className="field-label">{t('share.groups')}</legend>
+            {groups.data && groups.data.groups.length === 0 ? (
+              <p className="muted">{t('share.noGroups')}</p>
+            ) : null}
+            {(groups.data?.groups ?? []).map((g) => (
+              <label key={g.id} className="checkbox-field">
+                <input
+                  type="checkbox"
+                  disabled={sharedGroups.has(g.id)}
+                  checked={sharedGroups.has(g.id) || chosenGroups.includes(g.id)}
+                  onChange={(e) =>
+                    setChosenGroups((list) =>
+                      e.target.checked ? [...list, g.id] : list.filter((id) => id !== g.id),
+                    )
+                  }
+                />
+                <span>
+                  {t('share.groupOption', { name: g.name, count: g.size })}
+                  {sharedGroups.has(g.id) ? ` · ${t('share.problem.alreadyShared')}` : ''}
+                </span>
+              </label>
+            ))}
+          </fieldset>
           <label className="field">
             <span className="field-label">{t('share.expiresAt')}</span>
             <input
@@ -188,6 +218,7 @@ export function ShareDialog({
             {results.results.map((r) => (
               <li key={r.accountId} className={r.outcome === 'shared' ? 'entry ok' : 'entry bad'}>
                 <code>{r.accountId}</code>
+                {groupName.has(r.accountId) ? <span>{groupName.get(r.accountId)}</span> : null}
                 <Tag theme={r.outcome === 'shared' ? 'success' : 'danger'} variant="light">
                   {t(r.outcome === 'shared' ? 'share.outcome.sharedShort' : 'share.outcome.notShared')}
                 </Tag>

@@ -2,10 +2,10 @@
 // it ends, whether the account may copy the image, its live usage (instances launched, running now, the last
 // launch); whether receivers must accept before launching; cancel sharing per account or for all.
 import { useState } from 'react';
-import { Table, type PrimaryTableCol } from 'tdesign-react';
+import { Alert, Table, type PrimaryTableCol } from 'tdesign-react';
 import { Button } from '../../components/Button';
 import { ShareIcon } from 'tdesign-icons-react';
-import { api } from '../../api/client';
+import { api, ApiError } from '../../api/client';
 import { keys, useShares } from '../../api/queries';
 import type { ImageView, Share } from '../../api/types';
 import { useChange } from '../../app/useChange';
@@ -16,6 +16,11 @@ import { ActionDialog } from '../../components/ActionDialog';
 import { EmptyState, ErrorState, LoadingState } from '../../components/States';
 import { ShareStatusTag } from '../../components/Tags';
 import { useI18n } from '../../i18n';
+
+/** The service's refusal to a receiver of the share: only the owner sees the image's shares. */
+function receiverRefused(error: unknown): boolean {
+  return error instanceof ApiError && error.code === 'NotImageOwner' && error.details.relation === 'member';
+}
 
 export function SharingPanel({
   image,
@@ -170,6 +175,7 @@ export function SharingPanel({
       }}
       action={{ label: t('common.close'), onClick: onClose, autoFocus: true }}
     >
+      {image.disabled ? <Alert theme="warning" message={t('lifecycle.disabledOn')} /> : null}
       <div className="sharing-summary">
         <CopyableId id={image.id} label={t('images.copyImageId', { name: image.name })} />
         {data ? (
@@ -191,7 +197,12 @@ export function SharingPanel({
         ) : null}
       </div>
       {shares.isPending ? <LoadingState /> : null}
-      {shares.isError ? <ErrorState error={shares.error} onRetry={() => void shares.refetch()} /> : null}
+      {shares.isError && receiverRefused(shares.error) ? (
+        // A receiver (the panel opened from a link) is told what it can do, not only what it cannot.
+        <EmptyState title={t('sharing.receiverView', { owner: image.ownerId })} />
+      ) : shares.isError ? (
+        <ErrorState error={shares.error} onRetry={() => void shares.refetch()} />
+      ) : null}
       {data ? (
         <Table
           rowKey="accountId"
@@ -200,6 +211,25 @@ export function SharingPanel({
           tableLayout="auto"
           empty={<EmptyState title={t('sharing.empty')} />}
         />
+      ) : null}
+      {data && data.groups.length > 0 ? (
+        <ul className="entry-list" aria-label={t('share.groups')}>
+          {data.groups.map((g) => (
+            <li key={g.groupId} className={g.live ? 'entry ok' : 'entry bad'}>
+              <code>{g.groupId}</code>
+              <span>{t('sharing.groupRow', { name: g.groupName, count: g.size })}</span>
+              {g.expiresAt ? <TimeText iso={g.expiresAt} locale={locale} /> : null}
+              <Button
+                variant="text"
+                theme="danger"
+                onClick={() => cancel.mutate(g.groupId)}
+                loading={cancel.isPending && cancel.variables === g.groupId}
+              >
+                {t('sharing.cancel')}
+              </Button>
+            </li>
+          ))}
+        </ul>
       ) : null}
     </ActionDialog>
   );

@@ -111,6 +111,7 @@ export function DeleteDialog({
   onOpenPanel(): void;
 }) {
   const { t } = useI18n();
+  const binDays = useRegions().data?.recycleBinDays ?? 0;
   const remove = useImageChange(() => api('DELETE', imagePath(image)), onClose, 'delete.done');
   const refused =
     remove.error instanceof ApiError && remove.error.code === 'ImageInShared' ? remove.error : null;
@@ -140,7 +141,11 @@ export function DeleteDialog({
       {stillShared ? (
         <Alert theme="warning" message={t('delete.stillShared', { count: shareCount })} />
       ) : (
-        <p>{t('delete.confirm', { name: image.name, id: image.id })}</p>
+        <p>
+          {binDays > 0
+            ? t('delete.confirmBin', { name: image.name, id: image.id, days: binDays })
+            : t('delete.confirm', { name: image.name, id: image.id })}
+        </p>
       )}
     </ActionDialog>
   );
