@@ -2,7 +2,8 @@
 // created, then a 1 GiB body streamed up from a generator (chunked, 1 MiB at a time, never held whole by the
 // client), streamed back down and checked against the MD5 / SHA-512 the client computed on the way up, and a
 // set of Range requests checked byte for byte. The server's VmRSS is sampled every 50 ms and its VmHWM (the
-// kernel's peak) read before and after each step, so memory growing with the image would show.
+// kernel's peak) read before and after each step, so memory growing with the image would show. The server
+// runs as one process with a cluster worker's node options (src/worker-heap.ts).
 import { randomBytes } from 'node:crypto';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -10,6 +11,7 @@ import { join } from 'node:path';
 import { Readable } from 'node:stream';
 import { loadConfig } from '../src/config.js';
 import { openServices } from '../src/main.js';
+import { workerExecArgv } from '../src/worker-heap.js';
 import { call, callOk, login, streamDownload, streamUpload, type TransferResult } from './lib/http.js';
 import { round, summarize } from './lib/load.js';
 import { RssSampler, cpuSeconds, startServerProcess, statusKb } from './lib/server-process.js';
@@ -143,7 +145,13 @@ export async function runDataBench(o: DataBenchOptions): Promise<DataBenchResult
       await db.close();
     }
   }
-  const server = await startServerProcess({ dataDir, env: o.serverEnv });
+  // One process, started with the node options a cluster worker gets (server.workers defaults to one per
+  // core): its figures are a serving process's as shipped.
+  const server = await startServerProcess({
+    dataDir,
+    env: o.serverEnv,
+    nodeArgs: workerExecArgv([], process.env.NODE_OPTIONS),
+  });
   const pid = server.pid;
   const result: DataBenchResult = {
     store: o.storeLabel ?? 'SQLite + local blob folder',

@@ -74,7 +74,7 @@ const baseQuery = (over: Partial<ImageListQuery>): ImageListQuery => ({
 });
 
 /** A Db over a Kysely whose SQL can be recorded (for EXPLAIN), on a fresh SQLite file or PostgreSQL schema. */
-function openRecordingDb(url: string, schema: string | undefined) {
+export function openRecordingDb(url: string, schema: string | undefined) {
   const recorded: LogEvent['query'][] = [];
   let recording = false;
   const log = (event: LogEvent) => {
@@ -112,7 +112,7 @@ function openRecordingDb(url: string, schema: string | undefined) {
   };
 }
 
-async function explain(db: Db, query: LogEvent['query']): Promise<string[]> {
+export async function explain(db: Db, query: LogEvent['query']): Promise<string[]> {
   if (db.dialect === 'sqlite') {
     const res = await db.kysely.executeQuery<{ id: number; parent: number; detail: string }>(
       CompiledQuery.raw(`EXPLAIN QUERY PLAN ${query.sql}`, [...query.parameters]),
@@ -153,7 +153,7 @@ export async function runListBench(o: ListBenchOptions): Promise<ListBenchResult
   return result;
 }
 
-async function dropSchema(url: string, schema: string): Promise<void> {
+export async function dropSchema(url: string, schema: string): Promise<void> {
   const pool = new pg.Pool({ connectionString: url, max: 1 });
   const kysely = new Kysely<Database>({ dialect: new PostgresDialect({ pool }) });
   try {

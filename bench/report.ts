@@ -7,6 +7,7 @@ import type { DataBenchResult } from './data.bench.js';
 import type { PeerResult, VsGlanceResult } from './glance.bench.js';
 import type { DescribeBenchResult } from './describe.bench.js';
 import type { ListBenchResult } from './list.bench.js';
+import type { ScaleBenchResult } from './scale.bench.js';
 import type { LoadResult } from './lib/load.js';
 import { repoRoot } from './lib/server-process.js';
 import type { Machine } from './run.js';
@@ -21,6 +22,8 @@ export interface Report {
   /** `--vs-glance`: the harness's bench.py against Glance and imageshare in one run. */
   vsGlance?: VsGlanceResult;
   describe?: DescribeBenchResult;
+  /** `npm run bench -- scale`: lists at 1,000,000 images (one section per database). */
+  scale?: ScaleBenchResult;
 }
 
 const mib = (kb: number) => (kb / 1024).toFixed(1);
@@ -173,6 +176,7 @@ export function updateResults(r: Report): string {
   if (r.lists.length) text = replaceSection(text, 'list', listSection(r));
   if (r.describe) text = replaceSection(text, 'describe', describeSection(r, r.describe));
   if (r.vsGlance) text = replaceSection(text, 'vs-glance', vsGlanceSection(r, r.vsGlance));
+  if (r.scale) text = replaceSection(text, `scale-${r.scale.database}`, scaleSection(r, r.scale));
   writeFileSync(path, text);
   return path;
 }
@@ -265,4 +269,108 @@ function describeSection(r: Report, d: DescribeBenchResult): string[] {
     `| ${d.connections} | ${d.seconds} | ${d.requests} | **${d.rps}** | ${d.latencyMs.p50} | ${d.latencyMs.p90} | ` +
       `${d.latencyMs.p99} | ${d.latencyMs.max} | ${d.errors} |`,
   ];
+}
+
+function scaleSection(r: Report, s: ScaleBenchResult): string[] {
+  const db = s.database === 'postgres' ? 'PostgreSQL' : 'SQLite';
+  const n = (x: number) => x.toLocaleString('en');
+  const lines = [`### Lists at scale, ${db}`, '', ...machineLines(r), ''];
+  lines.push(
+    `Generated in the database (${s.database === 'postgres' ? 'INSERT ... SELECT over generate_series, then ANALYZE' : 'a recursive CTE; no ANALYZE, as the service never runs it'}), ` +
+      `${s.sharesPerImage} shares per image, one account per 200 images, so the measured account (the first) ` +
+      `has the same images and shares at every size. Cases, first page of 20 as that account: **default** ` +
+      '`GET /v2/images?limit=20` (own + public + accepted shares), **owner** `...&visibility=private` (own images), ' +
+      '**receiver** `...&visibility=shared&member_status=all` (shares of every status).',
+    '',
+  );
+  for (const z of s.sizes) {
+    lines.push(
+      `- ${n(z.images)} images, ${n(z.shares)} shares, ${n(z.accounts)} accounts, ${n(z.properties)} properties, ` +
+        `${n(z.tags)} tags: generated in ${z.generateSeconds} s. Account ${z.account.id}: ${z.account.ownListed} own ` +
+        `images listed, shares ${JSON.stringify(z.account.shares)}.`,
+    );
+  }
+  lines.push(
+    '',
+    'In-process (`ImageService.list`, one statement per page; ms per call, sequential):',
+    '',
+    '| images | case | rows | p50 | p95 | p99 | max |',
+    '| --- | --- | --- | --- | --- | --- | --- |',
+  );
+  for (const z of s.sizes)
+    for (const [name, t] of Object.entries(z.inProcess))
+      lines.push(`| ${n(z.images)} | ${name} | ${t.rows} | ${t.p50} | ${t.p95} | ${t.p99} | ${t.max} |`);
+  const base = s.sizes[0];
+  const top = s.sizes[s.sizes.length - 1];
+  if (base && top && base !== top) {
+    lines.push(
+      '',
+      `p99 at ${n(top.images)} over p99 at ${n(base.images)} (target: at most 1.5x, and under 20 ms):`,
+      '',
+    );
+    for (const name of Object.keys(top.inProcess)) {
+      const a = base.inProcess[name]?.p99 ?? 0;
+      const b = top.inProcess[name]?.p99 ?? 0;
+      lines.push(`- ${name}: ${a} -> ${b} ms (**${a ? (b / a).toFixed(2) : '?'}x**)`);
+    }
+  }
+  lines.push(
+    '',
+    'Before / after in the same run (calls alternating, same data; ms):',
+    '',
+    '| images | comparison | p50 before | p50 after | p99 before | p99 after |',
+    '| --- | --- | --- | --- | --- | --- |',
+  );
+  for (const z of s.sizes)
+    for (const a of z.ab)
+      lines.push(
+        `| ${n(z.images)} | ${a.name} | ${a.before.p50} | ${a.after.p50} | ${a.before.p99} | ${a.after.p99} |`,
+      );
+  if (s.database === 'postgres') {
+    // Load-independent: what EXPLAIN (ANALYZE, BUFFERS) says the statement touched, at each size.
+    lines.push(
+      '',
+      'The statement itself (EXPLAIN ANALYZE of one run; buffers touched do not depend on the machine load):',
+      '',
+      '| images | case | buffers (shared hit + read) | execution ms | planning ms |',
+      '| --- | --- | --- | --- | --- |',
+    );
+    for (const z of s.sizes)
+      for (const [name, plan] of Object.entries(z.plans)) {
+        const text = plan.join('\n');
+        const buffers = /Buffers: shared hit=(\d+)(?: read=(\d+))?/.exec(text);
+        const exec = /Execution Time: ([\d.]+)/.exec(text)?.[1] ?? '?';
+        const planning = /Planning Time: ([\d.]+)/.exec(text)?.[1] ?? '?';
+        const touched = buffers ? Number(buffers[1]) + Number(buffers[2] ?? 0) : '?';
+        lines.push(`| ${n(z.images)} | ${name} | ${touched} | ${exec} | ${planning} |`);
+      }
+  }
+  if (s.database === 'sqlite' && s.sizes.some((z) => Object.keys(z.sqliteStatementsMs ?? {}).length)) {
+    lines.push(
+      '',
+      "SQLite's own time for a page's statements (each run directly, median of 300, summed; ms):",
+      '',
+      `| case | ${s.sizes.map((z) => n(z.images)).join(' | ')} |`,
+      `| --- | ${s.sizes.map(() => '---').join(' | ')} |`,
+    );
+    for (const name of Object.keys(s.sizes[0]?.sqliteStatementsMs ?? {}))
+      lines.push(`| ${name} | ${s.sizes.map((z) => z.sqliteStatementsMs?.[name] ?? '?').join(' | ')} |`);
+  }
+  if (s.sizes.some((z) => z.load.length)) {
+    lines.push(
+      '',
+      'Over HTTP (the server as its own process, one worker; wrk; ms):',
+      '',
+      '| images | case | connections | req/s | p50 | p95 | p99 | max | errors | server CPU µs/req |',
+      '| --- | --- | --- | --- | --- | --- | --- | --- | --- | --- |',
+    );
+    for (const z of s.sizes) for (const l of z.load) lines.push(loadRow(z.images, l));
+  }
+  if (top) {
+    lines.push('', `<details><summary>Query plans at ${n(top.images)} images (${s.database})</summary>`, '');
+    for (const [name, plan] of Object.entries(top.plans))
+      lines.push(`**${name}**`, '', '```', ...plan, '```', '');
+    lines.push('</details>');
+  }
+  return lines;
 }

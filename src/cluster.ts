@@ -1,7 +1,9 @@
 // `server.workers`: several processes serving one port through Node's cluster module. The primary does
 // what must happen once (migrate the schema, clear this node's stale uploads, create and announce the first
 // admin), then forks the workers, each a full `startServer` with its own database connections (SQLite: WAL,
-// busy timeout, BEGIN IMMEDIATE for writes; PostgreSQL: `database.poolSize` connections per worker). The
+// BEGIN IMMEDIATE for writes, the write lock awaited by timer; PostgreSQL: `database.poolSize` connections
+// per worker). On SQLite the primary also checkpoints the write-ahead log on a thread of its own, so that no
+// worker's COMMIT stops its event loop to copy and sync the log (sqlite-checkpointer.ts). The
 // primary accepts connections and hands them to the workers in turn (round robin); it serves no request
 // itself. SIGTERM or SIGINT to the primary stops every worker gracefully (each closes its listener, finishes
 // its requests, closes its database) and then the primary exits.
@@ -14,13 +16,17 @@ import type { Logger } from 'pino';
 import type { Config } from './config.js';
 import { createLogger } from './logging.js';
 import { serveClusterMetrics } from './metrics.js';
+import { isPostgresUrl } from './repositories/db/database.js';
+import { startCheckpointer } from './repositories/db/sqlite-checkpointer.js';
 import {
   createFirstAdmin,
+  databaseUrl,
   openServicesAnnounced,
   startServer,
   type RunningServer,
   type StartOptions,
 } from './main.js';
+import { workerExecArgv } from './worker-heap.js';
 
 /** How many processes serve: `server.workers`, with 0 meaning one per core. */
 export function workerCount(config: Config): number {
@@ -106,8 +112,17 @@ async function startPrimary(config: Config, count: number, options: StartOptions
     await blobs.close();
   }
 
+  const url = databaseUrl(config);
+  const checkpointer =
+    isPostgresUrl(url) || url === ':memory:'
+      ? undefined
+      : startCheckpointer(url, (err) => logger.error({ err }, 'SQLite checkpoint thread failed'));
+
   // A scrape reaches one worker: it asks the primary, which sums every worker's registry.
   if (config.metrics.token) serveClusterMetrics();
+
+  // Workers start with a smaller young generation than node's default (worker-heap.ts says why).
+  cluster.setupPrimary({ execArgv: workerExecArgv(process.execArgv, process.env.NODE_OPTIONS) });
 
   let stopping = false;
   const startedAt = new Map<Worker, number>();
@@ -161,6 +176,7 @@ async function startPrimary(config: Config, count: number, options: StartOptions
       stopping = true;
       const workers = Object.values(cluster.workers ?? {}).filter((w): w is Worker => w !== undefined);
       const codes = await Promise.all(workers.map((worker) => stopWorker(worker)));
+      await checkpointer?.stop();
       // The cluster stopped cleanly only if every worker did (closed its server and database, exit 0).
       if (codes.some((code) => code !== 0)) throw new Error(`workers exited with ${codes.join(', ')}`);
     })());

@@ -61,21 +61,30 @@ export function redactUrl(url: string): string {
   return `${url.slice(0, q)}?${parts.join('&')}`;
 }
 
-/** Redaction paths: request/response headers, and credential fields up to two levels into any object. */
+/**
+ * Redaction paths: credential fields up to two levels into any object, which takes in the request, response
+ * and error headers (`req.headers.cookie` is `*.*["cookie"]`). Naming those headers again as well doubled
+ * the paths pino checks on every line, for the same output (a show request spent 11% of its CPU profile in
+ * redaction; bench/RESULTS.md).
+ */
 function redactPaths(): string[] {
   const paths: string[] = [];
   const quoted = (key: string) => `["${key}"]`;
-  for (const key of SECRET_KEYS) {
-    paths.push(
-      quoted(key),
-      `*${quoted(key)}`,
-      `*.*${quoted(key)}`,
-      `req.headers${quoted(key)}`,
-      `res.headers${quoted(key)}`,
-      `err.headers${quoted(key)}`,
-    );
-  }
+  for (const key of SECRET_KEYS) paths.push(quoted(key), `*${quoted(key)}`, `*.*${quoted(key)}`);
   return paths;
+}
+
+/**
+ * A child of `logger` writing to the same destination without any redaction, and with `req` and `res` written
+ * as given (Fastify's serializers for them expect its request and reply objects): only for lines whose every
+ * field the caller picked and made safe itself. The request log's access line is one (request-log.ts): it is
+ * written once per request, and walking the wildcard paths above over it was the largest part of a show
+ * request's CPU outside SQLite (bench/RESULTS.md, "Issue 10, fourth pass"). Every other line keeps the full
+ * redaction of createLogger.
+ */
+export function unredactedChild(logger: Logger): Logger {
+  const asGiven = (value: unknown) => value;
+  return logger.child({}, { redact: { paths: [] }, serializers: { req: asGiven, res: asGiven } });
 }
 
 export function createLogger(level: string): Logger {

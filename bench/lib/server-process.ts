@@ -23,6 +23,8 @@ export interface ServerOptions {
   workers?: number;
   /** Extra node options before the entry, e.g. ['--cpu-prof', '--cpu-prof-dir=/tmp/prof'] (BENCH_CPU_PROF). */
   nodeArgs?: string[];
+  /** The server's entry script; default BENCH_SERVER_ENTRY, else bin/imageshare.js (another build: members). */
+  entry?: string;
 }
 
 export interface ServerProcess {
@@ -50,7 +52,7 @@ export async function startServerProcess(options: ServerOptions, timeoutMs = 60_
   const args = [
     ...(options.nodeArgs ?? []),
     // BENCH_SERVER_ENTRY=dist/server/cli/main.js runs the compiled server (after `npm run build`).
-    process.env.BENCH_SERVER_ENTRY ?? 'bin/imageshare.js',
+    options.entry ?? process.env.BENCH_SERVER_ENTRY ?? 'bin/imageshare.js',
     'serve',
     '--host',
     '127.0.0.1',

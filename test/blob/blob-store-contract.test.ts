@@ -39,6 +39,24 @@ const targets: StoreTarget[] = [
     },
   },
   {
+    // blob.directIo: the same contract when upload data is written with O_DIRECT (block-file.ts).
+    name: 'local folder, direct I/O',
+    skipReason: null,
+    async open() {
+      const dir = mkdtempSync(join(tmpdir(), 'blobs-'));
+      const store = new LocalBlobStore(dir, { nodeId: 'node-a', directIo: true });
+      await store.init();
+      return {
+        store,
+        deadStore: new LocalBlobStore(join(dir, 'missing', 'folder'), { directIo: true }),
+        close: async () => {
+          await store.close();
+          rmSync(dir, { recursive: true, force: true });
+        },
+      };
+    },
+  },
+  {
     name: 'S3 (Swift s3api)',
     skipReason: s3SkipReason(),
     async open() {

@@ -40,6 +40,8 @@ const RECEIVERS = 5;
 const OWNERS = 3;
 const CHUNK = 32 * 1024;
 /** Named points where a server started with IMAGESHARE_TEST_PAUSE_AT stops for good (src/services/test-pause.ts). */
+/** Statuses of a deleted image: purged, or in its owner's recycle bin (images.recycleBinDays, default 7). */
+const GONE = ['deleted', 'pending_delete'];
 const PAUSE_POINTS = ['upload:claimed', 'upload:stored', 'delete:before-commit', 'delete:committed'];
 
 type Opened = Awaited<ReturnType<typeof openServices>>;
@@ -358,7 +360,8 @@ async function checkInvariants(
     if (kind === 'image') {
       // Creates are recorded only once answered, so an unanswered image key is a delete of an older image.
       const row = await db.selectFrom('images').select('status').where('id', '=', id).executeTakeFirst();
-      actual = !row ? 'absent' : row.status === 'deleted' ? 'gone' : 'live';
+      // In the recycle bin (pending_delete) is deleted for every API, as much as purged.
+      actual = !row ? 'absent' : GONE.includes(row.status) ? 'gone' : 'live';
       if (values.has('initial')) values.add('live');
     } else if (kind === 'data') {
       const row = await db
@@ -366,16 +369,18 @@ async function checkInvariants(
         .select(['status', 'checksum'])
         .where('id', '=', id)
         .executeTakeFirst();
-      if (!row || row.status === 'deleted') continue; // a delete is checked on its own key
+      if (!row || GONE.includes(row.status)) continue; // a delete is checked on its own key
       actual = row.status === 'active' ? (row.checksum as string) : 'initial';
     } else if (kind === 'member') {
       const row = await db
         .selectFrom('image_members')
-        .select('member_id')
-        .where('image_id', '=', id)
-        .where('member_id', '=', member as string)
+        .innerJoin('images', 'images.id', 'image_members.image_id')
+        .select(['image_members.member_id', 'images.status'])
+        .where('image_members.image_id', '=', id)
+        .where('image_members.member_id', '=', member as string)
         .executeTakeFirst();
-      actual = row ? 'yes' : 'no';
+      // A binned image's member rows stay for a restore, but its shares grant nothing: the share is gone.
+      actual = row && !GONE.includes(row.status) ? 'yes' : 'no';
       // Only cut requests touched it this round: its state before them is not in this round's ledger.
       if (values.has('initial')) values.add(actual);
     } else {

@@ -1,9 +1,10 @@
 // Secrets never reach the server's stdout (its JSON logs and plain notices): a whole session against
 // `imageshare serve` as operators run it (first start with a generated admin password, Keystone logins, a
 // legacy Signature call with SecretId and Signature in the URL, an API 3.0 Signature call, a TC3 call and a
-// forged one, console logins, console calls with the session cookie and CSRF token, and the logout), at
-// debug level so every line a request can produce is written. The first admin's password goes to
-// <dataDir>/admin-password (mode 0600), never to stdout, and the request lines carry the caller's account ID.
+// forged one, console logins, console calls with the session cookie and CSRF token, a webhook registration
+// with its signing secret, and the logout), at debug level so every line a request can produce is written.
+// The first admin's password goes to <dataDir>/admin-password (mode 0600), never to stdout, and the request
+// lines carry the caller's account ID.
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync, statSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -44,6 +45,13 @@ describe('secrets in logs', () => {
       });
       assert.equal(validated.status, 200);
       assert.equal((await httpRequest(server.url, 'GET', '/v2/images', { token })).status, 200);
+      // A webhook's signing secret is in the registration's answer only (issue 12).
+      const hook = await httpRequest(server.url, 'POST', '/v2/webhooks', {
+        token,
+        body: { url: 'https://hooks.example.com/imageshare' },
+      });
+      assert.equal(hook.status, 201, hook.text);
+      secrets.push((hook.body as { secret: string }).secret);
       const wrong = await httpRequest(server.url, 'POST', '/identity/v3/auth/tokens', {
         body: {
           auth: {
@@ -144,6 +152,12 @@ describe('secrets in logs', () => {
           },
       );
     const requests = logs.filter((l) => l.msg === 'request completed');
+    // One line per request, ours (request-log.ts): Fastify's own request lines stay off.
+    assert.equal(logs.filter((l) => l.msg === 'incoming request').length, 0);
+    assert.ok(
+      requests.every((l) => l.req?.url !== undefined),
+      'a request line without the request',
+    );
     const legacyLine = requests.find((l) => l.req?.url?.startsWith('/v2/index.php?'));
     assert.ok(legacyLine, 'the legacy request was not logged');
     assert.match(legacyLine.req!.url!, /Action=DescribeImages/);

@@ -212,15 +212,17 @@ describe('slow clients on real sockets', () => {
           : slowBody('POST', '/identity/v3/auth/tokens', 'application/json', `{${' '.repeat(300)}}`);
       clients.push(trickler(t.url, head, payload, tick));
     }
-    // While they trickle: ordinary requests on every surface are answered.
+    // While they trickle: ordinary requests on every surface are answered. The first round must end while
+    // the slow clients are still connected (on a loaded machine the later rounds may outlast the limit).
+    let stillOpen = 0;
     for (let i = 0; i < 5; i++) {
       const list = await t.request('GET', '/v2/images', { token });
       assert.equal(list.status, 200);
       assert.ok(await t.token(alice));
       const legacy = await t.request('GET', '/v2/index.php?Action=DescribeImages');
       assert.equal(legacy.status, 200);
+      if (i === 0) stillOpen = clients.filter((c) => !c.socket.destroyed).length;
     }
-    const stillOpen = clients.filter((c) => !c.socket.destroyed).length;
     assert.ok(stillOpen > 0, 'the slow clients were still there while the others were served');
     const times = await Promise.all(clients.map((c) => closedWithin(c, LIMIT_MS * 15)));
     for (const c of clients) assert.ok(c.written() < 300, 'a slow client was let finish');

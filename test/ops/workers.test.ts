@@ -12,6 +12,7 @@ import { describe, it } from 'node:test';
 import { sql } from 'kysely';
 import { loadConfig } from '../../src/config.js';
 import { openServices } from '../../src/main.js';
+import { WORKER_SEMI_SPACE_MIB } from '../../src/worker-heap.js';
 import { databaseTargets, freshSchemaName } from '../helpers/databases.js';
 import { httpRequest, issueToken, spawnServer, type ServerProcess } from '../helpers/server.js';
 
@@ -96,6 +97,11 @@ for (const target of databaseTargets) {
         for (const c of clusters) {
           assert.ok(c.stdout.includes('workers: 2'), c.stdout.join('\n'));
           assert.equal(childrenOf(c.child.pid!).length, 2, `cluster ${c.url} does not run 2 workers`);
+          // The primary gives its workers a smaller young generation (src/worker-heap.ts).
+          for (const pid of childrenOf(c.child.pid!)) {
+            const cmdline = readFileSync(`/proc/${pid}/cmdline`, 'utf8').split('\0');
+            assert.ok(cmdline.includes(`--max-semi-space-size=${WORKER_SEMI_SPACE_MIB}`), cmdline.join(' '));
+          }
           assert.ok(await issueToken(c.url, admin));
         }
 

@@ -15,5 +15,6 @@ export function openBlobStore(config: Config): BlobStore {
   return new LocalBlobStore(blob.dir || join(config.dataDir, 'images'), {
     nodeId: blob.nodeId || hostname(),
     staleAfterMs: config.images.uploadStaleSeconds * 1000,
+    directIo: blob.directIo,
   });
 }

@@ -3,47 +3,29 @@
 // image's size, and the object appears only when CompleteMultipartUpload succeeds, so a failed or cut-off
 // upload never leaves a partial object; its multipart upload is aborted (and, if the node died, the sweep
 // aborts it later). Copies are server-side: CopyObject, or UploadPartCopy past the single-copy limit.
-import {
-  AbortMultipartUploadCommand,
-  CompleteMultipartUploadCommand,
-  CopyObjectCommand,
-  CreateBucketCommand,
-  CreateMultipartUploadCommand,
-  DeleteObjectCommand,
-  GetObjectCommand,
-  HeadBucketCommand,
-  HeadObjectCommand,
-  ListMultipartUploadsCommand,
-  ListObjectsV2Command,
-  S3Client,
-  S3ServiceException,
-  UploadPartCopyCommand,
-  type CompletedPart,
-} from '@aws-sdk/client-s3';
-import { Upload } from '@aws-sdk/lib-storage';
+import { createRequire } from 'node:module';
+import type * as S3Sdk from '@aws-sdk/client-s3';
+import type { CompletedPart } from '@aws-sdk/client-s3';
+import type * as S3Storage from '@aws-sdk/lib-storage';
+import type { Config } from '../../config.js';
 import { pipeline, type Readable } from 'node:stream';
 import { HashingLimiter, assertBlobKey, isBlobKey, newBlobKey } from './blob-rules.js';
 import type { BlobRange, BlobStore, ListedBlob, PendingUpload, StoredBlob } from './blob-store.js';
 
-export interface S3BlobStoreSettings {
-  /** Empty: AWS's own endpoint for the region. */
-  endpoint: string;
-  region: string;
-  bucket: string;
-  /** Prepended to every key (e.g. "images/"), so one bucket can hold other things too. */
-  prefix: string;
-  /** Empty: the SDK's standard chain (AWS_ACCESS_KEY_ID / AWS_SECRET_ACCESS_KEY, profiles, instance roles). */
-  accessKeyId: string;
-  secretAccessKey: string;
-  /** Path-style addressing (http://host/bucket/key), which most S3-compatible servers need. */
-  forcePathStyle: boolean;
+// The AWS SDK is loaded when the first S3 store is made: a server on the local folder never loads it (about
+// 24 MiB of RSS per process; bench/RESULTS.md "Memory"). Both packages ship CommonJS, loaded synchronously.
+const loadCommonJs = createRequire(import.meta.url);
+let sdkModule: typeof S3Sdk | undefined;
+let storageModule: typeof S3Storage | undefined;
+const sdk = (): typeof S3Sdk => (sdkModule ??= loadCommonJs('@aws-sdk/client-s3') as typeof S3Sdk);
+const storage = (): typeof S3Storage =>
+  (storageModule ??= loadCommonJs('@aws-sdk/lib-storage') as typeof S3Storage);
+
+/** The operator's S3 settings (each documented in config.ts), with the part size in bytes rather than MiB. */
+export type S3BlobStoreSettings = Omit<Config['blob']['s3'], 'partSizeMiB'> & {
   /** Size of one multipart part; the largest image is partSize times the server's part limit. */
   partSizeBytes: number;
-  /** Parts uploaded at once; memory per upload is about (uploadConcurrency + 1) x partSizeBytes. */
-  uploadConcurrency: number;
-  /** Create the bucket on start when it is missing. */
-  createBucket: boolean;
-}
+};
 
 export interface S3CopyTuning {
   /** Largest object copied with one CopyObject (S3 allows 5 GiB); larger ones use UploadPartCopy. */
@@ -57,7 +39,7 @@ const defaultCopyTuning: S3CopyTuning = { singleCopyMaxBytes: 5 * GiB, copyPartB
 const PING_TIMEOUT_MS = 3000;
 
 export class S3BlobStore implements BlobStore {
-  private readonly client: S3Client;
+  private readonly client: S3Sdk.S3Client;
   private readonly bucket: string;
   private readonly prefix: string;
 
@@ -67,7 +49,7 @@ export class S3BlobStore implements BlobStore {
   ) {
     this.bucket = settings.bucket;
     this.prefix = settings.prefix;
-    this.client = new S3Client({
+    this.client = new (sdk().S3Client)({
       region: settings.region || 'us-east-1',
       ...(settings.endpoint ? { endpoint: settings.endpoint } : {}),
       forcePathStyle: settings.forcePathStyle,
@@ -89,10 +71,10 @@ export class S3BlobStore implements BlobStore {
   async init(): Promise<void> {
     if (!this.settings.createBucket) return;
     try {
-      await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }));
+      await this.client.send(new (sdk().HeadBucketCommand)({ Bucket: this.bucket }));
     } catch (err) {
       if (!isMissing(err)) throw err;
-      await this.client.send(new CreateBucketCommand({ Bucket: this.bucket }));
+      await this.client.send(new (sdk().CreateBucketCommand)({ Bucket: this.bucket }));
     }
   }
 
@@ -101,7 +83,7 @@ export class S3BlobStore implements BlobStore {
   }
 
   async ping(): Promise<void> {
-    await this.client.send(new HeadBucketCommand({ Bucket: this.bucket }), {
+    await this.client.send(new (sdk().HeadBucketCommand)({ Bucket: this.bucket }), {
       abortSignal: AbortSignal.timeout(PING_TIMEOUT_MS),
     });
   }
@@ -111,7 +93,7 @@ export class S3BlobStore implements BlobStore {
     const hasher = new HashingLimiter(options.maxBytes);
     // A failing source (client gone) destroys the hasher, which fails the upload below.
     const body = pipeline(data, hasher, () => undefined);
-    const upload = new Upload({
+    const upload = new (storage().Upload)({
       client: this.client,
       params: { Bucket: this.bucket, Key: this.objectKey(key), Body: body },
       partSize: this.settings.partSizeBytes,
@@ -130,7 +112,7 @@ export class S3BlobStore implements BlobStore {
 
   async get(key: string, range?: BlobRange): Promise<Readable> {
     const out = await this.client.send(
-      new GetObjectCommand({
+      new (sdk().GetObjectCommand)({
         Bucket: this.bucket,
         Key: this.objectKey(key),
         ...(range ? { Range: `bytes=${range.start}-${range.end}` } : {}),
@@ -143,12 +125,16 @@ export class S3BlobStore implements BlobStore {
     const newKey = newBlobKey(keyPrefix);
     const source = `${this.bucket}/${encodeURIComponent(this.objectKey(key))}`;
     const head = await this.client.send(
-      new HeadObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }),
+      new (sdk().HeadObjectCommand)({ Bucket: this.bucket, Key: this.objectKey(key) }),
     );
     const size = head.ContentLength ?? 0;
     if (size <= this.copyTuning.singleCopyMaxBytes) {
       await this.client.send(
-        new CopyObjectCommand({ Bucket: this.bucket, Key: this.objectKey(newKey), CopySource: source }),
+        new (sdk().CopyObjectCommand)({
+          Bucket: this.bucket,
+          Key: this.objectKey(newKey),
+          CopySource: source,
+        }),
       );
     } else {
       await this.multipartCopy(source, this.objectKey(newKey), size);
@@ -159,7 +145,7 @@ export class S3BlobStore implements BlobStore {
   /** Copies a large object part by part, server-side; any failure aborts the multipart upload. */
   private async multipartCopy(source: string, target: string, size: number): Promise<void> {
     const { UploadId } = await this.client.send(
-      new CreateMultipartUploadCommand({ Bucket: this.bucket, Key: target }),
+      new (sdk().CreateMultipartUploadCommand)({ Bucket: this.bucket, Key: target }),
     );
     try {
       const parts: CompletedPart[] = [];
@@ -167,7 +153,7 @@ export class S3BlobStore implements BlobStore {
       for (let start = 0, n = 1; start < size; start += partBytes, n++) {
         const end = Math.min(start + partBytes, size) - 1;
         const out = await this.client.send(
-          new UploadPartCopyCommand({
+          new (sdk().UploadPartCopyCommand)({
             Bucket: this.bucket,
             Key: target,
             UploadId,
@@ -179,7 +165,7 @@ export class S3BlobStore implements BlobStore {
         parts.push({ PartNumber: n, ETag: out.CopyPartResult?.ETag });
       }
       await this.client.send(
-        new CompleteMultipartUploadCommand({
+        new (sdk().CompleteMultipartUploadCommand)({
           Bucket: this.bucket,
           Key: target,
           UploadId,
@@ -188,21 +174,27 @@ export class S3BlobStore implements BlobStore {
       );
     } catch (err) {
       await this.client
-        .send(new AbortMultipartUploadCommand({ Bucket: this.bucket, Key: target, UploadId }))
+        .send(new (sdk().AbortMultipartUploadCommand)({ Bucket: this.bucket, Key: target, UploadId }))
         .catch(() => undefined); // the sweep aborts it later
       throw err;
     }
   }
 
   async delete(key: string): Promise<void> {
-    await this.client.send(new DeleteObjectCommand({ Bucket: this.bucket, Key: this.objectKey(key) }));
+    await this.client.send(
+      new (sdk().DeleteObjectCommand)({ Bucket: this.bucket, Key: this.objectKey(key) }),
+    );
   }
 
   async *list(): AsyncIterable<ListedBlob> {
     let token: string | undefined;
     do {
       const page = await this.client.send(
-        new ListObjectsV2Command({ Bucket: this.bucket, Prefix: this.prefix, ContinuationToken: token }),
+        new (sdk().ListObjectsV2Command)({
+          Bucket: this.bucket,
+          Prefix: this.prefix,
+          ContinuationToken: token,
+        }),
       );
       for (const object of page.Contents ?? []) {
         const key = (object.Key ?? '').slice(this.prefix.length);
@@ -217,7 +209,7 @@ export class S3BlobStore implements BlobStore {
     let uploadIdMarker: string | undefined;
     for (;;) {
       const page = await this.client.send(
-        new ListMultipartUploadsCommand({
+        new (sdk().ListMultipartUploadsCommand)({
           Bucket: this.bucket,
           Prefix: this.prefix,
           KeyMarker: keyMarker,
@@ -239,7 +231,7 @@ export class S3BlobStore implements BlobStore {
   async abortPending(upload: PendingUpload): Promise<void> {
     try {
       await this.client.send(
-        new AbortMultipartUploadCommand({
+        new (sdk().AbortMultipartUploadCommand)({
           Bucket: this.bucket,
           Key: this.objectKey(upload.key),
           UploadId: upload.ref,
@@ -253,7 +245,7 @@ export class S3BlobStore implements BlobStore {
 
 function isMissing(err: unknown): boolean {
   return (
-    err instanceof S3ServiceException &&
+    err instanceof sdk().S3ServiceException &&
     (err.$metadata.httpStatusCode === 404 || ['NoSuchUpload', 'NotFound', 'NoSuchBucket'].includes(err.name))
   );
 }

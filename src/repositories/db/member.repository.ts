@@ -29,6 +29,19 @@ export class MemberRepository implements MemberStore {
     return rows.map(toMember);
   }
 
+  /**
+   * Two columns and no sort, read inside every share's transaction (under the write lock on SQLite): a full,
+   * ordered member list cost 40 us of an add-member's ~460 us lock hold at 25 members (bench/RESULTS.md).
+   */
+  async endsForImage(imageId: string): Promise<Array<Pick<Member, 'memberId' | 'expiresAt'>>> {
+    const rows = await this.db
+      .selectFrom('image_members')
+      .select(['member_id', 'expires_at'])
+      .where('image_id', '=', imageId)
+      .execute();
+    return rows.map((r) => ({ memberId: r.member_id, expiresAt: r.expires_at }));
+  }
+
   async countForImage(imageId: string): Promise<number> {
     const row = await this.db
       .selectFrom('image_members')
@@ -49,6 +62,9 @@ export class MemberRepository implements MemberStore {
         access: member.access,
         created_at: member.createdAt,
         updated_at: member.updatedAt,
+        // The image's own created_at (0080), read in the same statement: the receiver's list order.
+        image_created_at: (eb) =>
+          eb.selectFrom('images').select('images.created_at').where('images.id', '=', member.imageId),
       })
       .execute();
   }
