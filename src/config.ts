@@ -69,6 +69,12 @@ export interface Config {
     dir: string;
     /** Names this node's temporary upload files in a shared folder; empty means the host name. */
     nodeId: string;
+    /**
+     * Local backend: write upload data with O_DIRECT where the file system accepts it (no page-cache copy, the
+     * disk writes while data arrives), at the cost of the next download reading from the disk; false (the
+     * default) writes through the page cache. See docs/storage.md.
+     */
+    directIo: boolean;
     /** How often each node sweeps data no image refers to; 0 turns the background sweep off. */
     sweepIntervalSeconds: number;
     /** Data younger than this is never swept: it may belong to an upload or copy about to commit. */
@@ -123,6 +129,8 @@ export interface Config {
    */
   rateLimits: { writes: { perSecond: number; burst: number } };
   sharing: { maxAccountsPerImage: number };
+  /** Account groups (issue 12): accounts per group, and groups per owning account. */
+  groups: { maxMembersPerGroup: number; maxGroupsPerAccount: number };
   images: {
     /** What deleting a still-shared image does: refuse (the seed's rule) or cancel the shares (Glance). */
     deleteShared: DeleteSharedPolicy;
@@ -133,7 +141,14 @@ export interface Config {
     uploadStaleSeconds: number;
     maxPropertiesPerImage: number;
     maxTagsPerImage: number;
+    /** Days a deleted image stays in its owner's recycle bin, restorable, before it is purged; 0: no bin. */
+    recycleBinDays: number;
+    /** Operator switches (issue 12 guardrails): false refuses making an image public / community from now on. */
+    allowNewPublic: boolean;
+    allowNewCommunity: boolean;
   };
+  /** Receivers' launch policies (issue 12 guardrails): the most accounts and groups one allow-list names. */
+  guardrails: { maxAllowedOwners: number };
   /** The first admin, created on first start with an empty database. Empty values are generated. */
   admin: { id: string; name: string; password: string };
   tencent: {
@@ -142,6 +157,12 @@ export interface Config {
     /** Legacy v2 API: allowed Timestamp skew, and how long a Nonce is remembered. */
     legacyMaxClockSkewSeconds: number;
     maxKeysPerAccount: number;
+    /**
+     * How long a process may keep using an API key it found enabled without asking the database again: a key
+     * disabled or deleted (or its account disabled) through another process or node stops working here within
+     * this many seconds (through this process: at once). 0: every signed request reads its key.
+     */
+    keyCacheSeconds: number;
   };
   instances: { maxPerAccount: number };
   console: {
@@ -157,6 +178,33 @@ export interface Config {
   metrics: { token: string };
   /** Secret used to encrypt API SecretKeys at rest. Empty: generated once into <dataDir>/master.key. */
   masterKey: string;
+  /** Inboxes, "expiring soon" events and webhooks (issue 12; docs/api/notifications.md). */
+  notifications: {
+    /** A share with an end time gets its "expiring soon" event this long before the end. */
+    expiringSoonSeconds: number;
+    /** How often each node looks for shares to send "expiring soon" for; 0 turns the scan off. */
+    scanIntervalSeconds: number;
+    /** Inbox entries, finished webhook deliveries and their events are kept this many days. */
+    retentionDays: number;
+    webhooks: {
+      maxPerAccount: number;
+      /** Allow webhook targets on loopback, private, link-local and other non-public addresses (SSRF). */
+      allowPrivateTargets: boolean;
+      /** Attempts per delivery before it is given up (state `failed`). */
+      maxAttempts: number;
+      /** The first retry's delay; each next one doubles, up to retryMaxSeconds. */
+      retryBaseSeconds: number;
+      retryMaxSeconds: number;
+      /** One delivery attempt's whole time (connect, send, answer). */
+      timeoutMs: number;
+      /** How often each node's dispatcher looks for due deliveries; 0 turns the dispatcher off. */
+      pollIntervalMs: number;
+      /** A claimed delivery is another node's to retry after this long (its claimer died). */
+      leaseSeconds: number;
+      /** Deliveries one node sends at once. */
+      concurrency: number;
+    };
+  };
 }
 
 export const defaultConfig: Config = {
@@ -185,6 +233,7 @@ export const defaultConfig: Config = {
     backend: 'local',
     dir: '',
     nodeId: '',
+    directIo: false,
     sweepIntervalSeconds: 3600,
     sweepGraceSeconds: 3600,
     s3: {
@@ -212,6 +261,7 @@ export const defaultConfig: Config = {
   // hundred writes in a burst); low enough that one account cannot flood a node with writes.
   rateLimits: { writes: { perSecond: 50, burst: 1000 } },
   sharing: { maxAccountsPerImage: 50 },
+  groups: { maxMembersPerGroup: 500, maxGroupsPerAccount: 100 },
   images: {
     deleteShared: 'refuse',
     quotaPerRegion: 500,
@@ -219,14 +269,39 @@ export const defaultConfig: Config = {
     uploadStaleSeconds: 300,
     maxPropertiesPerImage: 128,
     maxTagsPerImage: 128,
+    recycleBinDays: 7,
+    allowNewPublic: true,
+    allowNewCommunity: true,
   },
+  guardrails: { maxAllowedOwners: 100 },
   admin: { id: '', name: 'admin', password: '' },
-  tencent: { maxClockSkewSeconds: 300, legacyMaxClockSkewSeconds: 7200, maxKeysPerAccount: 2 },
+  tencent: {
+    maxClockSkewSeconds: 300,
+    legacyMaxClockSkewSeconds: 7200,
+    maxKeysPerAccount: 2,
+    keyCacheSeconds: 2,
+  },
   instances: { maxPerAccount: 1000 },
   console: { sessionTtlSeconds: 8 * 3600, sessionIdleSeconds: 30 * 60, staticDir: '' },
   log: { level: 'info' },
   metrics: { token: '' },
   masterKey: '',
+  notifications: {
+    expiringSoonSeconds: 86_400,
+    scanIntervalSeconds: 60,
+    retentionDays: 90,
+    webhooks: {
+      maxPerAccount: 5,
+      allowPrivateTargets: false,
+      maxAttempts: 8,
+      retryBaseSeconds: 30,
+      retryMaxSeconds: 3600,
+      timeoutMs: 10_000,
+      pollIntervalMs: 1000,
+      leaseSeconds: 60,
+      concurrency: 4,
+    },
+  },
 };
 
 /** Named profiles preset a few settings for a purpose. */
@@ -376,7 +451,24 @@ function validateConfig(config: Config): void {
   if (!Number.isInteger(config.sharing.maxAccountsPerImage) || config.sharing.maxAccountsPerImage < 1) {
     problems.push('sharing.maxAccountsPerImage must be a positive integer');
   }
+  for (const [name, value] of Object.entries(config.groups)) {
+    if (!Number.isInteger(value) || value < 1) problems.push(`groups.${name} must be a positive integer`);
+  }
+  const binDays = config.images.recycleBinDays;
+  if (!Number.isInteger(binDays) || binDays < 0 || binDays > 365) {
+    problems.push('images.recycleBinDays must be an integer from 0 (no recycle bin) to 365');
+  }
+  const maxAllowed = config.guardrails.maxAllowedOwners;
+  if (!Number.isInteger(maxAllowed) || maxAllowed < 1 || maxAllowed > 10000) {
+    problems.push('guardrails.maxAllowedOwners must be an integer from 1 to 10000');
+  }
   if (config.tokens.ttlSeconds < 1) problems.push('tokens.ttlSeconds must be positive');
+  for (const [name, value] of [
+    ['tokens.cacheSeconds', config.tokens.cacheSeconds],
+    ['tencent.keyCacheSeconds', config.tencent.keyCacheSeconds],
+  ] as const) {
+    if (!(value >= 0 && value <= 60)) problems.push(`${name} must be from 0 (no cache) to 60`);
+  }
   if (config.metrics.token && config.metrics.token.length < 16) {
     problems.push('metrics.token must be at least 16 characters (or empty: no /metrics)');
   }
@@ -405,6 +497,7 @@ function validateConfig(config: Config): void {
     problems.push('database.schema must be a lower-case SQL identifier');
   }
   problems.push(...blobConfigProblems(config.blob));
+  problems.push(...notificationConfigProblems(config.notifications));
   try {
     parseTrustProxy(config);
   } catch (err) {
@@ -414,6 +507,28 @@ function validateConfig(config: Config): void {
     problems.push('server.publicUrl must be an http(s):// URL without query or fragment');
   }
   if (problems.length) throw new ConfigError(problems.join('; '));
+}
+
+function notificationConfigProblems(n: Config['notifications']): string[] {
+  const problems: string[] = [];
+  const whole = (name: string, value: number, min: number) => {
+    if (!Number.isInteger(value) || value < min)
+      problems.push(`notifications.${name} must be an integer of ${min} or more`);
+  };
+  whole('expiringSoonSeconds', n.expiringSoonSeconds, 1);
+  whole('scanIntervalSeconds', n.scanIntervalSeconds, 0);
+  whole('retentionDays', n.retentionDays, 1);
+  whole('webhooks.maxPerAccount', n.webhooks.maxPerAccount, 0);
+  whole('webhooks.maxAttempts', n.webhooks.maxAttempts, 1);
+  whole('webhooks.retryBaseSeconds', n.webhooks.retryBaseSeconds, 1);
+  whole('webhooks.retryMaxSeconds', n.webhooks.retryMaxSeconds, n.webhooks.retryBaseSeconds);
+  whole('webhooks.timeoutMs', n.webhooks.timeoutMs, 100);
+  whole('webhooks.pollIntervalMs', n.webhooks.pollIntervalMs, 0);
+  whole('webhooks.leaseSeconds', n.webhooks.leaseSeconds, 1);
+  whole('webhooks.concurrency', n.webhooks.concurrency, 1);
+  if (n.webhooks.leaseSeconds * 1000 <= n.webhooks.timeoutMs)
+    problems.push('notifications.webhooks.leaseSeconds must be longer than webhooks.timeoutMs');
+  return problems;
 }
 
 function blobConfigProblems(blob: Config['blob']): string[] {

@@ -70,13 +70,15 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const logger = options.logger ?? createLogger(config.log.level);
   // A cluster's primary opened the database first and said so (src/cluster.ts); its workers only open it.
   const { db, services, blobs } = cluster.isWorker
-    ? await openServices(config, options)
+    ? // The cluster's primary checkpoints an SQLite file for its workers (src/cluster.ts).
+      await openServices(config, { ...options, checkpointedElsewhere: true })
     : await openServicesAnnounced(config, options, logger);
   await blobs.init();
   const admin = await createFirstAdmin(services, config, logger, options);
 
   metrics.collectDefaults();
   metrics.setPoolSource(db.poolStats ?? null);
+  metrics.setOutboxSource(() => services.notifications.backlog());
   const app = await buildApp({
     config,
     readiness: { database: () => pingDatabase(db), blobs: () => blobs.ping() },
@@ -95,15 +97,27 @@ export async function startServer(config: Config, options: StartOptions = {}): P
   const purge = setInterval(() => {
     services.auth.purgeExpired().catch((err: unknown) => app.log.warn({ err }, 'token purge failed'));
     services.sessions.purgeExpired().catch((err: unknown) => app.log.warn({ err }, 'session purge failed'));
+    // The recycle bin: binned images past their retention are deleted for good (safe on every node at once).
+    services.images.purgeRecycleBin().then(
+      (purged) => purged > 0 && app.log.info({ purged }, 'recycle bin purged expired images'),
+      (err: unknown) => app.log.warn({ err }, 'recycle bin purge failed'),
+    );
   }, 10 * 60_000);
   purge.unref();
   const sweep = scheduleBlobSweep(config, services, app.log);
+  // Every node delivers the webhook outbox and raises "expiring soon" (both safe on several nodes at once).
+  const notifier = services.notifications.startBackground({
+    pollIntervalMs: config.notifications.webhooks.pollIntervalMs,
+    scanIntervalMs: config.notifications.scanIntervalSeconds * 1000,
+    log: app.log,
+  });
 
   let closing: Promise<void> | undefined;
   const close = () =>
     (closing ??= (async () => {
       clearInterval(purge);
       sweep.stop();
+      await notifier.stop();
       await app.close();
       await db.close();
       await blobs.close();
@@ -190,7 +204,7 @@ export async function openServicesAnnounced(config: Config, options: StartOption
  */
 export async function openServices(
   config: Config,
-  options: Pick<StartOptions, 'databaseSchema' | 'clock'> = {},
+  options: Pick<StartOptions, 'databaseSchema' | 'clock'> & { checkpointedElsewhere?: boolean } = {},
 ): Promise<{ db: Db; services: Services; blobs: BlobStore }> {
   const schema = options.databaseSchema ?? (config.database.schema || undefined);
   const db = openDatabase({
@@ -198,6 +212,7 @@ export async function openServices(
     schema,
     statementTimeoutMs: config.database.statementTimeoutMs,
     poolSize: config.database.poolSize,
+    checkpointedElsewhere: options.checkpointedElsewhere ?? false,
   });
   try {
     await migrateToLatest(db, schema);

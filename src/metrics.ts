@@ -63,6 +63,26 @@ new client.Gauge({
   },
 });
 
+/** How many webhook deliveries wait to be sent (main.ts registers the notification service's count). */
+let outboxSource: (() => Promise<number>) | null = null;
+
+new client.Gauge({
+  name: 'imageshare_webhook_outbox_pending',
+  help: 'Webhook deliveries waiting to be sent, all nodes together (the same figure from every worker)',
+  // Every worker reads the one database: the cluster's figure is any worker's, not their sum.
+  aggregator: 'max',
+  async collect() {
+    if (!outboxSource) return;
+    this.set(await outboxSource());
+  },
+});
+
+const webhookAttempts = new client.Counter({
+  name: 'imageshare_webhook_attempts_total',
+  help: 'Webhook delivery attempts by outcome: delivered, retry (failed, will be retried), failed (given up)',
+  labelNames: ['outcome'] as const,
+});
+
 export const metrics = {
   /** Process metrics (CPU, memory, event loop lag, handles), once per process. */
   collectDefaults(): void {
@@ -86,6 +106,12 @@ export const metrics = {
   },
   setPoolSource(source: typeof poolSource) {
     poolSource = source;
+  },
+  setOutboxSource(source: typeof outboxSource) {
+    outboxSource = source;
+  },
+  webhookAttempt(outcome: 'delivered' | 'retry' | 'failed') {
+    webhookAttempts.inc({ outcome });
   },
 };
 

@@ -150,6 +150,11 @@ forEachDatabase((target) => {
         assertGlance400(await addMember({ member: null }), /^Member can't be empty/);
         assertGlance400(await addMember({ member: '' }), /^Member can't be empty/);
         assertGlance400(await addMember({ member: 5 }), /^Member must be a string \(an account ID\)/);
+        // An object String() cannot convert (the fuzzer's find: it was a 500).
+        assertGlance400(
+          await addMember({ member: { toString: false } }),
+          /^Member must be a string \(an account ID\)/,
+        );
         assertGlance400(await addMember({ member: 'x'.repeat(256) }), /longer than 255 characters/);
         assertGlance400(await addMember([bob.id]), /Body must be a JSON object/);
         const ok = await addMember({ member: bob.id });

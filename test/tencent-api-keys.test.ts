@@ -7,8 +7,8 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { forEachDatabase, type TestDatabase } from './helpers/databases.js';
 import { defaultConfig, type Config } from '../src/config.js';
-import { ApiKeyRepository } from '../src/repositories/db/api-key.repository.js';
-import { NonceRepository } from '../src/repositories/db/nonce.repository.js';
+import { KyselyApiKeyRepository } from '../src/repositories/db/api-key.repository.js';
+import { KyselyNonceRepository } from '../src/repositories/db/nonce.repository.js';
 import { ApiKeyService, SECRET_ID_PATTERN } from '../src/services/api-key.service.js';
 import { SecretBox, SecretBoxError, loadMasterKey } from '../src/services/secret-box.js';
 import { isDomainError } from '../src/domain/errors.js';
@@ -79,8 +79,8 @@ forEachDatabase((target) => {
       t = await target.create();
       service = new ApiKeyService({
         config,
-        keys: new ApiKeyRepository(t.db),
-        nonces: new NonceRepository(t.db),
+        keys: new KyselyApiKeyRepository(t.db),
+        nonces: new KyselyNonceRepository(t.db),
         box: new SecretBox('test master key, 32+ characters long'),
       });
       await addAccount(t, '909619400');
@@ -193,7 +193,7 @@ forEachDatabase((target) => {
         .insertInto('used_nonces')
         .values({ secret_id: id, nonce: 'stale', seen_at: old })
         .execute();
-      const purged = await new NonceRepository(t.db).purgeSeenBefore(
+      const purged = await new KyselyNonceRepository(t.db).purgeSeenBefore(
         new Date(Date.now() - 3600 * 1000).toISOString(),
       );
       assert.ok(purged >= 1);

@@ -21,7 +21,7 @@ import { databaseTargets, freshSchemaName } from './helpers/databases.js';
 import {
   httpRequest,
   issueToken,
-  spawnServer,
+  spawnServers,
   type ServerProcess,
   type TestAccount,
 } from './helpers/server.js';
@@ -62,7 +62,7 @@ for (const blob of blobTargets) {
           IMAGESHARE_LOGIN__MAX_FAILURES_PER_ADDRESS: '100000',
         };
         // Both nodes start at once on an empty schema: migrations and the first-admin bootstrap race.
-        [a, b] = await Promise.all([spawnServer(args, env, 60000), spawnServer(args, env, 60000)]);
+        [a, b] = (await spawnServers(2, args, env, 60000)) as [ServerProcess, ServerProcess];
         const announced = [...a.stdout, ...b.stdout].filter((l) => l.startsWith('admin account:'));
         assert.equal(announced.length, 1, `admin bootstrapped ${announced.length} times`);
 

@@ -1,6 +1,8 @@
 // `imageshare images verify [--all | ID...] [--mark]`: re-reads stored image data (local folder or S3) and
 // compares size, MD5 and SHA-512 with what was recorded at upload. Exit code 0 when every image checked is
 // whole, 4 when some image's data changed or went missing, 2 on a usage error.
+// `imageshare images purge-bin`: purges now the recycle bin's images whose retention ended (every node does
+// it every 10 minutes anyway; safe beside them).
 import type { Command } from 'commander';
 import type { IntegrityReport } from '../services/integrity.service.js';
 import { openForCommand, withConnectionFlags, type ConnectionFlags } from './connection.js';
@@ -43,6 +45,23 @@ export function registerImageCommands(program: Command): void {
       else for (const line of formatIntegrityReport(report, mark)) console.log(line);
       if (report.findings.length > 0) process.exitCode = 4;
       else if (report.notFound.length > 0) process.exitCode = 3;
+    } finally {
+      await close();
+    }
+  });
+  withConnectionFlags(
+    images
+      .command('purge-bin')
+      .description("delete for good the recycle bin's images whose retention ended, and free their data"),
+  ).action(async (opts: ConnectionFlags) => {
+    const { services, close } = await openForCommand(opts);
+    try {
+      let purged = 0;
+      for (let batch = await services.images.purgeRecycleBin(); batch > 0;) {
+        purged += batch;
+        batch = await services.images.purgeRecycleBin();
+      }
+      console.log(opts.json ? JSON.stringify({ purged }) : `purged: ${purged} images`);
     } finally {
       await close();
     }

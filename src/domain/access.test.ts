@@ -20,6 +20,7 @@ const allActions: ImageAction[] = [
   'upload',
   'delete',
   'deactivate',
+  'lifecycle',
   'manageMembers',
   'readMembers',
 ];
@@ -147,13 +148,26 @@ describe('authorize', () => {
   it('a receiver renaming is told the image was shared with it; other changes are "not yours", marked as a receiver', () => {
     const f = facts(caller, 'shared', 'accepted');
     assert.match(refusedWith('rename', f, 'SharedImageModifyUnsupported').message, /shared with you/);
-    for (const action of ['update', 'tag', 'upload', 'delete', 'deactivate', 'manageMembers'] as const) {
+    for (const action of [
+      'update',
+      'tag',
+      'upload',
+      'delete',
+      'deactivate',
+      'lifecycle',
+      'manageMembers',
+    ] as const) {
       const refused = refusedWith(action, f, 'NotImageOwner');
       assert.equal(refused.details.relation, 'member');
       // What was refused and why, in the one wording every surface renders.
       assert.match(
         refused.message,
         /^You do not own this image: image img-abcdefgh is shared with you, and only its owner may \S/,
+      );
+      // And what a receiver can do instead (not only what it cannot).
+      assert.match(
+        refused.message,
+        /As its receiver you may launch it .*accept, reject or leave your share\.$/,
       );
     }
   });
@@ -167,6 +181,7 @@ describe('authorize', () => {
       // A community image is any account's offer, not the operator's public one: a relation of its own.
       assert.equal(rename.details.relation, visibility);
       assert.match(rename.message, /belongs to another account/);
+      assert.doesNotMatch(rename.message, /As its receiver/);
       assert.equal(refusedWith('delete', f, 'NotImageOwner').details.relation, visibility);
       for (const action of ['read', 'download', 'launch', 'copy'] as const) {
         assert.equal(authorize(action, f), visibility);

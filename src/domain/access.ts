@@ -24,6 +24,7 @@ export type ImageAction =
   | 'upload' // put its data
   | 'delete'
   | 'deactivate' // deactivate and reactivate
+  | 'lifecycle' // deprecate, undeprecate, disable, enable, restore from the recycle bin
   | 'manageMembers' // add or remove members (share / cancel)
   | 'readMembers'; // list and show members (a member sees only its own row)
 
@@ -90,6 +91,7 @@ export function authorize(action: ImageAction, facts: AccessFacts): Relation {
     case 'upload':
     case 'delete':
     case 'deactivate':
+    case 'lifecycle':
     case 'manageMembers':
       throw fail('NotImageOwner', ownerOnlyMessage(action, id, relation), details);
   }
@@ -105,8 +107,14 @@ const OWNER_ONLY_WORDS: Readonly<Record<OwnerOnlyAction, string>> = {
   upload: 'upload its data',
   delete: 'delete it',
   deactivate: 'deactivate or reactivate it',
-  manageMembers: 'share it or cancel its shares',
+  lifecycle: 'deprecate, disable or enable it',
+  manageMembers: 'share it, see who else it is shared with, or cancel its shares',
 };
+
+/** What the receiver of a share may do, said after every owner-only refusal it meets. */
+export const RECEIVER_MAY =
+  'As its receiver you may launch it (and copy it, if its owner allowed copies), and accept, reject or ' +
+  'leave your share.';
 
 /**
  * The one wording of a refusal to a caller who sees an image but does not own it: what was refused and why.
@@ -116,5 +124,7 @@ const OWNER_ONLY_WORDS: Readonly<Record<OwnerOnlyAction, string>> = {
 export function ownerOnlyMessage(action: OwnerOnlyAction, id: string, relation: Relation): string {
   const why =
     relation === 'member' ? `image ${id} is shared with you` : `image ${id} belongs to another account`;
-  return `You do not own this image: ${why}, and only its owner may ${OWNER_ONLY_WORDS[action]}.`;
+  const refusal = `You do not own this image: ${why}, and only its owner may ${OWNER_ONLY_WORDS[action]}.`;
+  // A receiver is also told what it can do with the image (issue 12: a receiver opening the sharing panel).
+  return relation === 'member' ? `${refusal} ${RECEIVER_MAY}` : refusal;
 }

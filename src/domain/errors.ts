@@ -33,6 +33,11 @@ export const errorCodes = [
   'PayloadTooLarge',
   'RangeNotSatisfiable',
   'ApiKeyLimitExceeded',
+  'GroupNotFound', // missing, or another account's group (never "forbidden": no hint it exists)
+  'GroupTooLarge', // a group would hold more accounts than groups.maxMembersPerGroup
+  'GroupQuotaExceeded', // an account would own more groups than groups.maxGroupsPerAccount
+  'LaunchNotAllowed', // the caller's own launch policy (guardrails) does not allow the image's owner
+  'NotificationNotFound', // a webhook or inbox event the caller does not have (issue 12)
 ] as const;
 
 export type ErrorCode = (typeof errorCodes)[number];

@@ -2,8 +2,11 @@
 // which way in. An entry is seen by the image's owner and by every account it names (actor or target), so
 // both sides of a share see it (HistoryStore.listVisibleTo).
 
-/** The ways into the service; every request context says which one it came through. */
-export const surfaces = ['openstack', 'tencent', 'tencent-legacy', 'console'] as const;
+/**
+ * The ways into the service; every request context says which one it came through. `service`: no request,
+ * the service itself (a share's end reached, services/share-ends.ts; the recycle bin's purge).
+ */
+export const surfaces = ['openstack', 'tencent', 'tencent-legacy', 'console', 'service'] as const;
 export type Surface = (typeof surfaces)[number];
 
 export const historyActions = [
@@ -20,6 +23,15 @@ export const historyActions = [
   'rename',
   'terms', // the owner changed a share's end time or what its receiver may do
   'consent', // the owner changed the consent an image asks of its receivers
+  'deprecate', // lifecycle (issue 12): deprecated, or its replacement or obsolescence date changed
+  'undeprecate',
+  'disable', // every share suspended
+  'enable', // every share back as it was
+  'protect', // deletion protection set
+  'unprotect',
+  'restore', // out of the recycle bin
+  'purge', // the recycle bin's retention ended: deleted for good
+  'expire', // a share reached its end time (written once, dated at the end: services/share-ends.ts)
 ] as const;
 export type HistoryAction = (typeof historyActions)[number];
 

@@ -18,6 +18,8 @@ function randomSuffix(length: number): string {
 export const IMAGE_ID_PATTERN = /^img-[a-z0-9]{8}$/;
 export const INSTANCE_ID_PATTERN = /^ins-[a-z0-9]{8}$/;
 export const ACCOUNT_ID_PATTERN = /^[1-9][0-9]{4,19}$/;
+/** Account groups (issue 12): an owner's named set of accounts, a share target like an account. */
+export const GROUP_ID_PATTERN = /^grp-[a-z0-9]{8}$/;
 
 export function newImageId(): string {
   return `img-${randomSuffix(8)}`;
@@ -25,6 +27,14 @@ export function newImageId(): string {
 
 export function newInstanceId(): string {
   return `ins-${randomSuffix(8)}`;
+}
+
+export function newGroupId(): string {
+  return `grp-${randomSuffix(8)}`;
+}
+
+export function isGroupId(value: string): boolean {
+  return GROUP_ID_PATTERN.test(value);
 }
 
 /** A new numeric account ID of 10 digits (Tencent's UINs are numeric, e.g. 909619400). */
@@ -38,9 +48,4 @@ export function isImageId(value: string): boolean {
 
 export function isAccountId(value: string): boolean {
   return ACCOUNT_ID_PATTERN.test(value);
-}
-
-/** The one clock format stored everywhere: ISO-8601 UTC with milliseconds, sortable as text. */
-export function nowIso(): string {
-  return new Date().toISOString();
 }

@@ -93,9 +93,28 @@ export function assertNonNegativeInt(value: number, field: string): void {
   }
 }
 
+/**
+ * The properties the lifecycle extension shows (deprecation, disabling, the recycle bin): set by the service
+ * only, so an owner cannot dress an image up as deprecated (or not) by hand.
+ */
+export const LIFECYCLE_PROPERTIES = [
+  'os_deprecated',
+  'deprecated_at',
+  'os_replacement_image',
+  'os_obsolete_at',
+  'os_disabled',
+  'os_purge_after',
+] as const;
+
 /** Property names Glance reserves for itself: setting them is refused, not ignored. */
 export function isReservedProperty(key: string): boolean {
-  return key === 'location' || key === 'deleted' || key === 'deleted_at' || key.startsWith('os_glance');
+  return (
+    key === 'location' ||
+    key === 'deleted' ||
+    key === 'deleted_at' ||
+    key.startsWith('os_glance') ||
+    (LIFECYCLE_PROPERTIES as readonly string[]).includes(key)
+  );
 }
 
 export function assertProperty(key: string, value: string): void {

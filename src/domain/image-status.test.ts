@@ -6,8 +6,14 @@ import { DomainError, type ErrorCode } from './errors.js';
 import {
   INITIAL_STATUS,
   assertMaySwitchActivation,
+  assertNotObsolete,
   assertUploadable,
+  assertValidReplacement,
   canTransition,
+  deleteOutcome,
+  isPurgeDue,
+  parseObsoleteAt,
+  restoreTarget,
   transition,
 } from './image-status.js';
 import { imageStatuses, type ImageStatus } from './types.js';
@@ -88,5 +94,55 @@ describe('image status machine (domain, no database)', () => {
     }
     throwsCode(() => assertMaySwitchActivation({ status: 'queued' }, 'deactivate'), 'Forbidden');
     throwsCode(() => assertMaySwitchActivation({ status: 'saving' }, 'reactivate'), 'Forbidden');
+  });
+});
+
+describe('lifecycle rules', () => {
+  const NOW = '2026-06-01T12:00:00.000Z';
+
+  it('a delete bins an image with data for recycleBinDays, and deletes the rest (or everything at 0 days)', () => {
+    assert.deepEqual(deleteOutcome({ status: 'active' }, 7, NOW), {
+      to: 'pending_delete',
+      purgeAfter: '2026-06-08T12:00:00.000Z',
+    });
+    assert.equal(deleteOutcome({ status: 'deactivated' }, 1, NOW).to, 'pending_delete');
+    for (const status of ['queued', 'saving', 'killed'] as const) {
+      assert.equal(deleteOutcome({ status }, 7, NOW).to, 'deleted', status);
+    }
+    assert.equal(deleteOutcome({ status: 'active' }, 0, NOW).to, 'deleted');
+  });
+
+  it('a restore returns the status it was binned from, until the retention ends; then it is not found', () => {
+    const binned = { id: 'img-aaaaaaaa', status: 'pending_delete' as const, purgeAfter: NOW };
+    const before = new Date(Date.parse(NOW) - 1).toISOString();
+    assert.equal(restoreTarget({ ...binned, binnedFrom: 'active' }, before), 'active');
+    assert.equal(restoreTarget({ ...binned, binnedFrom: 'deactivated' }, before), 'deactivated');
+    throwsCode(() => restoreTarget({ ...binned, binnedFrom: 'active' }, NOW), 'ImageNotFound');
+    throwsCode(
+      () => restoreTarget({ ...binned, status: 'active', binnedFrom: null }, before),
+      'ImageNotFound',
+    );
+    assert.equal(isPurgeDue({ purgeAfter: NOW }, before), false);
+    assert.equal(isPurgeDue({ purgeAfter: NOW }, NOW), true);
+    assert.equal(isPurgeDue({ purgeAfter: null }, NOW), false);
+  });
+
+  it('an obsolescence date: zoned ISO-8601, in the future, at most ten years ahead', () => {
+    assert.equal(parseObsoleteAt('2026-06-02T12:00:00+08:00', NOW), '2026-06-02T04:00:00.000Z');
+    assert.equal(parseObsoleteAt(null, NOW), null);
+    for (const bad of ['2026-06-02', '2026-06-02T12:00:00', NOW, '2036-07-01T00:00:00Z', 'soon']) {
+      throwsCode(() => parseObsoleteAt(bad, NOW), 'InvalidInput');
+    }
+  });
+
+  it('new launches stop at the obsolescence date; a replacement is another image the owner sees', () => {
+    const image = { id: 'img-aaaaaaaa', obsoleteAt: NOW, replacementImageId: 'img-bbbbbbbb' };
+    assertNotObsolete(image, new Date(Date.parse(NOW) - 1).toISOString());
+    assertNotObsolete({ ...image, obsoleteAt: null }, '2099-01-01T00:00:00.000Z');
+    throwsCode(() => assertNotObsolete(image, NOW), 'InvalidImageStatus');
+    assert.throws(() => assertNotObsolete(image, NOW), /launch its replacement img-bbbbbbbb/);
+    assertValidReplacement('img-aaaaaaaa', 'img-bbbbbbbb', true);
+    throwsCode(() => assertValidReplacement('img-aaaaaaaa', 'img-aaaaaaaa', true), 'InvalidInput');
+    throwsCode(() => assertValidReplacement('img-aaaaaaaa', 'img-bbbbbbbb', false), 'InvalidInput');
   });
 });

@@ -70,6 +70,23 @@ export interface Image {
   tags: string[];
   /** Free-form string properties (Glance "extra properties"). */
   properties: Record<string, string>;
+  /** Lifecycle (image-status.ts): deprecation, disabling, the recycle bin. */
+  lifecycle: ImageLifecycleState;
+}
+
+/** Where an image stands in its lifecycle, beside its status (null: not so). */
+export interface ImageLifecycleState {
+  /** When its owner deprecated it. */
+  deprecatedAt: string | null;
+  /** The image its owner points receivers to instead (a deprecated image only). */
+  replacementImageId: string | null;
+  /** From this instant no new instance is launched from it (a deprecated image only). */
+  obsoleteAt: string | null;
+  /** When its owner disabled it: every share is suspended meanwhile. */
+  disabledAt: string | null;
+  /** In the recycle bin: when it was deleted, and the instant it is purged for good. */
+  deletedAt: string | null;
+  purgeAfter: string | null;
 }
 
 export interface Member {

@@ -55,6 +55,14 @@ describe('relationOf', () => {
     }
   });
 
+  it('a disabled image suspends every share (the owner, admins and the public keep their ground)', () => {
+    assert.equal(relationOf(facts(me, { visibility: 'shared', disabled: true }, 'accepted')), 'none');
+    assert.equal(relationOf(facts(me, { visibility: 'shared', disabled: false }, 'accepted')), 'member');
+    assert.equal(relationOf(facts(me, { ownerId: me.accountId, disabled: true })), 'owner');
+    assert.equal(relationOf(facts(admin, { visibility: 'shared', disabled: true })), 'admin');
+    assert.equal(relationOf(facts(me, { visibility: 'public', disabled: true })), 'public');
+  });
+
   it('a share holds only in the image region', () => {
     assert.equal(relationOf({ ...facts(me, { visibility: 'shared' }, 'accepted'), region: 'r2' }), 'none');
     assert.equal(relationOf({ ...facts(me, { visibility: 'public' }), region: 'r2' }), 'none');
@@ -123,6 +131,7 @@ describe('listPlan', () => {
         visibilities: [...visibilities],
         shareStatuses: null,
         shareLiveAt: null,
+        enabledImagesOnly: false,
       },
       {
         relation: 'public',
@@ -130,6 +139,7 @@ describe('listPlan', () => {
         visibilities: ['public'],
         shareStatuses: null,
         shareLiveAt: null,
+        enabledImagesOnly: false,
       },
       {
         relation: 'member',
@@ -137,6 +147,7 @@ describe('listPlan', () => {
         visibilities: ['shared'],
         shareStatuses: ['accepted'],
         shareLiveAt: NOW,
+        enabledImagesOnly: true,
       },
     ]);
   });

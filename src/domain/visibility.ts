@@ -64,13 +64,56 @@ export const RELATION_RULES: readonly RelationRule[] = [
 
 export interface VisibilityFacts {
   caller: Caller;
-  image: { ownerId: string; region: string; visibility: Visibility };
-  /** The caller's membership row on this image, if any (any status, expired or not). */
+  /** `disabled`: its owner disabled it (lifecycle), which suspends every share; absent means not disabled. */
+  image: { ownerId: string; region: string; visibility: Visibility; disabled?: boolean };
+  /**
+   * The caller's share of this image, if any (any status, expired or not): its own member row and the shares
+   * with groups it belongs to, as one (combineShares).
+   */
   membership: Membership | null;
   /** The region the request came through. */
   region: string;
   /** The request's instant (ISO-8601 UTC, the service's clock): a share past its end grants nothing. */
   now: string;
+}
+
+/** A share of an image with a group (issue 12): terms that every account in the group holds. */
+export type GroupShareTerms = Pick<Member, 'expiresAt' | 'access'>;
+
+/**
+ * The caller's one share of an image, however many ways lead to it: its own member row (a direct share) and
+ * the shares with groups it belongs to (`viaGroups`). Only ways live at `now` count, so a member who leaves a
+ * group, or a group share past its end, grants nothing from that instant. While the direct share is live its
+ * status is the share's status; otherwise the receiver's own answer to the image's group shares
+ * (`groupStatus`, pending until it answers). The share ends with the last way to end, and lets the receiver
+ * copy if any live way does. The list SQL (ImageRepository's reachableThroughGroups) states the same.
+ */
+export function combineShares(
+  direct: Membership | null,
+  viaGroups: readonly GroupShareTerms[],
+  groupStatus: MemberStatus | null,
+  now: string,
+): Membership | null {
+  const directLive = direct && isShareLive(direct, now) ? direct : null;
+  const groups = viaGroups.filter((g) => isShareLive(g, now));
+  // No live way: the direct row as it is (null, or past its end), which grants nothing.
+  if (directLive === null && groups.length === 0) return direct;
+  const ways: GroupShareTerms[] = [...(directLive ? [directLive] : []), ...groups];
+  const ends = ways.map((w) => w.expiresAt);
+  return {
+    status: directLive ? directLive.status : (groupStatus ?? 'pending'),
+    expiresAt: ends.includes(null) ? null : ((ends as string[]).sort().at(-1) as string),
+    access: ways.some((w) => w.access === 'launch_and_copy') ? 'launch_and_copy' : 'launch',
+  };
+}
+
+/**
+ * Disabling an image (AWS DisableImage) suspends every share of it at once: no relation that needs a share
+ * holds (receivers neither see nor launch it), the member rows stay, and enabling it again restores them
+ * as they were. The list SQL applies it through ListBranch.enabledImagesOnly.
+ */
+export function sharesSuspended(image: { disabled?: boolean }): boolean {
+  return image.disabled === true;
 }
 
 /** The caller's share if it holds now, else null: what every rule that needs a share looks at. */
@@ -83,6 +126,7 @@ function ruleHolds(rule: RelationRule, facts: VisibilityFacts): boolean {
   if ((image.ownerId === caller.accountId) !== (rule.owner === 'caller')) return false;
   if (rule.adminOnly && !caller.isAdmin) return false;
   if (rule.needsShare && liveMembership(facts) === null) return false;
+  if (rule.needsShare && sharesSuspended(facts.image)) return false;
   return rule.visibilities.includes(image.visibility);
 }
 
@@ -157,10 +201,15 @@ export interface ListBranch {
   owner: RelationRule['owner'];
   /** Never empty. */
   visibilities: Visibility[];
-  /** For relations that need a share: the member statuses that list; null otherwise. */
+  /**
+   * For relations that need a share: the member statuses that list; null otherwise. The share is the
+   * caller's combined one (combineShares): its own member row, or a share with a group it belongs to.
+   */
   shareStatuses: MemberStatus[] | null;
   /** For relations that need a share: only shares live at this instant (no end, or an end after it). */
   shareLiveAt: string | null;
+  /** For relations that need a share: only images that are not disabled (sharesSuspended). */
+  enabledImagesOnly: boolean;
 }
 
 /**
@@ -193,6 +242,7 @@ export function listPlan(caller: Caller, mode: ListMode, now: string): ListBranc
       visibilities: own,
       shareStatuses: rule.needsShare ? [...mode.memberStatuses] : null,
       shareLiveAt: rule.needsShare ? now : null,
+      enabledImagesOnly: rule.needsShare,
     });
   }
   return branches;

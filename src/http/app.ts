@@ -1,7 +1,7 @@
 // Assembles the HTTP surfaces as Fastify plugins on one listener (DESIGN.md "One listener, one URL map").
 // Each surface owns its routes, body parsers, auth hook and error envelope; this file only wires them.
 import { randomUUID } from 'node:crypto';
-import Fastify, { type FastifyInstance } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { FastifyBaseLogger } from 'fastify';
 import { trustProxySetting, type Config } from '../config.js';
 import type { Services } from '../services/container.js';
@@ -49,7 +49,7 @@ export async function buildApp(deps: AppDeps): Promise<FastifyInstance> {
     requestTimeout: 0,
     return503OnClosing: true,
     // One line per request, written when the response is sent with the caller's account ID (request-log.ts).
-    disableRequestLogging: true,
+    logController: new LogController({ disableRequestLogging: true }),
     forceCloseConnections: 'idle',
   });
 

@@ -1,7 +1,8 @@
 // Accounts: one account is one Keystone user and one project with the same ID and name.
 // Every write goes through the account repository; passwords are stored only as scrypt hashes.
 import { fail } from '../domain/errors.js';
-import { isAccountId, newAccountId, nowIso } from '../domain/ids.js';
+import { isAccountId, newAccountId } from '../domain/ids.js';
+import { isoNow, systemClock } from './clock.js';
 import type { Account } from '../domain/types.js';
 import type { AccountRepository } from '../repositories/db/account.repository.js';
 import type { TokenRepository } from '../repositories/db/token.repository.js';
@@ -57,7 +58,7 @@ export class AccountService {
     private readonly tokens: TokenRepository,
     /** Console sessions end with the account's tokens (password change, disable). */
     private readonly sessions?: Pick<TokenRepository, 'revokeAllForAccount'>,
-    /** This process's token cache forgets the account's tokens at once (other processes within its bound). */
+    /** This process's credential caches (tokens, API keys) forget the account's at once (others: their bound). */
     private readonly tokenCache?: Pick<TokenCache, 'forgetAccount'>,
   ) {}
 
@@ -94,7 +95,7 @@ export class AccountService {
     if (input.password !== undefined) validatePassword(input.password);
     const password = input.password ?? generatePassword();
     const passwordHash = await hashPassword(password);
-    const createdAt = nowIso();
+    const createdAt = isoNow(systemClock);
 
     // A generated ID may collide with an existing one (10 random digits); try a few more.
     for (let attempt = 0; attempt < 5; attempt++) {
@@ -132,7 +133,7 @@ export class AccountService {
   async disable(id: string): Promise<Account> {
     const record = isAccountId(id) ? await this.accounts.findById(id) : null;
     if (!record) throw fail('AccountNotFound', `no account with ID ${id}`);
-    const now = nowIso();
+    const now = isoNow(systemClock);
     if (record.disabledAt === null) await this.accounts.setDisabled(id, now, now);
     await this.revokeCredentials(id, now);
     return (await this.get(id)) as Account;
@@ -141,7 +142,7 @@ export class AccountService {
   async enable(id: string): Promise<Account> {
     const record = isAccountId(id) ? await this.accounts.findById(id) : null;
     if (!record) throw fail('AccountNotFound', `no account with ID ${id}`);
-    if (record.disabledAt !== null) await this.accounts.setDisabled(id, null, nowIso());
+    if (record.disabledAt !== null) await this.accounts.setDisabled(id, null, isoNow(systemClock));
     return (await this.get(id)) as Account;
   }
 
@@ -151,7 +152,7 @@ export class AccountService {
     const record = isAccountId(id) ? await this.accounts.findById(id) : null;
     if (!record) throw fail('AccountNotFound', `no account with ID ${id}`);
     const value = password ?? generatePassword();
-    const now = nowIso();
+    const now = isoNow(systemClock);
     await this.accounts.setPasswordHash(id, await hashPassword(value), now);
     await this.revokeCredentials(id, now);
     return { generatedPassword: password === undefined ? value : null };

@@ -4,10 +4,24 @@
 import { randomBytes } from 'node:crypto';
 import type { Config } from '../config.js';
 import { fail } from '../domain/errors.js';
-import { isAccountId, nowIso } from '../domain/ids.js';
+import { isAccountId } from '../domain/ids.js';
+import { isoNow, systemClock } from './clock.js';
 import type { ApiKeyRepository } from '../repositories/db/api-key.repository.js';
 import type { NonceRepository } from '../repositories/db/nonce.repository.js';
 import type { SecretBox } from './secret-box.js';
+import { ShortLivedCache } from './short-lived-cache.js';
+
+/**
+ * Enabled API keys found a moment ago, by SecretId (ShortLivedCache: the bound). Disabling, enabling or
+ * deleting a key through this process forgets it at once, and disabling its account forgets the account's
+ * keys (AccountService); through another process or node the key keeps working here for at most
+ * `tencent.keyCacheSeconds`. The cached secret is the opened SecretKey, which every signed request needs.
+ */
+export class ApiKeyCache extends ShortLivedCache<ResolvedApiKey> {
+  forgetAccount(accountId: string): void {
+    this.forgetWhere((key) => key.accountId === accountId);
+  }
+}
 
 const ALPHANUMERIC = 'ABCDEFGHIJKLMNOPQRSTUVWXYZabcdefghijklmnopqrstuvwxyz0123456789';
 export const SECRET_ID_PATTERN = /^AKID[A-Za-z0-9]{32}$/;
@@ -53,6 +67,8 @@ export interface ApiKeyServiceDeps {
   nonces: NonceRepository;
   /** The box, or a factory called on first use (so services that never touch keys never read the key file). */
   box: SecretBox | (() => SecretBox);
+  /** Default: none (every resolve reads the database). */
+  cache?: ApiKeyCache;
 }
 
 /** How often (at most) one process sweeps expired nonces out of the table. */
@@ -73,7 +89,7 @@ export class ApiKeyService {
     if (!isAccountId(accountId)) throw fail('AccountNotFound', `No account found with ID ${accountId}`);
     const secretId = `AKID${randomAlphanumeric(32)}`;
     const secretKey = randomAlphanumeric(32);
-    const createdAt = nowIso();
+    const createdAt = isoNow(systemClock);
     const max = this.deps.config.tencent.maxKeysPerAccount;
     const outcome = await this.deps.keys.insertWithinLimit(
       {
@@ -115,29 +131,38 @@ export class ApiKeyService {
 
   /** Disabling is idempotent; a key of another account is "not found". */
   async disable(accountId: string, secretId: string): Promise<void> {
-    if (!(await this.deps.keys.disable(accountId, secretId, nowIso())))
-      throw keyNotFound(accountId, secretId);
+    const found = await this.deps.keys.disable(accountId, secretId, isoNow(systemClock));
+    this.deps.cache?.forget(secretId);
+    if (!found) throw keyNotFound(accountId, secretId);
   }
 
   /** Enabling is idempotent; a key of another account is "not found". */
   async enable(accountId: string, secretId: string): Promise<void> {
-    if (!(await this.deps.keys.enable(accountId, secretId))) throw keyNotFound(accountId, secretId);
+    const found = await this.deps.keys.enable(accountId, secretId);
+    this.deps.cache?.forget(secretId);
+    if (!found) throw keyNotFound(accountId, secretId);
   }
 
   async delete(accountId: string, secretId: string): Promise<void> {
-    if (!(await this.deps.keys.delete(accountId, secretId))) throw keyNotFound(accountId, secretId);
+    const found = await this.deps.keys.delete(accountId, secretId);
+    this.deps.cache?.forget(secretId);
+    if (!found) throw keyNotFound(accountId, secretId);
   }
 
   /** The secret of an enabled key of an enabled account; null otherwise (unknown, disabled, deleted). */
   async resolve(secretId: string): Promise<ResolvedApiKey | null> {
     if (!SECRET_ID_PATTERN.test(secretId)) return null;
+    const cached = this.deps.cache?.get(secretId);
+    if (cached) return cached;
     const key = await this.deps.keys.findActive(secretId);
-    if (!key) return null;
-    return {
+    if (!key) return null; // a miss is never cached: unknown IDs cannot fill the cache
+    const resolved: ResolvedApiKey = {
       accountId: key.accountId,
       isAdmin: key.isAdmin,
       secretKey: this.box.open(key.secretKeyEncrypted, secretId),
     };
+    this.deps.cache?.set(secretId, resolved);
+    return resolved;
   }
 
   /**

@@ -3,6 +3,7 @@
 // uploads whose node died (temporary files, unfinished S3 multipart uploads). Any node may run it at any
 // time, several at once: it only removes data that is older than the grace period, that no row refers to,
 // and whose image has no live upload claim; removing twice is harmless.
+import { systemClock, type Clock } from './clock.js';
 import { imageIdOfKey } from '../repositories/blob/blob-rules.js';
 import type { BlobStore, ListedBlob, PendingUpload } from '../repositories/blob/blob-store.js';
 import type { BlobReferenceRepository } from '../repositories/db/blob-reference.repository.js';
@@ -37,6 +38,8 @@ export class BlobSweepService {
     private readonly blobs: BlobStore,
     private readonly references: BlobReferenceRepository,
     private readonly settings: { graceSeconds: number; uploadStaleSeconds: number },
+    /** The clock upload heartbeats are written with (ImageDataTransfer); blob ages keep the system's. */
+    private readonly clock: Clock = systemClock,
   ) {}
 
   async sweep(options: SweepOptions): Promise<SweepReport> {
@@ -94,7 +97,9 @@ export class BlobSweepService {
   private async liveUploadsAmong(keys: string[]): Promise<Set<string>> {
     const imageIds = [...new Set(keys.map(imageIdOfKey).filter((id): id is string => id !== null))];
     if (imageIds.length === 0) return new Set();
-    const heartbeatAfter = new Date(Date.now() - this.settings.uploadStaleSeconds * 1000).toISOString();
+    const heartbeatAfter = new Date(
+      this.clock.now().getTime() - this.settings.uploadStaleSeconds * 1000,
+    ).toISOString();
     return this.references.liveUploads(imageIds, heartbeatAfter);
   }
 

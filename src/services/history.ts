@@ -3,7 +3,6 @@
 // request context every surface builds.
 import { randomBytes } from 'node:crypto';
 import type { HistoryAction, HistoryEntry } from '../domain/history.js';
-import { nowIso } from '../domain/ids.js';
 import { metrics } from '../metrics.js';
 import type { RequestContext } from './context.js';
 
@@ -37,12 +36,12 @@ export async function recordHistory(
   ctx: RequestContext,
   action: HistoryAction,
   image: HistoryImage,
-  /** `at`: the instant of the change, when the service reads the sharing clock (default: system time). */
-  extra: { targetAccountId?: string; details?: Record<string, string>; at?: string } = {},
+  /** `at`: the instant of the change, from the service's clock (services.clock), never the system's. */
+  extra: { targetAccountId?: string; details?: Record<string, string>; at: string },
 ): Promise<void> {
   await repos.history.insert({
     id: nextEntryId(),
-    at: extra.at ?? nowIso(),
+    at: extra.at,
     action,
     imageId: image.id,
     imageName: image.name,

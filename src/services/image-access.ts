@@ -6,7 +6,7 @@ import { imageNotFound } from '../domain/errors.js';
 import { isImageId } from '../domain/ids.js';
 import { DEFAULT_CONSENT, effectiveConsent } from '../domain/sharing.js';
 import type { Consent, Image, Visibility } from '../domain/types.js';
-import type { Membership } from '../domain/visibility.js';
+import { combineShares, type Membership } from '../domain/visibility.js';
 import type { ImageRow } from '../repositories/db/schema.js';
 import type { ImageStores } from '../repositories/image-stores.js';
 import type { RequestContext } from './context.js';
@@ -26,16 +26,29 @@ export function rowFacts(row: ImageRow) {
     visibility: row.visibility as Visibility,
     status: row.status as Image['status'],
     protected: row.protected === 1,
+    disabled: row.disabled_at !== null,
   };
 }
 
-async function membershipOf(
-  repos: ImageStores,
-  row: ImageRow,
+/**
+ * The caller's share of the image: its own member row and the image's shares with groups it belongs to, as
+ * one (domain/visibility.ts combineShares), at the instant `now`.
+ */
+export async function membershipOf(
+  repos: Pick<ImageStores, 'members' | 'groups'>,
+  row: Pick<ImageRow, 'id' | 'owner_id'>,
   ctx: RequestContext,
+  now: string,
 ): Promise<Membership | null> {
   if (row.owner_id === ctx.caller.accountId) return null;
-  return (await repos.members.find(row.id, ctx.caller.accountId)) ?? null;
+  const accountId = ctx.caller.accountId;
+  const [direct, viaGroups] = await Promise.all([
+    repos.members.find(row.id, accountId),
+    repos.groups.sharesReaching(accountId, [row.id]),
+  ]);
+  const groups = viaGroups.get(row.id) ?? [];
+  const answer = groups.length ? (await repos.groups.consentsOf(accountId, [row.id])).get(row.id) : undefined;
+  return combineShares(direct ?? null, groups, answer ?? null, now);
 }
 
 /** The consent the image asks for; only a receiver's launch looks at it, so others skip the read. */
@@ -65,7 +78,7 @@ export async function loadImageFor(
   if (!isImageId(id)) throw imageNotFound(id);
   const row = options.lock ? await repos.images.findForUpdate(id) : await repos.images.find(id);
   if (!row) throw imageNotFound(id);
-  const membership = await membershipOf(repos, row, ctx);
+  const membership = await membershipOf(repos, row, ctx, options.now);
   const consent = await consentFor(repos, row, membership, action);
   authorize(action, {
     caller: ctx.caller,
@@ -88,7 +101,7 @@ export async function findVisibleImage(
   if (!isImageId(id)) return undefined;
   const row = await repos.images.find(id);
   if (!row) return undefined;
-  const membership = await membershipOf(repos, row, ctx);
+  const membership = await membershipOf(repos, row, ctx, now);
   return canSee({ caller: ctx.caller, image: rowFacts(row), membership, region: ctx.region, now })
     ? row
     : undefined;

@@ -90,7 +90,7 @@ export class ImageCatalogService {
       shareCounts: query.kind === 'custom' ? await stats.shareCounts(ids) : new Map<string, number>(),
       memberships:
         query.kind === 'shared'
-          ? await stats.membershipsOf(ctx.caller.accountId, ids)
+          ? await stats.membershipsOf(ctx.caller.accountId, ids, scope.now)
           : new Map<string, Membership>(),
     };
   }
@@ -106,7 +106,9 @@ export class ImageCatalogService {
     }
     return {
       shareCount: null,
-      share: (await stats.membershipsOf(ctx.caller.accountId, [image.id])).get(image.id) ?? null,
+      share:
+        (await stats.membershipsOf(ctx.caller.accountId, [image.id], isoNow(this.clock))).get(image.id) ??
+        null,
     };
   }
 }

@@ -13,7 +13,7 @@ import type { RequestContext } from './context.js';
 import { ImageCopies } from './images/copies.js';
 import { ImageDataTransfer, type ImageData } from './images/data.js';
 import { ImageEdits, type ImagePatch, type NewImageInput } from './images/edits.js';
-import { ImageLifecycle } from './images/lifecycle.js';
+import { ImageLifecycle, type DeprecationInput } from './images/lifecycle.js';
 import {
   ImageReads,
   type DescribedImages,
@@ -24,6 +24,7 @@ import {
 
 export type { ImageData } from './images/data.js';
 export type { ImagePatch, NewImageInput } from './images/edits.js';
+export type { DeprecationInput } from './images/lifecycle.js';
 export { MAX_DESCRIBE_OFFSET } from './images/reads.js';
 export type { DescribedImages, DescribeQuery, ImageKind, ImageListQuery, ImagePage } from './images/reads.js';
 
@@ -97,6 +98,39 @@ export class ImageService {
 
   reactivate(ctx: RequestContext, id: string): Promise<void> {
     return this.lifecycle.reactivate(ctx, id);
+  }
+
+  /** Lifecycle (issue 12): deprecation, disabling, the recycle bin. Owner (or admin) only. */
+  deprecate(ctx: RequestContext, id: string, input: DeprecationInput): Promise<Image> {
+    return this.lifecycle.deprecate(ctx, id, input);
+  }
+
+  undeprecate(ctx: RequestContext, id: string): Promise<Image> {
+    return this.lifecycle.undeprecate(ctx, id);
+  }
+
+  disable(ctx: RequestContext, id: string): Promise<Image> {
+    return this.lifecycle.setDisabled(ctx, id, true);
+  }
+
+  enable(ctx: RequestContext, id: string): Promise<Image> {
+    return this.lifecycle.setDisabled(ctx, id, false);
+  }
+
+  listRecycleBin(
+    ctx: RequestContext,
+    page: { offset: number; limit: number },
+  ): Promise<{ images: Image[]; total: number }> {
+    return this.lifecycle.listRecycleBin(ctx, page);
+  }
+
+  restore(ctx: RequestContext, id: string): Promise<Image> {
+    return this.lifecycle.restore(ctx, id);
+  }
+
+  /** Purges binned images whose retention ended (periodic; safe on every node at once). */
+  purgeRecycleBin(): Promise<number> {
+    return this.lifecycle.purgeRecycleBin();
   }
 
   upload(

@@ -3,13 +3,16 @@
 import type { Config } from '../config.js';
 import { fail } from '../domain/errors.js';
 import { newInstanceId } from '../domain/ids.js';
+import { assertNotObsolete } from '../domain/image-status.js';
 import { assertUsable } from '../domain/sharing.js';
 import type { Image, Instance } from '../domain/types.js';
 import type { ImageUnitOfWork } from '../repositories/image-stores.js';
 import { isoNow, type Clock } from './clock.js';
 import type { RequestContext } from './context.js';
 import { recordHistory } from './history.js';
+import { recordEvent } from './events.js';
 import { loadImageFor } from './image-access.js';
+import { applyLaunchPolicy } from './launch-policy.service.js';
 
 export const MAX_INSTANCES_PER_CALL = 100;
 export const MAX_INSTANCE_NAME_LENGTH = 128;
@@ -42,6 +45,12 @@ export class InstanceService {
       const now = isoNow(this.clock);
       const { row } = await loadImageFor(repos, ctx, imageId, 'launch', { now });
       assertUsable({ id: imageId, status: row.status as Image['status'] });
+      assertNotObsolete(
+        { id: imageId, obsoleteAt: row.obsolete_at, replacementImageId: row.replacement_image_id },
+        now,
+      );
+      // The caller's own guardrail: which owners' images it lets itself launch (enforce refuses, audit records).
+      await applyLaunchPolicy(repos, ctx, row, count, now);
 
       await repos.instances.lockAccount(ctx.caller.accountId);
       const running = await repos.instances.countActive(ctx.caller.accountId);
@@ -67,6 +76,14 @@ export class InstanceService {
       await repos.instances.insertMany(instances);
       for (const instance of instances)
         await recordHistory(repos, ctx, 'launch', row, { details: { instanceId: instance.id }, at: now });
+      // The owner hears of launches by other accounts (eventAudience: none for its own).
+      await recordEvent(repos, {
+        type: 'image.launched',
+        image: row,
+        actorId: ctx.caller.accountId,
+        details: { instanceIds: instances.map((i) => i.id).join(','), count: String(instances.length) },
+        at: now,
+      });
       return instances;
     });
   }

@@ -6,7 +6,7 @@
 import { createHash } from 'node:crypto';
 import type { Readable } from 'node:stream';
 import { transition } from '../domain/image-status.js';
-import { nowIso } from '../domain/ids.js';
+import { isoNow, systemClock, type Clock } from './clock.js';
 import type { ImageStatus } from '../domain/types.js';
 import { isMissingBlobError } from '../repositories/blob/blob-rules.js';
 import type { BlobStore } from '../repositories/blob/blob-store.js';
@@ -46,6 +46,7 @@ export class IntegrityService {
     private readonly blobs: BlobStore,
     private readonly recorded: IntegrityRepository,
     private readonly store: ImageUnitOfWork,
+    private readonly clock: Clock = systemClock,
   ) {}
 
   /** Verifies `ids`, or every image holding data when `ids` is absent. */
@@ -113,7 +114,7 @@ export class IntegrityService {
       if (!row || row.blob_key !== image.blobKey || !MARKABLE.includes(row.status)) return false;
       await stores.images.update(image.id, {
         status: transition({ id: row.id, status: row.status as ImageStatus }, 'killed'),
-        updated_at: nowIso(),
+        updated_at: isoNow(this.clock),
       });
       return true;
     });

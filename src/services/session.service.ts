@@ -6,7 +6,7 @@
 // token, so it needs no storage and changes with every session.
 import { createHash, randomBytes, timingSafeEqual } from 'node:crypto';
 import { fail } from '../domain/errors.js';
-import { isAccountId, nowIso } from '../domain/ids.js';
+import { isAccountId } from '../domain/ids.js';
 import type { Account } from '../domain/types.js';
 import type { AccountRepository } from '../repositories/db/account.repository.js';
 import type { SessionRepository } from '../repositories/db/session.repository.js';
@@ -112,7 +112,7 @@ export class SessionService {
 
   async logout(token: string): Promise<void> {
     if (typeof token !== 'string' || token.length > MAX_SESSION_TOKEN_LENGTH) return;
-    await this.sessions.revoke(hashToken(token), nowIso());
+    await this.sessions.revoke(hashToken(token), new Date(this.clock()).toISOString());
   }
 
   /**

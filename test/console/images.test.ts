@@ -74,6 +74,7 @@ forEachDatabase((target) => {
             { id: 'ap-guangzhou', isDefault: true },
             { id: 'ap-shanghai', isDefault: false },
           ],
+          recycleBinDays: 7,
         });
       });
 

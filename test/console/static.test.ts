@@ -186,6 +186,34 @@ describe('the OpenAPI document of the console API', () => {
       'POST /instances',
       'DELETE /instances/{id}',
       'GET /history',
+      // Issue 12 guardrails: my launch policy and its audit records.
+      'GET /launch-policy',
+      'PUT /launch-policy',
+      'GET /launch-audit',
+      // Issue 12: the inbox (the bell) and webhooks.
+      'GET /inbox',
+      'GET /inbox/unread',
+      'PUT /inbox/{eventId}',
+      'POST /inbox/read-all',
+      'GET /webhooks',
+      'POST /webhooks',
+      'DELETE /webhooks/{webhookId}',
+      'GET /webhooks/{webhookId}/deliveries',
+      // Issue 12: account groups.
+      'GET /groups',
+      'POST /groups',
+      'GET /groups/{groupId}',
+      'PATCH /groups/{groupId}',
+      'DELETE /groups/{groupId}',
+      'POST /groups/{groupId}/members',
+      'DELETE /groups/{groupId}/members/{accountId}',
+      // Issue 12: the lifecycle (deprecation, disabling, the recycle bin).
+      'POST /images/{id}/deprecate',
+      'POST /images/{id}/undeprecate',
+      'POST /images/{id}/disable',
+      'POST /images/{id}/enable',
+      'GET /recycle-bin',
+      'POST /recycle-bin/{id}/restore',
     ].map((r) => r.replace(' /', ` ${API}/`));
     const documented: string[] = [];
     for (const [path, ops] of Object.entries(doc.paths)) {

@@ -83,6 +83,11 @@ function json(value: unknown): string {
   return JSON.stringify(value) ?? 'null';
 }
 
+/** A share end or obsolescence date a few seconds ahead, so that later cases see it pass. */
+function soon(): fc.Arbitrary<string> {
+  return fc.integer({ min: 1, max: 5 }).map((s) => new Date(Date.now() + s * 1000).toISOString());
+}
+
 /** Text as it goes into a URL path segment or query (fetch would otherwise reject or reinterpret it). */
 const enc = encodeURIComponent;
 
@@ -120,12 +125,19 @@ function mostly(right: string): fc.Arbitrary<string> {
 
 export function glance(fx: Fixtures): fc.Arbitrary<FuzzRequest> {
   const id = fc.oneof(
-    { weight: 3, arbitrary: fc.constantFrom(fx.images.active, fx.images.shared, fx.images.queued) },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom(fx.images.active, fx.images.shared, fx.images.queued, fx.images.abandoned),
+    },
     { weight: 1, arbitrary: weirdString.map(safeEncode) },
   );
   const member = fc.oneof(
     fc.constantFrom(fx.receiver.id, fx.stranger.id, fx.owner.id),
     weirdString.map(safeEncode),
+  );
+  const groupId = fc.oneof(
+    { weight: 3, arbitrary: fc.constant(fx.group) },
+    { weight: 1, arbitrary: weirdString.map(safeEncode) },
   );
   const token = fc.oneof(
     {
@@ -248,7 +260,13 @@ export function glance(fx: Fixtures): fc.Arbitrary<FuzzRequest> {
       m: fc.constantFrom('GET', 'PUT', 'DELETE'),
       p: fc.tuple(id, member).map(([i, a]) => `/v2/images/${i}/members/${a}`),
       q: fc.constant(''),
-      b: mutated({ status: 'accepted' }).map(json),
+      // A receiver's answer, or (the extension) the owner's new terms for the share.
+      b: fc
+        .oneof(
+          mutated({ status: 'accepted' }),
+          soon().chain((t) => mutated({ expires_at: t, access: 'launch' })),
+        )
+        .map(json),
       ct: mostly('application/json'),
     }),
     fc.record({
@@ -280,6 +298,96 @@ export function glance(fx: Fixtures): fc.Arbitrary<FuzzRequest> {
       q: fc.constant(''),
       b: fc.constant(undefined),
       ct: fc.constant(undefined),
+    }),
+    // imageshare's extensions: lifecycle actions, the recycle bin, pre-flight, groups, inbox, webhooks and
+    // the launch policy (each a different write path a refusal must leave as it found it).
+    fc.record({
+      m: fc.constant('POST'),
+      p: fc
+        .tuple(id, fc.constantFrom('deprecate', 'undeprecate', 'disable', 'enable', 'restore'))
+        .map(([i, a]) => `/v2/images/${i}/actions/${a}`),
+      q: fc.constant(''),
+      b: fc.option(
+        soon()
+          .chain((t) => mutated({ replacement: fx.images.active, obsolete_at: t }))
+          .map(json),
+        { nil: undefined },
+      ),
+      ct: mostly('application/json'),
+    }),
+    fc.record({
+      m: fc.constant('GET'),
+      p: fc.constant('/v2/recycle-bin/images'),
+      q: query,
+      b: fc.constant(undefined),
+      ct: fc.constant(undefined),
+    }),
+    fc.record({
+      m: fc.constant('POST'),
+      p: id.map((i) => `/v2/images/${i}/members-preflight`),
+      q: fc.constant(''),
+      b: mutated({ members: [fx.receiver.id, fx.stranger.id, fx.group] }).map(json),
+      ct: mostly('application/json'),
+    }),
+    fc.record({
+      m: fc.constant('POST'),
+      p: id.map((i) => `/v2/images/${i}/members`),
+      q: fc.constant(''),
+      b: soon()
+        .chain((t) => mutated({ member: fx.stranger.id, expires_at: t, access: 'launch_and_copy' }))
+        .map(json),
+      ct: mostly('application/json'),
+    }),
+    fc.record({
+      m: fc.constantFrom('GET', 'POST'),
+      p: fc.constant('/v2/groups'),
+      q: fc.constant(''),
+      b: mutated({ name: 'g', description: 'd' }).map(json),
+      ct: mostly('application/json'),
+    }),
+    fc.record({
+      m: fc.constantFrom('GET', 'PATCH', 'DELETE'),
+      p: groupId.map((gr) => `/v2/groups/${gr}`),
+      q: fc.constant(''),
+      b: mutated({ name: 'h', description: 'e' }).map(json),
+      ct: mostly('application/json'),
+    }),
+    fc.record({
+      m: fc.constantFrom('GET', 'POST', 'DELETE'),
+      p: fc
+        .tuple(groupId, fc.option(member, { nil: undefined }))
+        .map(([gr, a]) => `/v2/groups/${gr}/members${a === undefined ? '' : `/${a}`}`),
+      q: fc.constant(''),
+      b: mutated({ members: [fx.stranger.id] }).map(json),
+      ct: mostly('application/json'),
+    }),
+    fc.record({
+      m: fc.constantFrom('GET', 'POST', 'PUT'),
+      p: fc.oneof(
+        fc.constantFrom('/v2/inbox', '/v2/inbox/read-all'),
+        weirdString.map((e) => `/v2/inbox/${safeEncode(e)}`),
+      ),
+      q: query,
+      b: mutated({ read: true }).map(json),
+      ct: mostly('application/json'),
+    }),
+    fc.record({
+      m: fc.constantFrom('GET', 'POST', 'DELETE'),
+      p: fc.oneof(
+        fc.constant('/v2/webhooks'),
+        weirdString.map((w) => `/v2/webhooks/${safeEncode(w)}`),
+        weirdString.map((w) => `/v2/webhooks/${safeEncode(w)}/deliveries`),
+      ),
+      q: fc.constant(''),
+      b: mutated({ url: 'https://hooks.example.com/x', description: 'd' }).map(json),
+      ct: mostly('application/json'),
+    }),
+    fc.record({
+      m: fc.constantFrom('GET', 'PUT'),
+      p: fc.constantFrom('/v2/account/launch-policy', '/v2/account/launch-audit'),
+      q: fc.constant(''),
+      b: mutated({ mode: 'audit', allowed_owners: [fx.owner.id, fx.group] }).map(json),
+      ct: mostly('application/json'),
     }),
     fc.record({
       m: fc.constantFrom('GET', 'POST', 'DELETE'),
@@ -401,7 +509,10 @@ const API3_ACTIONS = [
 /** Each API 3.0 action with parameters it accepts, then mutated (or, now and then, another action's). */
 function api3Call(fx: Fixtures): fc.Arbitrary<[string, unknown]> {
   const imageId = fc.oneof(
-    { weight: 3, arbitrary: fc.constantFrom(fx.images.active, fx.images.shared, fx.images.queued) },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom(fx.images.active, fx.images.shared, fx.images.queued, fx.images.abandoned),
+    },
     { weight: 1, arbitrary: weirdString },
   );
   const valid = (i: string): Array<[string, Record<string, unknown>]> => [
@@ -553,7 +664,14 @@ export function tencentLegacy(fx: Fixtures): fc.Arbitrary<FuzzRequest> {
 
 export function consoleApi(fx: Fixtures): fc.Arbitrary<FuzzRequest> {
   const id = fc.oneof(
-    { weight: 3, arbitrary: fc.constantFrom(fx.images.active, fx.images.shared, fx.images.queued) },
+    {
+      weight: 3,
+      arbitrary: fc.constantFrom(fx.images.active, fx.images.shared, fx.images.queued, fx.images.abandoned),
+    },
+    { weight: 1, arbitrary: weirdString.map(safeEncode) },
+  );
+  const groupId = fc.oneof(
+    { weight: 3, arbitrary: fc.constant(fx.group) },
     { weight: 1, arbitrary: weirdString.map(safeEncode) },
   );
   const routes = fc.oneof(
@@ -606,6 +724,112 @@ export function consoleApi(fx: Fixtures): fc.Arbitrary<FuzzRequest> {
     fc.record({
       m: fc.constantFrom('GET', 'DELETE'),
       p: weirdString.map((s) => `/account/api-keys/${safeEncode(s)}`),
+      b: fc.constant(undefined),
+    }),
+    // Lifecycle, copies, share terms and consent, groups, the launch policy, the inbox and webhooks.
+    fc.record({
+      m: fc.constant('POST'),
+      p: id.map((i) => `/images/${i}/copy`),
+      b: mutated({ targetRegion: 'ap-shanghai', name: 'copy' }),
+    }),
+    fc.record({
+      m: fc.constant('POST'),
+      p: id.map((i) => `/images/${i}/deprecate`),
+      b: soon().chain((t) => mutated({ replacementImageId: fx.images.active, obsoleteAt: t })),
+    }),
+    fc.record({
+      m: fc.constant('POST'),
+      p: fc
+        .tuple(id, fc.constantFrom('undeprecate', 'disable', 'enable'))
+        .map(([i, a]) => `/images/${i}/${a}`),
+      b: fc.constant(undefined),
+    }),
+    fc.record({
+      m: fc.constant('POST'),
+      p: id.map((i) => `/recycle-bin/${i}/restore`),
+      b: fc.constant(undefined),
+    }),
+    fc.record({
+      m: fc.constant('POST'),
+      p: id.map((i) => `/images/${i}/shares`),
+      b: soon().chain((t) =>
+        mutated({ accountIds: [fx.stranger.id, fx.group], expiresAt: t, access: 'launch_and_copy' }),
+      ),
+    }),
+    fc.record({
+      m: fc.constant('POST'),
+      p: id.map((i) => `/images/${i}/shares/check`),
+      b: mutated({ accountIds: [fx.stranger.id, fx.receiver.id, fx.group] }),
+    }),
+    fc.record({
+      m: fc.constant('PUT'),
+      p: fc
+        .tuple(id, fc.constantFrom(fx.receiver.id, fx.stranger.id, fx.group))
+        .map(([i, a]) => `/images/${i}/shares/${a}`),
+      b: soon().chain((t) => mutated({ expiresAt: t, access: 'launch' })),
+    }),
+    fc.record({
+      m: fc.constant('PUT'),
+      p: fc.oneof(
+        id.map((i) => `/images/${i}/consent`),
+        fc.constant('/sharing-defaults'),
+      ),
+      b: mutated({ consent: 'launch' }),
+    }),
+    fc
+      .record({
+        m: fc.constantFrom('PUT', 'DELETE'),
+        p: id.map((i) => `/shared/${i}`),
+        b: mutated({ status: 'accepted' }),
+      })
+      .map((r) => (r.m === 'PUT' ? { ...r, p: `${r.p}/status` } : { ...r, b: undefined })),
+    fc.record({
+      m: fc.constantFrom('GET', 'POST'),
+      p: fc.constant('/groups'),
+      b: mutated({ name: 'g', description: 'd' }),
+    }),
+    fc.record({
+      m: fc.constantFrom('GET', 'PATCH', 'DELETE'),
+      p: groupId.map((gr) => `/groups/${gr}`),
+      b: mutated({ name: 'h', description: 'e' }),
+    }),
+    fc.record({
+      m: fc.constant('POST'),
+      p: groupId.map((gr) => `/groups/${gr}/members`),
+      b: mutated({ accountIds: [fx.stranger.id] }),
+    }),
+    fc.record({
+      m: fc.constant('DELETE'),
+      p: fc
+        .tuple(groupId, fc.constantFrom(fx.receiver.id, fx.stranger.id))
+        .map(([gr, a]) => `/groups/${gr}/members/${a}`),
+      b: fc.constant(undefined),
+    }),
+    fc.record({
+      m: fc.constantFrom('GET', 'PUT'),
+      p: fc.constantFrom('/launch-policy', '/launch-audit'),
+      b: mutated({ mode: 'enforce', allowedOwners: [fx.owner.id, fx.group] }),
+    }),
+    fc.record({
+      m: fc.constantFrom('GET', 'PUT', 'POST'),
+      p: fc.oneof(
+        fc.constantFrom('/inbox', '/inbox/unread', '/inbox/read-all'),
+        weirdString.map((e) => `/inbox/${safeEncode(e)}`),
+      ),
+      b: mutated({ read: true }),
+    }),
+    fc.record({
+      m: fc.constantFrom('GET', 'POST', 'DELETE'),
+      p: fc.oneof(
+        fc.constant('/webhooks'),
+        weirdString.map((w) => `/webhooks/${safeEncode(w)}`),
+        weirdString.map((w) => `/webhooks/${safeEncode(w)}/deliveries`),
+      ),
+      b: mutated({ url: 'https://hooks.example.com/x', description: 'd' }),
+    }),
+    fc.record({
+      m: fc.constant('DELETE'),
+      p: weirdString.map((i) => `/instances/${safeEncode(i)}`),
       b: fc.constant(undefined),
     }),
     fc.record({

@@ -289,3 +289,21 @@ export async function spawnServer(
   };
   return { url, child, stdout, stderr, stop } satisfies ServerProcess;
 }
+
+/**
+ * Starts several servers at once (nodes starting together). When one fails to start, the others are stopped
+ * before the error is thrown: a survivor nobody holds would keep the test process alive until its timeout.
+ */
+export async function spawnServers(
+  count: number,
+  ...args: Parameters<typeof spawnServer>
+): Promise<ServerProcess[]> {
+  const started = await Promise.allSettled(Array.from({ length: count }, () => spawnServer(...args)));
+  const failure = started.find((r): r is PromiseRejectedResult => r.status === 'rejected');
+  const servers = started.flatMap((r) => (r.status === 'fulfilled' ? [r.value] : []));
+  if (failure) {
+    await Promise.all(servers.map((server) => server.stop()));
+    throw failure.reason;
+  }
+  return servers;
+}

@@ -37,6 +37,31 @@ forEachDatabase((target) => {
       assert.equal(done.size, 'recovered'.length);
     });
 
+    it('a refused takeover leaves the abandoned claim as it found it (the row unchanged, still takeable)', async () => {
+      const image = await newImage();
+      const stale = new Date(Date.now() - 60_000).toISOString();
+      await h.database.db.kysely
+        .updateTable('images')
+        .set({ status: 'saving', upload_id: 'dead-node-upload', upload_heartbeat_at: stale })
+        .where('id', '=', image.id)
+        .execute();
+      const storedRow = () =>
+        h.database.db.kysely
+          .selectFrom('images')
+          .selectAll()
+          .where('id', '=', image.id)
+          .executeTakeFirstOrThrow();
+      const before = await storedRow();
+      await sleep(5); // the stored times have milliseconds: a rewrite of updated_at would show
+      await assert.rejects(
+        h.services.images.upload(owner, image.id, bytes('12345'), { expectedSize: 6 }),
+        (err: unknown) => err instanceof DomainError && err.code === 'InvalidInput',
+      );
+      assert.deepEqual(await storedRow(), before);
+      // Still an abandoned upload: the next one takes it over.
+      assert.equal((await h.services.images.upload(owner, image.id, bytes('recovered'))).status, 'active');
+    });
+
     it('refuses a second upload while the first is alive, even past the staleness, thanks to the heartbeat', async () => {
       const image = await newImage();
       const slow = new PassThrough();

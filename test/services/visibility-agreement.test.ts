@@ -1,17 +1,21 @@
 // Property test: the listing SQL and the domain's access rule agree (issue 7, "who may see an image is
 // defined once"). fast-check generates datasets of images (owners, regions, visibilities, statuses including
-// deleted and killed, os_hidden) with member rows of every status and end time (none, past, exactly now,
+// deleted and killed, os_hidden, disabled) with member rows of every status and end time (none, past, exactly now,
 // future: lists are read at a fixed instant of the service's clock), writes each into a real database, and then
 // for every caller (owners, an admin, members, strangers, each through its own and another region) and a
 // few generated list modes (Glance's visibility and member_status parameters, Tencent's image types) checks
 // that the list holds exactly the images that authorize('read') lets the caller see and the list mode
-// selects, once each, and that Tencent types each image by its relation.
+// selects, once each, and that Tencent types each image by its relation. Shares may also reach a caller
+// through account groups (issue 12): each dataset has two groups of generated members, images have group
+// shares (with end times) and receivers' answers to them, and the caller's share is the domain's
+// combineShares of its member row and the group shares that reach it.
 import { strict as assert } from 'node:assert';
 import { after, before, describe, it } from 'node:test';
 import fc from 'fast-check';
 import { authorize, type Relation } from '../../src/domain/access.js';
 import { DomainError } from '../../src/domain/errors.js';
 import {
+  combineShares,
   isListed,
   type ImageKind,
   type ListMode,
@@ -49,9 +53,15 @@ interface GenImage {
   visibility: Visibility;
   status: ImageStatus;
   osHidden: boolean;
+  disabled: boolean;
   /** Member rows: account index -> status (may include the owner itself, a row left by an owner change). */
   members: Array<{ account: number; status: MemberStatus; ends: ShareEnd }>;
+  /** Shares with the dataset's groups (index), and receivers' answers to the image's group shares. */
+  groupShares: Array<{ group: number; ends: ShareEnd }>;
+  answers: Array<{ account: number; status: MemberStatus }>;
 }
+
+const GROUPS = 2;
 
 /** A share's end time relative to the instant the lists are read at (the harness's clock). */
 type ShareEnd = 'none' | 'past' | 'now' | 'future';
@@ -78,6 +88,8 @@ const imageArb: fc.Arbitrary<GenImage> = fc.record({
   visibility: fc.constantFrom(...visibilities),
   status: fc.constantFrom(...imageStatuses),
   osHidden: fc.boolean(),
+  // Disabled by its owner (lifecycle): every share suspended (domain/visibility.ts sharesSuspended).
+  disabled: fc.boolean(),
   members: fc.uniqueArray(
     fc.record({
       account: fc.integer({ min: 0, max: ACCOUNTS - 1 }),
@@ -85,6 +97,20 @@ const imageArb: fc.Arbitrary<GenImage> = fc.record({
       ends: fc.constantFrom<ShareEnd>('none', 'past', 'now', 'future'),
     }),
     { selector: (m) => m.account, maxLength: ACCOUNTS },
+  ),
+  groupShares: fc.uniqueArray(
+    fc.record({
+      group: fc.integer({ min: 0, max: GROUPS - 1 }),
+      ends: fc.constantFrom<ShareEnd>('none', 'past', 'now', 'future'),
+    }),
+    { selector: (g) => g.group, maxLength: GROUPS },
+  ),
+  answers: fc.uniqueArray(
+    fc.record({
+      account: fc.integer({ min: 0, max: ACCOUNTS - 1 }),
+      status: fc.constantFrom(...memberStatuses),
+    }),
+    { selector: (a) => a.account, maxLength: ACCOUNTS },
   ),
 });
 
@@ -104,9 +130,15 @@ const modeArb: fc.Arbitrary<Mode> = fc.oneof(
 interface Dataset {
   images: GenImage[];
   modes: Mode[];
+  /** Each group's members (account indices). */
+  groups: number[][];
 }
 
 const datasetArb: fc.Arbitrary<Dataset> = fc.record({
+  groups: fc.array(fc.uniqueArray(fc.integer({ min: 0, max: ACCOUNTS - 1 }), { maxLength: ACCOUNTS }), {
+    minLength: GROUPS,
+    maxLength: GROUPS,
+  }),
   images: fc.array(imageArb, { minLength: 1, maxLength: 12 }),
   modes: fc.array(modeArb, { minLength: MODES_PER_RUN, maxLength: MODES_PER_RUN }),
 });
@@ -247,6 +279,7 @@ forEachDatabase((target) => {
           created_at: im.createdAt,
           updated_at: im.createdAt,
           deleted_at: im.status === 'deleted' ? im.createdAt : null,
+          disabled_at: im.disabled ? im.createdAt : null,
         }));
         const members = images.flatMap((im) =>
           im.members.map((m) => ({
@@ -261,14 +294,63 @@ forEachDatabase((target) => {
         const db = h.database.db.kysely;
         await db.insertInto('images').values(rows).execute();
         if (members.length) await db.insertInto('image_members').values(members).execute();
+        // The dataset's groups (owned by the first account: the visibility rule does not look at the owner).
+        const groupIds = data.groups.map(
+          (_, i) => `grp-${(runNo * GROUPS + i).toString(36).padStart(8, '0')}`,
+        );
+        await db
+          .insertInto('account_groups')
+          .values(
+            groupIds.map((id) => ({
+              id,
+              owner_id: ownerId(0),
+              name: id,
+              created_at: NOW,
+              updated_at: NOW,
+            })),
+          )
+          .execute();
+        const groupMembers = data.groups.flatMap((list, i) =>
+          list.map((a) => ({ group_id: groupIds[i] as string, account_id: ownerId(a), added_at: NOW })),
+        );
+        if (groupMembers.length) await db.insertInto('account_group_members').values(groupMembers).execute();
+        const groupShares = images.flatMap((im) =>
+          im.groupShares.map((g) => ({
+            image_id: im.id,
+            group_id: groupIds[g.group] as string,
+            expires_at: END_AT[g.ends],
+            created_at: im.createdAt,
+            updated_at: im.createdAt,
+          })),
+        );
+        if (groupShares.length) await db.insertInto('image_group_shares').values(groupShares).execute();
+        const answers = images.flatMap((im) =>
+          im.answers.map((a) => ({
+            image_id: im.id,
+            account_id: ownerId(a.account),
+            status: a.status,
+            updated_at: im.createdAt,
+          })),
+        );
+        if (answers.length) await db.insertInto('group_share_consents').values(answers).execute();
 
         for (const account of accounts) {
           for (const region of regions) {
             const ctx: RequestContext = { caller: account.caller, region, surface: 'console' };
             for (const mode of data.modes) {
+              const me = ctx.caller.accountId;
               const membershipOf = (im: (typeof images)[number]): Membership | null => {
-                const m = im.members.find((row) => ownerId(row.account) === ctx.caller.accountId);
-                return m ? { status: m.status, expiresAt: END_AT[m.ends], access: 'launch' } : null;
+                const m = im.members.find((row) => ownerId(row.account) === me);
+                const direct: Membership | null = m
+                  ? { status: m.status, expiresAt: END_AT[m.ends], access: 'launch' }
+                  : null;
+                const viaGroups = im.groupShares
+                  .filter((g) => (data.groups[g.group] as number[]).some((a) => ownerId(a) === me))
+                  .map((g) => ({ expiresAt: END_AT[g.ends], access: 'launch' as const }));
+                const answer = im.answers.find((a) => ownerId(a.account) === me)?.status ?? null;
+                // The owner holds no share of its own image (its relation is 'owner' whatever rows exist).
+                if (im.ownerId === me) return direct;
+                return combineShares(direct, viaGroups, answer, NOW);
               };
               const expected = new Map<string, Exclude<Relation, 'none'>>();
               for (const im of images) {

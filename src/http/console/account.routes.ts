@@ -187,6 +187,9 @@ export function accountRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
   app.get(
     '/regions',
     { schema: { tags: ['images'], summary: 'Regions', response: { 200: RegionsAnswer, ...errors } } },
-    async () => ({ regions: config.regions.map((id, i) => ({ id, isDefault: i === 0 })) }),
+    async () => ({
+      regions: config.regions.map((id, i) => ({ id, isDefault: i === 0 })),
+      recycleBinDays: config.images.recycleBinDays,
+    }),
   );
 }

@@ -9,6 +9,9 @@ import { accountRoutes } from './account.routes.js';
 import { ConsoleHttpError, consoleErrorHandler, sendConsoleError } from './errors.js';
 import { imageRoutes } from './images.routes.js';
 import { instanceRoutes } from './instances.routes.js';
+import { groupRoutes } from './groups.routes.js';
+import { guardrailRoutes } from './guardrails.routes.js';
+import { notificationRoutes } from './notifications.routes.js';
 import { ErrorBody } from './schemas.js';
 import { sessionHook } from './session.js';
 
@@ -100,4 +103,7 @@ export async function consoleApi(app: FastifyInstance, deps: ConsoleDeps): Promi
   accountRoutes(app, deps);
   imageRoutes(app, deps);
   instanceRoutes(app, deps);
+  groupRoutes(app, deps);
+  guardrailRoutes(app, deps);
+  notificationRoutes(app, deps);
 }

@@ -35,6 +35,11 @@ const statusByCode: Record<ErrorCode, number> = {
   PayloadTooLarge: 413,
   RangeNotSatisfiable: 416,
   ApiKeyLimitExceeded: 409,
+  GroupNotFound: 404,
+  GroupTooLarge: 409,
+  GroupQuotaExceeded: 409,
+  LaunchNotAllowed: 403,
+  NotificationNotFound: 404,
 };
 
 /** Refusals that belong to the console itself (no domain rule behind them). */

@@ -4,13 +4,15 @@ import type { FastifyInstance } from 'fastify';
 import type {} from '@fastify/swagger';
 import { Type, type Static } from '@sinclair/typebox';
 import { isDomainError, type ErrorCode } from '../../domain/errors.js';
-import { isAccountId } from '../../domain/ids.js';
+import { isAccountId, isGroupId } from '../../domain/ids.js';
 import type { Image } from '../../domain/types.js';
 import type { RequestContext } from '../../services/context.js';
 import { inImageRegion, inRegion, type ConsoleDeps } from './context.js';
 import {
   CopyBody,
+  DeprecateBody,
   ErrorBody,
+  RecycleBinQuery,
   ImageParams,
   ImagePatchBody,
   ImagesPage,
@@ -45,6 +47,9 @@ const outcomeByCode: Partial<Record<ErrorCode, Outcome>> = {
   ShareWithSelf: 'self',
   ShareLimitExceeded: 'limitReached',
   InvalidInput: 'invalid',
+  // A group as the share's target (issue 12): not one of yours, or grown past the group size limit.
+  GroupNotFound: 'unknownAccount',
+  GroupTooLarge: 'limitReached',
 };
 
 export function imageRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
@@ -162,7 +167,7 @@ export function imageRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
     {
       schema: {
         tags: ['images'],
-        summary: 'Rename or re-describe an image (owner only)',
+        summary: 'Rename or re-describe an image, or set its deletion protection (owner only)',
         params: ImageParams,
         querystring: RegionQuery,
         body: ImagePatchBody,
@@ -171,9 +176,10 @@ export function imageRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
     },
     async (request) => {
       const ctx = await at(request, consoleState(request).ctx, request.params.id);
-      const patch: { name?: string; description?: string } = {};
+      const patch: { name?: string; description?: string; protected?: boolean } = {};
       if (request.body.name !== undefined) patch.name = request.body.name;
       if (request.body.description !== undefined) patch.description = request.body.description;
+      if (request.body.protected !== undefined) patch.protected = request.body.protected;
       return view(ctx, await services.images.update(ctx, request.params.id, patch));
     },
   );
@@ -221,6 +227,106 @@ export function imageRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
     },
   );
 
+  // --- lifecycle (owner): deprecation, disabling, the recycle bin ---
+  app.post<{
+    Params: Static<typeof ImageParams>;
+    Querystring: Static<typeof RegionQuery>;
+    Body: Static<typeof DeprecateBody>;
+  }>(
+    '/images/:id/deprecate',
+    {
+      schema: {
+        tags: ['lifecycle'],
+        summary:
+          'Deprecate an image: an optional replacement and a date after which new launches are refused',
+        params: ImageParams,
+        querystring: RegionQuery,
+        body: DeprecateBody,
+        response: { 200: ImageView, ...errors },
+      },
+    },
+    async (request) => {
+      const ctx = await at(request, consoleState(request).ctx, request.params.id);
+      const { replacementImageId, obsoleteAt } = request.body;
+      const image = await services.images.deprecate(ctx, request.params.id, {
+        ...(replacementImageId !== undefined ? { replacementImageId } : {}),
+        ...(obsoleteAt !== undefined ? { obsoleteAt } : {}),
+      });
+      return view(ctx, image);
+    },
+  );
+
+  for (const action of ['undeprecate', 'disable', 'enable'] as const) {
+    const summaries = {
+      undeprecate: "End an image's deprecation",
+      disable: 'Disable an image: every share suspended (the shares are kept)',
+      enable: 'Enable a disabled image: every share back as it was',
+    };
+    app.post<{ Params: Static<typeof ImageParams>; Querystring: Static<typeof RegionQuery> }>(
+      `/images/:id/${action}`,
+      {
+        schema: {
+          tags: ['lifecycle'],
+          summary: summaries[action],
+          params: ImageParams,
+          querystring: RegionQuery,
+          response: { 200: ImageView, ...errors },
+        },
+      },
+      async (request) => {
+        const ctx = await at(request, consoleState(request).ctx, request.params.id);
+        return view(ctx, await services.images[action](ctx, request.params.id));
+      },
+    );
+  }
+
+  app.get<{ Querystring: Static<typeof RecycleBinQuery> }>(
+    '/recycle-bin',
+    {
+      schema: {
+        tags: ['lifecycle'],
+        summary: 'Your deleted images in the recycle bin of a region, restorable until purgeAfter',
+        querystring: RecycleBinQuery,
+        response: { 200: ImagesPage, ...errors },
+      },
+    },
+    async (request) => {
+      const ctx = inRegion(deps, consoleState(request).ctx, request.query.region);
+      const page = request.query.page ?? 1;
+      const pageSize = request.query.pageSize ?? 20;
+      const bin = await services.images.listRecycleBin(ctx, {
+        offset: (page - 1) * pageSize,
+        limit: pageSize,
+      });
+      return {
+        items: bin.images.map((image) =>
+          imageView(image, ctx.caller.accountId, { shareCount: null, share: null }),
+        ),
+        total: bin.total,
+        page,
+        pageSize,
+      };
+    },
+  );
+
+  app.post<{ Params: Static<typeof ImageParams>; Querystring: Static<typeof RegionQuery> }>(
+    '/recycle-bin/:id/restore',
+    {
+      schema: {
+        tags: ['lifecycle'],
+        summary: 'Restore an image from the recycle bin, with its shares, within its retention',
+        params: ImageParams,
+        querystring: RegionQuery,
+        response: { 200: ImageView, ...errors },
+      },
+    },
+    async (request) => {
+      const ctx = inRegion(deps, consoleState(request).ctx, request.query.region);
+      const image = await services.images.restore(ctx, request.params.id);
+      return view(ctx, image);
+    },
+  );
+
   // --- shares (owner) ---
   app.get<{ Params: Static<typeof ImageParams>; Querystring: Static<typeof RegionQuery> }>(
     '/images/:id/shares',
@@ -252,6 +358,15 @@ export function imageRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
           launches: s.launches,
           runningInstances: s.runningInstances,
           lastLaunchAt: s.lastLaunchAt,
+        })),
+        groups: panel.groups.map((g) => ({
+          groupId: g.groupId,
+          groupName: g.groupName,
+          size: g.size,
+          expiresAt: g.expiresAt,
+          access: g.access,
+          live: g.live,
+          createdAt: g.createdAt,
         })),
       };
     },
@@ -291,7 +406,7 @@ export function imageRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
           // owner) fails the whole call, as it would for every account.
           const outcome = isDomainError(err) ? outcomeByCode[err.code] : undefined;
           if (!outcome || !isDomainError(err)) throw err;
-          const invalid = outcome === 'unknownAccount' && !isAccountId(accountId);
+          const invalid = outcome === 'unknownAccount' && !isAccountId(accountId) && !isGroupId(accountId);
           results.push({
             accountId,
             outcome: invalid ? 'invalid' : outcome,
@@ -326,7 +441,8 @@ export function imageRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
       return {
         results: checks.map((c) => {
           const outcome: Outcome = c.ok ? 'shared' : (outcomeByCode[c.code as ErrorCode] ?? 'invalid');
-          const invalid = outcome === 'unknownAccount' && !isAccountId(c.accountId);
+          const invalid =
+            outcome === 'unknownAccount' && !isAccountId(c.accountId) && !isGroupId(c.accountId);
           return {
             accountId: c.accountId,
             ok: c.ok,

@@ -67,6 +67,8 @@ export const SecretIdParams = Type.Object({ secretId: Type.String({ minLength: 1
 
 export const RegionsAnswer = Type.Object({
   regions: Type.Array(Type.Object({ id: Type.String(), isDefault: Type.Boolean() })),
+  /** How long a deleted image stays in the recycle bin; 0: deleted at once. */
+  recycleBinDays: Type.Integer(),
 });
 
 export const memberStatusValues = ['pending', 'accepted', 'rejected'] as const;
@@ -91,6 +93,15 @@ export const ImageView = Type.Object({
   shareExpiresAt: Nullable(Timestamp),
   shareAccess: Nullable(literals(shareAccesses)),
   isOwner: Type.Boolean(),
+  // Lifecycle (issue 12): shown to receivers too, except `disabled` and `protected` (the owner's matters).
+  deprecatedAt: Nullable(Timestamp),
+  replacementImageId: Nullable(Type.String()),
+  obsoleteAt: Nullable(Timestamp),
+  disabled: Type.Boolean(),
+  protected: Type.Boolean(),
+  /** In the recycle bin: when it was deleted and the instant it is purged for good. */
+  deletedAt: Nullable(Timestamp),
+  purgeAfter: Nullable(Timestamp),
 });
 
 const Page = Type.Integer({ minimum: 1, default: 1 });
@@ -136,8 +147,28 @@ export const ImagePatchBody = Type.Object(
   {
     name: Type.Optional(Type.String({ minLength: 1, maxLength: 255 })),
     description: Type.Optional(Type.String({ maxLength: 1024 })),
+    /** Deletion protection: while set, deleting is refused on every API. */
+    protected: Type.Optional(Type.Boolean()),
   },
   { additionalProperties: false, minProperties: 1 },
+);
+
+/** Deprecate an image: a replacement image (in its region) and a date after which new launches are refused. */
+export const DeprecateBody = Type.Object(
+  {
+    replacementImageId: Type.Optional(Nullable(Type.String({ pattern: '^img-[a-z0-9]{8}$' }))),
+    obsoleteAt: Type.Optional(Nullable(Type.String({ maxLength: 64 }))),
+  },
+  { additionalProperties: false },
+);
+
+export const RecycleBinQuery = Type.Object(
+  {
+    region: Type.Optional(Region),
+    page: Type.Optional(Type.Integer({ minimum: 1, maximum: 100_000, default: 1 })),
+    pageSize: Type.Optional(Type.Integer({ minimum: 1, maximum: 100, default: 20 })),
+  },
+  { additionalProperties: false },
 );
 
 export const CopyBody = Type.Object(
@@ -154,6 +185,19 @@ const ExpiresAt = Nullable(
 );
 const Access = literals(shareAccesses);
 const ConsentValue = literals(consentLevels);
+
+/** The image's shares with the owner's groups (issue 12): one place each in the limit. */
+const GroupShares = Type.Array(
+  Type.Object({
+    groupId: Type.String(),
+    groupName: Type.String(),
+    size: Type.Integer({ description: 'accounts in the group now' }),
+    expiresAt: Nullable(Timestamp),
+    access: Access,
+    live: Type.Boolean(),
+    createdAt: Timestamp,
+  }),
+);
 
 export const SharesPanel = Type.Object({
   limit: Type.Integer(),
@@ -174,6 +218,51 @@ export const SharesPanel = Type.Object({
       lastLaunchAt: Nullable(Timestamp),
     }),
   ),
+  groups: GroupShares,
+});
+
+// --- account groups (issue 12) ---
+export const GroupView = Type.Object({
+  id: Type.String({ description: 'grp-xxxxxxxx' }),
+  name: Type.String(),
+  description: Type.String(),
+  size: Type.Integer(),
+  createdAt: Timestamp,
+  updatedAt: Timestamp,
+});
+export const GroupList = Type.Object({
+  groups: Type.Array(GroupView),
+  total: Type.Integer(),
+  maxGroups: Type.Integer(),
+  maxMembersPerGroup: Type.Integer(),
+});
+export const GroupParams = Type.Object({ groupId: Type.String({ minLength: 1, maxLength: 32 }) });
+export const GroupMemberParams = Type.Object({
+  groupId: Type.String({ minLength: 1, maxLength: 32 }),
+  accountId: Type.String({ minLength: 1, maxLength: 32 }),
+});
+export const GroupBody = Type.Object(
+  {
+    name: Type.String({ minLength: 1, maxLength: 64 }),
+    description: Type.Optional(Type.String({ maxLength: 255 })),
+  },
+  { additionalProperties: false },
+);
+export const GroupUpdateBody = Type.Object(
+  {
+    name: Type.Optional(Type.String({ minLength: 1, maxLength: 64 })),
+    description: Type.Optional(Type.String({ maxLength: 255 })),
+  },
+  { additionalProperties: false, minProperties: 1 },
+);
+export const GroupMembersBody = Type.Object(
+  { accountIds: Type.Array(Type.String({ minLength: 1, maxLength: 32 }), { minItems: 1, maxItems: 100 }) },
+  { additionalProperties: false },
+);
+export const GroupDetail = Type.Object({
+  group: GroupView,
+  members: Type.Array(Type.Object({ accountId: Type.String(), addedAt: Timestamp })),
+  images: Type.Array(Type.Object({ imageId: Type.String(), expiresAt: Nullable(Timestamp) })),
 });
 
 export const ShareTermsBody = Type.Object(

@@ -39,6 +39,13 @@ export function imageView(
     shareExpiresAt: extras.share?.expiresAt ?? null,
     shareAccess: extras.share?.access ?? null,
     isOwner: image.ownerId === callerId,
+    deprecatedAt: image.lifecycle.deprecatedAt,
+    replacementImageId: image.lifecycle.replacementImageId,
+    obsoleteAt: image.lifecycle.obsoleteAt,
+    disabled: image.lifecycle.disabledAt !== null,
+    protected: image.protected,
+    deletedAt: image.lifecycle.deletedAt,
+    purgeAfter: image.lifecycle.purgeAfter,
   };
 }
 

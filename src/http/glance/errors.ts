@@ -57,7 +57,12 @@ export const statusByCode: Record<ErrorCode, number> = {
   Conflict: 409,
   PayloadTooLarge: 413,
   RangeNotSatisfiable: 416,
+  NotificationNotFound: 404,
   ApiKeyLimitExceeded: 413,
+  GroupNotFound: 404,
+  GroupTooLarge: 413,
+  GroupQuotaExceeded: 413,
+  LaunchNotAllowed: 403,
 };
 
 /** An HTTP-level refusal raised by the Glance routes themselves (wire format problems, 405, 415, ...). */

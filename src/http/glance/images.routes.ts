@@ -15,9 +15,10 @@ import {
   translatePatch,
 } from './patch.js';
 import type { GlanceContext } from './plugin.js';
-import { jsonBody, route } from './routing.js';
+import { hasBody, jsonBody, ownValue, route } from './routing.js';
 import { imageSchema, type ImageBody } from './schemas.js';
-import { imageBody } from './serialize.js';
+import { imageBody, recycleBinImageBody } from './serialize.js';
+import type { DeprecationInput } from '../../services/image.service.js';
 
 const forbidden = (message: string) => new GlanceHttpError(403, message);
 
@@ -201,4 +202,96 @@ export function imageRoutes(app: FastifyInstance, g: GlanceContext): void {
       },
     });
   }
+}
+
+/** Largest page of the recycle bin listing. */
+const MAX_BIN_PAGE = 1000;
+
+/**
+ * The body of POST .../actions/deprecate (imageshare's extension): none, or an object with `replacement`
+ * (an image ID, or null) and `obsolete_at` (ISO-8601 with a zone, or null). Unknown keys are a 400.
+ */
+export function deprecationInput(body: unknown): DeprecationInput {
+  if (body === undefined) return {};
+  if (typeof body !== 'object' || body === null || Array.isArray(body)) {
+    throw new GlanceHttpError(400, 'The body must be a JSON object.');
+  }
+  const record = body as Record<string, unknown>;
+  for (const key of Object.keys(record)) {
+    if (key !== 'replacement' && key !== 'obsolete_at') {
+      throw new GlanceHttpError(400, `Unknown attribute '${key}': expected replacement, obsolete_at.`);
+    }
+  }
+  const input: DeprecationInput = {};
+  for (const [key, field] of [
+    ['replacement', 'replacementImageId'],
+    ['obsolete_at', 'obsoleteAt'],
+  ] as const) {
+    const value = ownValue(record, key);
+    if (value === undefined) continue;
+    if (value !== null && (typeof value !== 'string' || value.length > 64)) {
+      throw new GlanceHttpError(400, `${key} must be a string of at most 64 characters, or null.`);
+    }
+    input[field] = value;
+  }
+  return input;
+}
+
+function binPage(request: FastifyRequest): { offset: number; limit: number } {
+  const params = queryParams(request);
+  for (const key of params.keys()) {
+    if (key !== 'limit' && key !== 'offset') {
+      throw new GlanceHttpError(400, `Unknown query parameter '${key}': expected limit, offset.`);
+    }
+  }
+  const read = (name: string, fallback: number, max: number) => {
+    const raw = params.get(name);
+    if (raw === null) return fallback;
+    if (!/^\d{1,7}$/.test(raw) || Number(raw) > max) {
+      throw new GlanceHttpError(400, `${name} must be an integer from 0 to ${max}.`);
+    }
+    return Number(raw);
+  };
+  return { limit: read('limit', 25, MAX_BIN_PAGE) || 25, offset: read('offset', 0, 1_000_000) };
+}
+
+/**
+ * imageshare's lifecycle extension (docs/api/openstack.md "Lifecycle"): deprecate / undeprecate, disable /
+ * enable (AWS DisableImage: every share suspended), restore from the recycle bin, and the owner's bin.
+ * Glance's own deactivate / reactivate stay as they are.
+ */
+export function lifecycleRoutes(app: FastifyInstance, g: GlanceContext): void {
+  const { services } = g;
+  const limit = g.config.server.bodyLimitBytes;
+  route(app, '/v2/images/:id/actions/deprecate', {
+    POST: {
+      handler: async (request, reply) => {
+        const { id } = request.params as { id: string };
+        const body = hasBody(request) ? await jsonBody(request, limit) : undefined;
+        await services.images.deprecate(requestContext(request), id, deprecationInput(body));
+        return reply.code(204).send();
+      },
+    },
+  });
+  for (const action of ['undeprecate', 'disable', 'enable', 'restore'] as const) {
+    route(app, `/v2/images/:id/actions/${action}`, {
+      POST: {
+        rejectBody: true,
+        handler: async (request, reply) => {
+          const { id } = request.params as { id: string };
+          await services.images[action](requestContext(request), id);
+          return reply.code(204).send();
+        },
+      },
+    });
+  }
+  route(app, '/v2/recycle-bin/images', {
+    GET: {
+      rejectBody: true,
+      handler: async (request) => {
+        const page = await services.images.listRecycleBin(requestContext(request), binPage(request));
+        return { images: page.images.map(recycleBinImageBody), total: page.total };
+      },
+    },
+  });
 }

@@ -10,7 +10,7 @@ import { statusByCode } from './errors.js';
 import { glanceValidationError } from './validation.js';
 import type { GlanceContext } from './plugin.js';
 import { route } from './routing.js';
-import { memberBody } from './serialize.js';
+import { groupShareBody, memberBody } from './serialize.js';
 
 /** No NUL character (PostgreSQL text cannot hold one, and no account ID has one). */
 const NO_NUL = '^[^\\u0000]*$';
@@ -110,8 +110,14 @@ export function memberRoutes(app: FastifyInstance, g: GlanceContext): void {
       rejectBody: true,
       handler: async (request) => {
         const { id } = request.params as { id: string };
-        const members = await services.shares.listMembers(requestContext(request), id);
-        return { members: members.map(memberBody), schema: '/v2/schemas/members' };
+        const ctx = requestContext(request);
+        const members = await services.shares.listMembers(ctx, id);
+        // The extension: the owner also sees its shares with groups, one row each (member_type "group").
+        const groups = await services.shares.listGroupShares(ctx, id);
+        return {
+          members: [...members.map(memberBody), ...groups.map(groupShareBody)],
+          schema: '/v2/schemas/members',
+        };
       },
     },
     POST: {

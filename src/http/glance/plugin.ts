@@ -9,8 +9,11 @@ import { identityUri } from '../keystone/errors.js';
 import { authHook, requestContext } from './auth.js';
 import { dataRoutes } from './data.routes.js';
 import { GlanceHttpError, glanceErrorHandler } from './errors.js';
-import { imageRoutes } from './images.routes.js';
+import { imageRoutes, lifecycleRoutes } from './images.routes.js';
 import { memberRoutes } from './members.routes.js';
+import { groupRoutes } from './groups.routes.js';
+import { guardrailRoutes } from './guardrails.routes.js';
+import { notificationRoutes } from './notifications.routes.js';
 import { PATCH_V20, PATCH_V21, type ImageValidator } from './patch.js';
 import { parseJson, route } from './routing.js';
 import { imageSchema, schemas } from './schemas.js';
@@ -91,8 +94,13 @@ export const glancePlugin: FastifyPluginAsync<GlancePluginOptions> = async (app,
   }
 
   imageRoutes(app, g);
+  lifecycleRoutes(app, g);
   dataRoutes(app, g);
   memberRoutes(app, g);
+  groupRoutes(app, g);
+  guardrailRoutes(app, g);
+  // The inbox and webhooks belong to the account, not to a region: served at the root endpoint only.
+  if (!prefix) notificationRoutes(app, g);
 
   // Discovery of import methods and stores (spec §1.9): no interoperable import, a single store.
   route(app, '/v2/info/import', {

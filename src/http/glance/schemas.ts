@@ -157,10 +157,11 @@ export const memberSchema = Type.Object(
     created_at: optional(Type.String({ description: 'Date and time of image member creation' })),
     updated_at: optional(Type.String({ description: 'Date and time of last modification of image member' })),
     status: optional(
-      Type.Unsafe<(typeof memberStatuses)[number]>({
-        type: 'string',
-        description: 'The status of this image member',
-        enum: [...memberStatuses],
+      Type.Unsafe<(typeof memberStatuses)[number] | null>({
+        type: ['string', 'null'],
+        description:
+          'The status of this image member (null on a share with an account group: each account answers)',
+        enum: [...memberStatuses, null],
       }),
     ),
     // imageshare's extension (docs/api/openstack.md "Share terms").
@@ -174,6 +175,15 @@ export const memberSchema = Type.Object(
         enum: [...shareAccesses],
       }),
     ),
+    // imageshare's extension (docs/api/openstack.md "Account groups"): a share with one of the owner's groups.
+    member_type: optional(
+      Type.String({
+        description: 'imageshare extension: "group" on a share with an account group',
+        enum: ['group'],
+      }),
+    ),
+    group_name: optional(Type.String({ description: 'imageshare extension: the group of a group share' })),
+    group_size: optional(Type.Integer({ description: 'imageshare extension: accounts in that group now' })),
     schema: optional(Type.String({ readOnly: true })),
   },
   { name: 'member' },

@@ -36,13 +36,25 @@ export function expectation(schema: Record<string, unknown>): string {
   }
 }
 
+/**
+ * A refused value as a message shows it: bounded, and never by calling the value's own methods (a JSON
+ * object such as {"toString": false} cannot be turned into a string by String(), which threw: a 500 the
+ * fuzzer found).
+ */
+function shownValue(value: unknown): string {
+  const text = typeof value === 'string' ? value : (JSON.stringify(value) ?? typeof value);
+  return text.length > 100 ? `${text.slice(0, 100)}...` : text;
+}
+
 /** The 400 for `issue`, found validating a body against `root`. */
 export function glanceValidationError(issue: Issue, root: Record<string, unknown>): GlanceHttpError {
   const messages = record(issue.schema.messages);
   if (issue.value === null && typeof messages.null === 'string') return badRequest(messages.null);
   const own = messages[issue.keyword];
   // `{value}` in a message stands for the value refused (Glance's "Invalid visibility value: x").
-  if (typeof own === 'string') return badRequest(own.replace('{value}', String(issue.value)));
+  if (typeof own === 'string') {
+    return badRequest(own.includes('{value}') ? own.replace('{value}', shownValue(issue.value)) : own);
+  }
   const name = issue.path[0];
   if (name === undefined) return badRequest(`Invalid request body: expected ${expectation(root)}.`);
   const properties = record(root.properties);

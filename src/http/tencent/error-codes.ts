@@ -25,6 +25,7 @@ export const domainToTencent: Partial<Record<ErrorCode, string>> = {
   MemberNotFound: 'InvalidAccountId.NotFound',
   AccountNotFound: 'InvalidAccountId.NotFound',
   InstanceNotFound: 'InvalidInstanceId.NotFound',
+  NotificationNotFound: 'ResourceNotFound',
   TagNotFound: 'ResourceNotFound',
   RegionNotFound: 'InvalidRegion.NotFound',
   NotImageOwner: 'UnauthorizedOperation.ImageNotBelongToAccount',
@@ -49,6 +50,12 @@ export const domainToTencent: Partial<Record<ErrorCode, string>> = {
   PayloadTooLarge: 'RequestSizeLimitExceeded',
   ApiKeyLimitExceeded: 'LimitExceeded',
   RangeNotSatisfiable: 'InvalidParameterValue',
+  // imageshare's own (issue 12, account groups): Tencent has no groups.
+  GroupNotFound: 'InvalidParameterValue.GroupNotFound',
+  GroupTooLarge: 'LimitExceeded.GroupTooLarge',
+  GroupQuotaExceeded: 'LimitExceeded.GroupQuota',
+  // imageshare's own (issue 12 guardrails): the caller's launch policy refuses the image's owner.
+  LaunchNotAllowed: 'UnauthorizedOperation.LaunchNotAllowed',
 };
 
 /** Per-action exceptions to the table above (API 3.0 action names; legacy actions map to these first). */
@@ -95,6 +102,8 @@ export function legacyCodeFor(tencentCode: string): LegacyCode {
   else if (family === 'UnsupportedProtocol') code = 4600;
   else if (family === 'InvalidRegion')
     code = 4000; // a bad Region parameter, not a missing resource
+  else if (tencentCode.endsWith('.Malformed'))
+    code = 4000; // a parameter of the wrong format (spec §1.6), e.g. InvalidImageId.Malformed
   else if (tencentCode.endsWith('.NotFound')) code = 5000;
   else if (
     [

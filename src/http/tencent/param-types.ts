@@ -45,6 +45,13 @@ export const AccountId = Type.String({
   tencentCodes: { pattern: 'InvalidParameterValue.InvalidAppIdFormat' },
 });
 
+/** imageshare's extension (docs/api/tencent.md): a share target is an account ID or one of the owner's groups. */
+export const ShareTargetId = Type.String({
+  pattern: '^([1-9][0-9]{4,19}|grp-[a-z0-9]{8})$',
+  hint: 'account IDs are numeric; group IDs are grp- followed by 8 lowercase letters and digits',
+  tencentCodes: { pattern: 'InvalidParameterValue.InvalidAppIdFormat' },
+});
+
 export const InstanceId = Type.String({
   pattern: '^ins-[a-z0-9]{1,32}$',
   hint: 'expected ins- followed by lowercase letters and digits',

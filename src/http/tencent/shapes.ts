@@ -52,6 +52,20 @@ export function tencentTime(iso: string): string {
   return iso.replace(/\.\d+Z$/, 'Z');
 }
 
+/**
+ * An instant that must stay exact (a share's end time, which decides access to the millisecond): Tencent's
+ * format when it falls on a whole second, else with its milliseconds (`2027-01-31T18:00:00.250Z`, still
+ * ISO 8601), so that a client sending it back (or comparing with it) means the same instant.
+ */
+export function tencentInstant(iso: string): string {
+  return iso.replace(/\.000Z$/, 'Z');
+}
+
+/** The legacy API's form of an exact instant: `2027-01-31 18:00:00`, or `2027-01-31 18:00:00.250`. */
+export function legacyInstant(iso: string): string {
+  return tencentInstant(iso).replace('T', ' ').replace('Z', '');
+}
+
 /** `2016-01-13 15:16:53`: the legacy API's time format (UTC here). */
 export function legacyTime(iso: string): string {
   return tencentTime(iso).replace('T', ' ').replace('Z', '');
@@ -82,5 +96,7 @@ export function imageShape(image: Image, kind: TencentKind): Record<string, unkn
     SnapshotSet: [],
     Tags: image.tags.map((tag) => ({ Key: tag, Value: '' })),
     LicenseType: 'TencentCloud',
+    // Tencent's field: the owner deprecated the image (replacement and date: OpenStack and console only).
+    ImageDeprecated: image.lifecycle.deprecatedAt !== null,
   };
 }

@@ -9,7 +9,25 @@ export interface ActiveApiKey {
   secretKeyEncrypted: string;
 }
 
-export class ApiKeyRepository {
+/** The API keys as the service uses them; KyselyApiKeyRepository stores them in the database. */
+export interface ApiKeyRepository {
+  /**
+   * Inserts a key unless the account already holds `maxPerAccount` keys (disabled ones count), never exceeding
+   * the limit under concurrent creations.
+   */
+  insertWithinLimit(row: ApiKeyRow, maxPerAccount: number): Promise<'ok' | 'limit' | 'account-not-found'>;
+  accountExists(accountId: string): Promise<boolean>;
+  listByAccount(accountId: string): Promise<ApiKeyRow[]>;
+  /** An enabled key of an enabled account, or undefined. */
+  findActive(secretId: string): Promise<ActiveApiKey | undefined>;
+  /** Enables a key of the account again; false when the account has no such key. */
+  enable(accountId: string, secretId: string): Promise<boolean>;
+  /** Disables the account's key if it is still enabled; false when no such key exists. */
+  disable(accountId: string, secretId: string, at: string): Promise<boolean>;
+  delete(accountId: string, secretId: string): Promise<boolean>;
+}
+
+export class KyselyApiKeyRepository implements ApiKeyRepository {
   constructor(private readonly db: Db) {}
 
   /**

@@ -2,7 +2,21 @@
 // bound to the action, region and version they were first used with.
 import type { Db } from './database.js';
 
-export class NonceRepository {
+/** Replay protection as the service uses it; KyselyNonceRepository keeps it in the database. */
+export interface NonceRepository {
+  /** Records (secretId, nonce) as seen; false when it was already seen at or after `expiredBefore` (a replay). */
+  remember(secretId: string, nonce: string, seenAt: string, expiredBefore: string): Promise<boolean>;
+  /** Binds a TC3 signature to `binding` unless a live binding exists; returns the binding in force. */
+  bindSignature(
+    signature: string,
+    binding: string,
+    seenAt: string,
+    expiredBefore: string,
+  ): Promise<{ binding: string; seenAt: string } | undefined>;
+  purgeSeenBefore(before: string): Promise<number>;
+}
+
+export class KyselyNonceRepository implements NonceRepository {
   constructor(private readonly db: Db) {}
 
   /**

@@ -1,6 +1,11 @@
 // Web console sessions, stored only as the sha256 of the session token (like Keystone tokens), so any node
 // sharing the database can check a session and a leaked table holds no usable one.
 import type { Db } from './database.js';
+import {
+  deleteExpiredCredentials,
+  revokeAccountCredentials,
+  revokeCredential,
+} from './revocable-credentials.js';
 
 export interface StoredSession {
   tokenHash: string;
@@ -70,31 +75,15 @@ export class KyselySessionRepository implements SessionRepository {
     };
   }
 
-  async revoke(tokenHash: string, now: string): Promise<boolean> {
-    const result = await this.db.kysely
-      .updateTable('console_sessions')
-      .set({ revoked_at: now })
-      .where('token_hash', '=', tokenHash)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+  revoke(tokenHash: string, now: string): Promise<boolean> {
+    return revokeCredential(this.db, 'console_sessions', tokenHash, now);
   }
 
-  async revokeAllForAccount(accountId: string, now: string): Promise<number> {
-    const result = await this.db.kysely
-      .updateTable('console_sessions')
-      .set({ revoked_at: now })
-      .where('account_id', '=', accountId)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+  revokeAllForAccount(accountId: string, now: string): Promise<number> {
+    return revokeAccountCredentials(this.db, 'console_sessions', accountId, now);
   }
 
-  async deleteExpired(before: string): Promise<number> {
-    const result = await this.db.kysely
-      .deleteFrom('console_sessions')
-      .where('expires_at', '<', before)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
+  deleteExpired(before: string): Promise<number> {
+    return deleteExpiredCredentials(this.db, 'console_sessions', before);
   }
 }

@@ -1,27 +1,38 @@
 // Counts the console shows beside images and shares, read in one query per page instead of one per row.
 import type { Kysely } from 'kysely';
 import type { MemberStatus, ShareAccess } from '../../domain/types.js';
-import type { Membership } from '../../domain/visibility.js';
+import { combineShares, type Membership } from '../../domain/visibility.js';
+import { groupConsentsOf, groupSharesReaching } from './group.repository.js';
 import type { LaunchStats, ShareStatsStore } from '../image-stores.js';
 import type { Database } from './schema.js';
 
 export class ShareStatsRepository implements ShareStatsStore {
   constructor(private readonly db: Kysely<Database>) {}
 
-  /** How many accounts each image is shared with (images without shares are absent). */
+  /**
+   * How many shares each image has: accounts, and groups (one each, as in the limit). Images without shares
+   * are absent.
+   */
   async shareCounts(imageIds: string[]): Promise<Map<string, number>> {
     if (imageIds.length === 0) return new Map();
-    const rows = await this.db
-      .selectFrom('image_members')
-      .select(['image_id', (eb) => eb.fn.countAll<number | string>().as('n')])
-      .where('image_id', 'in', imageIds)
-      .groupBy('image_id')
-      .execute();
-    return new Map(rows.map((r) => [r.image_id, Number(r.n)]));
+    const out = new Map<string, number>();
+    for (const table of ['image_members', 'image_group_shares'] as const) {
+      const rows = await this.db
+        .selectFrom(table)
+        .select(['image_id', (eb) => eb.fn.countAll<number | string>().as('n')])
+        .where('image_id', 'in', imageIds)
+        .groupBy('image_id')
+        .execute();
+      for (const r of rows) out.set(r.image_id, (out.get(r.image_id) ?? 0) + Number(r.n));
+    }
+    return out;
   }
 
-  /** The account's membership status on each of the images it is a member of. */
-  async membershipsOf(accountId: string, imageIds: string[]): Promise<Map<string, Membership>> {
+  /**
+   * The account's share of each of the images it holds one of, at `now`: its own member row and the shares
+   * with its groups, as one (domain/visibility.ts combineShares).
+   */
+  async membershipsOf(accountId: string, imageIds: string[], now: string): Promise<Map<string, Membership>> {
     if (imageIds.length === 0) return new Map();
     const rows = await this.db
       .selectFrom('image_members')
@@ -29,12 +40,27 @@ export class ShareStatsRepository implements ShareStatsStore {
       .where('member_id', '=', accountId)
       .where('image_id', 'in', imageIds)
       .execute();
-    return new Map(
-      rows.map((r) => [
+    const direct = new Map(
+      rows.map((r): [string, Membership] => [
         r.image_id,
         { status: r.status as MemberStatus, expiresAt: r.expires_at, access: r.access as ShareAccess },
       ]),
     );
+    const viaGroups = await groupSharesReaching(this.db, accountId, imageIds);
+    const answers = viaGroups.size
+      ? await groupConsentsOf(this.db, accountId, [...viaGroups.keys()])
+      : new Map<string, MemberStatus>();
+    const out = new Map<string, Membership>();
+    for (const id of imageIds) {
+      const share = combineShares(
+        direct.get(id) ?? null,
+        viaGroups.get(id) ?? [],
+        answers.get(id) ?? null,
+        now,
+      );
+      if (share) out.set(id, share);
+    }
+    return out;
   }
 
   /**

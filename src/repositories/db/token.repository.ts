@@ -1,5 +1,10 @@
 // Keystone tokens, stored only as the sha256 of the token. Any node sharing the database can validate them.
 import type { Db } from './database.js';
+import {
+  deleteExpiredCredentials,
+  revokeAccountCredentials,
+  revokeCredential,
+} from './revocable-credentials.js';
 
 export interface StoredToken {
   tokenHash: string;
@@ -57,31 +62,15 @@ export class KyselyTokenRepository implements TokenRepository {
     };
   }
 
-  async revoke(tokenHash: string, now: string): Promise<boolean> {
-    const result = await this.db.kysely
-      .updateTable('tokens')
-      .set({ revoked_at: now })
-      .where('token_hash', '=', tokenHash)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows) === 1;
+  revoke(tokenHash: string, now: string): Promise<boolean> {
+    return revokeCredential(this.db, 'tokens', tokenHash, now);
   }
 
-  async revokeAllForAccount(accountId: string, now: string): Promise<number> {
-    const result = await this.db.kysely
-      .updateTable('tokens')
-      .set({ revoked_at: now })
-      .where('account_id', '=', accountId)
-      .where('revoked_at', 'is', null)
-      .executeTakeFirst();
-    return Number(result.numUpdatedRows);
+  revokeAllForAccount(accountId: string, now: string): Promise<number> {
+    return revokeAccountCredentials(this.db, 'tokens', accountId, now);
   }
 
-  async deleteExpired(before: string): Promise<number> {
-    const result = await this.db.kysely
-      .deleteFrom('tokens')
-      .where('expires_at', '<', before)
-      .executeTakeFirst();
-    return Number(result.numDeletedRows);
+  deleteExpired(before: string): Promise<number> {
+    return deleteExpiredCredentials(this.db, 'tokens', before);
   }
 }

@@ -2,7 +2,6 @@
 // own image) and CreateImage from an instance (a new image with the data the instance was launched from).
 import { fail } from '../../domain/errors.js';
 import { assertDescription, assertName } from '../../domain/image-fields.js';
-import { nowIso } from '../../domain/ids.js';
 import { INITIAL_STATUS, transition } from '../../domain/image-status.js';
 import { DEFAULT_VISIBILITY, assertCopyTarget, assertUsable } from '../../domain/sharing.js';
 import type { Image } from '../../domain/types.js';
@@ -166,7 +165,7 @@ export class ImageCopies {
         const out: Array<{ id: string; region: string }> = [];
         for (const [i, { source, region, name, description }] of plans.entries()) {
           const id = await freshImageId(stores.images);
-          const now = nowIso();
+          const now = isoNow(this.deps.clock);
           await stores.images.insert({
             id,
             owner_id: ownerId,
@@ -208,6 +207,7 @@ export class ImageCopies {
                 sourceRegion: source.region,
                 ...(from.instanceId ? { instanceId: from.instanceId } : {}),
               },
+              at: now,
             },
           );
           out.push({ id, region });

@@ -4,7 +4,6 @@ import { randomUUID } from 'node:crypto';
 import { Transform, type Readable } from 'node:stream';
 import { fail } from '../../domain/errors.js';
 import { assertUploadable, transition } from '../../domain/image-status.js';
-import { nowIso } from '../../domain/ids.js';
 import type { Image } from '../../domain/types.js';
 import type { BlobRange } from '../../repositories/blob/blob-store.js';
 import type { ImageRow } from '../../repositories/db/schema.js';
@@ -44,6 +43,11 @@ export class ImageDataTransfer {
     // becoming an uncaught error; the pipeline still sees the stream destroyed and fails the upload.
     data.on('error', () => undefined);
     const uploadId = randomUUID();
+    // What the claim replaces, so a failed upload leaves the image as it found it (a refusal changes nothing):
+    // queued and unclaimed, or the abandoned claim of an upload whose node died (which stays takeable).
+    let before: Pick<ImageRow, 'status' | 'upload_id' | 'upload_heartbeat_at' | 'updated_at'> & {
+      claimedAt: string;
+    } = { status: 'queued', upload_id: null, upload_heartbeat_at: null, updated_at: '', claimedAt: '' };
     await store.transaction(async (stores) => {
       const { row } = await loadImageFor(stores, ctx, id, 'upload', {
         lock: true,
@@ -57,10 +61,17 @@ export class ImageDataTransfer {
           containerFormat: row.container_format,
           uploadHeartbeatAt: row.upload_heartbeat_at,
         },
-        new Date(),
+        this.deps.clock.now(),
         config.images.uploadStaleSeconds * 1000,
       );
-      const now = nowIso();
+      const now = isoNow(this.deps.clock);
+      before = {
+        status: row.status,
+        upload_id: row.upload_id,
+        upload_heartbeat_at: row.upload_heartbeat_at,
+        updated_at: row.updated_at,
+        claimedAt: now,
+      };
       await stores.images.update(id, {
         status: transition(rowFacts(row), 'saving'),
         upload_id: uploadId,
@@ -72,7 +83,7 @@ export class ImageDataTransfer {
     // While data flows, keep showing the claim is alive so no other upload takes the image over.
     const heartbeat = setInterval(
       () => {
-        store.stores.images.touchUpload(id, uploadId, nowIso()).catch(() => undefined);
+        store.stores.images.touchUpload(id, uploadId, isoNow(this.deps.clock)).catch(() => undefined);
       },
       Math.max(100, (config.images.uploadStaleSeconds * 1000) / 5),
     );
@@ -88,15 +99,17 @@ export class ImageDataTransfer {
         );
       }
     } catch (err) {
-      // Back to queued for another try, unless the image was deleted or taken over meanwhile.
+      // Back as it was before the claim, for another try, unless the image was deleted or taken over meanwhile.
       await store.transaction(async (stores) => {
         const row = await heldByUpload(stores, id, uploadId);
         if (!row) return;
+        // Changed by someone else since the claim (a rename): queued and unclaimed, keeping that change's time.
+        const untouched = row.updated_at === before.claimedAt;
         await stores.images.update(id, {
-          status: transition(rowFacts(row), 'queued'),
-          upload_id: null,
-          upload_heartbeat_at: null,
-          updated_at: nowIso(),
+          status: transition(rowFacts(row), untouched ? (before.status as Image['status']) : 'queued'),
+          upload_id: untouched ? before.upload_id : null,
+          upload_heartbeat_at: untouched ? before.upload_heartbeat_at : null,
+          updated_at: untouched ? before.updated_at : isoNow(this.deps.clock),
         });
       });
       throw err;
@@ -119,9 +132,12 @@ export class ImageDataTransfer {
         blob_key: key,
         upload_id: null,
         upload_heartbeat_at: null,
-        updated_at: nowIso(),
+        updated_at: isoNow(this.deps.clock),
       });
-      await recordHistory(stores, ctx, 'upload', row, { details: { size: String(size) } });
+      await recordHistory(stores, ctx, 'upload', row, {
+        details: { size: String(size) },
+        at: isoNow(this.deps.clock),
+      });
       return true;
     });
     if (!activated) {

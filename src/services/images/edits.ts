@@ -11,9 +11,11 @@ import {
   assertTag,
   assertVisibility,
 } from '../../domain/image-fields.js';
-import { isImageId, nowIso } from '../../domain/ids.js';
+import { isImageId } from '../../domain/ids.js';
 import { INITIAL_STATUS } from '../../domain/image-status.js';
 import { DEFAULT_VISIBILITY } from '../../domain/sharing.js';
+import { assertMayPublish } from '../../domain/guardrails.js';
+import { publicationPolicy } from '../sharing-policy.js';
 import type { Image, Visibility } from '../../domain/types.js';
 import type { ImageRow } from '../../repositories/db/schema.js';
 import type { RequestContext } from '../context.js';
@@ -72,6 +74,7 @@ export class ImageEdits {
     if (visibility === 'public' && !ctx.caller.isAdmin) {
       throw fail('Forbidden', 'Only administrators may make an image public.');
     }
+    assertMayPublish(visibility, null, publicationPolicy(this.deps.config));
     const name = input.name ?? null;
     const description = input.description ?? null;
     assertName(name);
@@ -94,7 +97,7 @@ export class ImageEdits {
       throw fail('Forbidden', 'Only administrators may choose an image ID.');
     }
 
-    const now = nowIso();
+    const now = isoNow(this.deps.clock);
     const id = await this.deps.store.transaction(async (stores) => {
       await reserveImageQuota(stores.images, ownerId, [ctx.region], this.deps.config.images.quotaPerRegion);
       const id = input.id ?? (await freshImageId(stores.images));
@@ -128,7 +131,13 @@ export class ImageEdits {
       });
       await stores.images.replaceTags(id, tags);
       await stores.images.setProperties(id, properties);
-      await recordHistory(stores, ctx, 'create', { id, name, owner_id: ownerId, region: ctx.region });
+      await recordHistory(
+        stores,
+        ctx,
+        'create',
+        { id, name, owner_id: ownerId, region: ctx.region },
+        { at: now },
+      );
       return id;
     });
     return readImage(this.deps.store.stores, ctx, id, isoNow(this.deps.clock));
@@ -173,6 +182,7 @@ export class ImageEdits {
         if (patch.visibility === 'public' && !ctx.caller.isAdmin && row.visibility !== 'public') {
           throw fail('Forbidden', 'Only administrators may make an image public.');
         }
+        assertMayPublish(patch.visibility, row.visibility as Visibility, publicationPolicy(this.deps.config));
         changes.visibility = patch.visibility;
       }
       if (patch.protected !== undefined) changes.protected = patch.protected ? 1 : 0;
@@ -224,8 +234,11 @@ export class ImageEdits {
         );
         // Rule 2: an image is never shared with its own owner; a share the new owner had goes.
         await stores.members.delete(id, [changes.owner_id]);
+        // Shares with groups are the old owner's groups (an owner shares only its own): they go too.
+        if (changes.owner_id !== row.owner_id) await stores.groups.deleteAllSharesOfImage(id);
       }
-      changes.updated_at = nowIso();
+      const now = isoNow(this.deps.clock);
+      changes.updated_at = now;
       await stores.images.update(id, changes);
       if (
         (changes.name !== undefined && changes.name !== row.name) ||
@@ -239,8 +252,12 @@ export class ImageEdits {
           { ...row, name: changes.name ?? row.name },
           {
             details: renamed ? { from: row.name ?? '' } : {},
+            at: now,
           },
         );
+      }
+      if (changes.protected !== undefined && changes.protected !== row.protected) {
+        await recordHistory(stores, ctx, changes.protected ? 'protect' : 'unprotect', row, { at: now });
       }
       if (patch.tags !== undefined) await stores.images.replaceTags(id, tags);
       await stores.images.removeProperties(id, patch.removeProperties ?? []);
@@ -264,7 +281,7 @@ export class ImageEdits {
         current.tags.length + 1,
       );
       await stores.images.addTag(id, tag);
-      await stores.images.update(id, { updated_at: nowIso() });
+      await stores.images.update(id, { updated_at: isoNow(this.deps.clock) });
     });
   }
 
@@ -272,7 +289,7 @@ export class ImageEdits {
     await this.deps.store.transaction(async (stores) => {
       await loadImageFor(stores, ctx, id, 'tag', { lock: true, now: isoNow(this.deps.clock) });
       if (!(await stores.images.removeTag(id, tag))) throw fail('TagNotFound', `Tag ${tag} not found`);
-      await stores.images.update(id, { updated_at: nowIso() });
+      await stores.images.update(id, { updated_at: isoNow(this.deps.clock) });
     });
   }
 }

@@ -81,13 +81,13 @@ export class ImageReads {
       },
       now,
     };
-    const listed = await stores.images.listPage(scope, query.filters, {
+    const { listed } = await stores.images.listImages(scope, query.filters, {
       sort: query.sort,
       limit: query.limit,
       after,
     });
     return {
-      images: await stores.images.hydrate(listed.map((l) => l.row)),
+      images: listed.map((l) => l.image),
       full: listed.length === query.limit && query.limit > 0,
     };
   }
@@ -115,17 +115,15 @@ export class ImageReads {
       },
       now: isoNow(this.clock),
     };
-    const [listed, total] = await Promise.all([
-      stores.images.listPage(scope, query.filters, {
-        sort: [{ key: 'created_at', dir: 'desc' }],
-        limit: query.offset + query.limit,
-      }),
-      stores.images.count(scope, query.filters),
-    ]);
-    const page = listed.slice(query.offset);
-    const images = await stores.images.hydrate(page.map((l) => l.row));
-    const kinds = new Map(page.map((l) => [l.row.id, KIND_OF_RELATION[l.relation]]));
-    return { images, kinds, total };
+    const { listed, total } = await stores.images.listImages(scope, query.filters, {
+      sort: [{ key: 'created_at', dir: 'desc' }],
+      limit: query.limit,
+      offset: query.offset,
+      withTotal: true,
+    });
+    const images = listed.map((l) => l.image);
+    const kinds = new Map(listed.map((l) => [l.image.id, KIND_OF_RELATION[l.relation]]));
+    return { images, kinds, total: total ?? 0 };
   }
 
   /** The caller's custom-image quota in the request's region. */

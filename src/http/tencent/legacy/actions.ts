@@ -19,7 +19,7 @@ import {
   StringEnum,
   Text,
 } from '../param-types.js';
-import { legacyTime } from '../shapes.js';
+import { legacyInstant, legacyTime } from '../shapes.js';
 
 export interface LegacyAction<S extends TObject = TObject> {
   /** The API 3.0 action whose error-code overrides apply (error-codes.ts). */
@@ -116,7 +116,7 @@ export const legacyActions: Record<string, LegacyAction> = {
           shareUinInfo: members.map((m) => ({
             uin: m.memberId,
             shareTimeStamp: legacyTime(m.createdAt),
-            expiresAt: m.expiresAt === null ? null : legacyTime(m.expiresAt),
+            expiresAt: m.expiresAt === null ? null : legacyInstant(m.expiresAt),
             shareAccess: m.access === 'launch_and_copy' ? 'LAUNCH_AND_COPY' : 'LAUNCH',
           })),
         });

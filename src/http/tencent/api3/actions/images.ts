@@ -120,15 +120,23 @@ export const modifyImageAttribute = defineAction({
     ImageId,
     ImageName: Type.Optional(ImageName),
     ImageDescription: Type.Optional(ImageDescription),
+    // Tencent's own switch (2017-03-12): deprecate the image (no replacement or obsolescence date: those
+    // are in the OpenStack and console extensions), or end its deprecation.
+    ImageDeprecated: Type.Optional(Type.Boolean()),
   }),
   async handler(params, { ctx, services }) {
     const patch: { name?: string; description?: string } = {};
     if (params.ImageName !== undefined) patch.name = params.ImageName;
     if (params.ImageDescription !== undefined) patch.description = params.ImageDescription;
-    if (Object.keys(patch).length === 0) {
-      throw new TencentError('MissingParameter', 'Give ImageName or ImageDescription (or both).');
+    if (Object.keys(patch).length === 0 && params.ImageDeprecated === undefined) {
+      throw new TencentError(
+        'MissingParameter',
+        'Give ImageName, ImageDescription or ImageDeprecated (or several).',
+      );
     }
-    await services.images.update(ctx, params.ImageId, patch);
+    if (Object.keys(patch).length > 0) await services.images.update(ctx, params.ImageId, patch);
+    if (params.ImageDeprecated === true) await services.images.deprecate(ctx, params.ImageId, {});
+    if (params.ImageDeprecated === false) await services.images.undeprecate(ctx, params.ImageId);
     return {};
   },
 });

@@ -1,9 +1,9 @@
 // ModifyImageSharePermission (SHARE / CANCEL, many accounts per call, all or nothing) and
 // DescribeImageSharePermission. The shares are the image members Glance shows at /v2/images/{id}/members.
 import { Type } from '@sinclair/typebox';
-import { membersOrNone } from '../../action-helpers.js';
-import { AccountId, ImageId, List, Params, StringEnum, Text } from '../../param-types.js';
-import { tencentTime } from '../../shapes.js';
+import { groupSharesOrNone, membersOrNone } from '../../action-helpers.js';
+import { ImageId, List, Params, ShareTargetId, StringEnum, Text } from '../../param-types.js';
+import { tencentInstant, tencentTime } from '../../shapes.js';
 import { defineAction } from '../types.js';
 
 /** Tencent-style names of what a receiver may do (domain ShareAccess). */
@@ -17,7 +17,8 @@ export const modifyImageSharePermission = defineAction({
   region: 'optional',
   params: Params({
     ImageId,
-    AccountIds: List(AccountId, MAX_ACCOUNTS_PER_CALL),
+    // Account IDs, and (imageshare's extension) IDs of the owner's groups: a group takes one place.
+    AccountIds: List(ShareTargetId, MAX_ACCOUNTS_PER_CALL),
     Permission: StringEnum(['SHARE', 'CANCEL']),
     // imageshare's extension (docs/api/tencent.md): the terms of new shares.
     ExpiresAt: Type.Optional(Text(64, 1)),
@@ -39,14 +40,28 @@ export const describeImageSharePermission = defineAction({
   params: Params({ ImageId }),
   async handler(params, { ctx, services }) {
     const members = await membersOrNone(services, ctx, params.ImageId);
+    // imageshare's extension: the owner's shares with groups, after the accounts (AccountId is the group's
+    // ID, with its name and size).
+    const groups = await groupSharesOrNone(services, ctx, params.ImageId);
     return {
-      SharePermissionSet: members.map((m) => ({
-        CreatedTime: tencentTime(m.createdAt),
-        AccountId: m.memberId,
-        // imageshare's extension: the share's end time (null: none) and what the account may do.
-        ExpiresAt: m.expiresAt === null ? null : tencentTime(m.expiresAt),
-        ShareAccess: m.access === 'launch_and_copy' ? 'LAUNCH_AND_COPY' : 'LAUNCH',
-      })),
+      SharePermissionSet: [
+        ...members.map((m) => ({
+          CreatedTime: tencentTime(m.createdAt),
+          AccountId: m.memberId,
+          // imageshare's extension: the share's end time (null: none) and what the account may do.
+          ExpiresAt: m.expiresAt === null ? null : tencentInstant(m.expiresAt),
+          ShareAccess: m.access === 'launch_and_copy' ? 'LAUNCH_AND_COPY' : 'LAUNCH',
+        })),
+        ...groups.map((g) => ({
+          CreatedTime: tencentTime(g.createdAt),
+          AccountId: g.groupId,
+          ExpiresAt: g.expiresAt === null ? null : tencentInstant(g.expiresAt),
+          ShareAccess: g.access === 'launch_and_copy' ? 'LAUNCH_AND_COPY' : 'LAUNCH',
+          AccountType: 'GROUP',
+          GroupName: g.groupName,
+          GroupSize: g.size,
+        })),
+      ],
     };
   },
 });
