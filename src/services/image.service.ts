@@ -14,6 +14,9 @@ import { ImageCopies } from './images/copies.js';
 import { ImageDataTransfer, type ImageData } from './images/data.js';
 import { ImageEdits, type ImagePatch, type NewImageInput } from './images/edits.js';
 import { ImageLifecycle, type DeprecationInput } from './images/lifecycle.js';
+import { readImage, type ImageUseCaseDeps } from './images/support.js';
+import { isoNow } from './clock.js';
+import { pausePoint } from './test-pause.js';
 import {
   ImageReads,
   type DescribedImages,
@@ -34,9 +37,11 @@ export class ImageService {
   private readonly lifecycle: ImageLifecycle;
   private readonly data: ImageDataTransfer;
   private readonly copies: ImageCopies;
+  private readonly deps: ImageUseCaseDeps;
 
   constructor(store: ImageUnitOfWork, blobs: BlobStore, config: Config, clock: Clock) {
     const deps = { store, blobs, config, clock };
+    this.deps = deps;
     this.reads = new ImageReads(store, config, clock);
     this.edits = new ImageEdits(deps);
     this.lifecycle = new ImageLifecycle(deps);
@@ -107,6 +112,27 @@ export class ImageService {
 
   undeprecate(ctx: RequestContext, id: string): Promise<Image> {
     return this.lifecycle.undeprecate(ctx, id);
+  }
+
+  /**
+   * A rename (name, description) and a deprecation switch in one transaction, as Tencent's
+   * ModifyImageAttribute asks for them in one call: either both are applied or neither (a deletion or a
+   * refusal in between cannot leave the rename done and answer an error).
+   */
+  async modifyAttributes(
+    ctx: RequestContext,
+    id: string,
+    patch: Pick<ImagePatch, 'name' | 'description'>,
+    deprecated: boolean | undefined,
+  ): Promise<Image> {
+    const now = isoNow(this.deps.clock);
+    await this.deps.store.transaction(async (stores) => {
+      if (Object.keys(patch).length > 0) await this.edits.applyUpdate(stores, ctx, id, patch);
+      await pausePoint('modify:renamed'); // renamed, deprecation not yet applied, nothing committed
+      if (deprecated === true) await this.lifecycle.applyDeprecation(stores, ctx, id, {}, now);
+      if (deprecated === false) await this.lifecycle.applyUndeprecation(stores, ctx, id, now);
+    });
+    return readImage(this.deps.store.stores, ctx, id, now);
   }
 
   disable(ctx: RequestContext, id: string): Promise<Image> {

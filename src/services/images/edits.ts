@@ -18,6 +18,7 @@ import { assertMayPublish } from '../../domain/guardrails.js';
 import { publicationPolicy } from '../sharing-policy.js';
 import type { Image, Visibility } from '../../domain/types.js';
 import type { ImageRow } from '../../repositories/db/schema.js';
+import type { ImageStores } from '../../repositories/image-stores.js';
 import type { RequestContext } from '../context.js';
 import { recordHistory } from '../history.js';
 import { loadImageFor } from '../image-access.js';
@@ -153,117 +154,124 @@ export class ImageEdits {
     id: string,
     change: ImagePatch | ((current: Image) => ImagePatch),
   ): Promise<Image> {
-    await this.deps.store.transaction(async (stores) => {
-      let row: ImageRow;
-      let patch: ImagePatch;
-      if (typeof change === 'function') {
-        // Whatever the patch turns out to be, only an owner (or admin) may apply one.
-        row = (await loadImageFor(stores, ctx, id, 'update', { lock: true, now: isoNow(this.deps.clock) }))
-          .row;
-        patch = change(await hydrateOne(stores, row));
-      } else {
-        patch = change;
-        // A receiver renaming gets Tencent's own refusal code; any other change is "not your image".
-        const touchesOnlyNaming = Object.keys(patch).every((k) => k === 'name' || k === 'description');
-        const action = touchesOnlyNaming ? 'rename' : 'update';
-        row = (await loadImageFor(stores, ctx, id, action, { lock: true, now: isoNow(this.deps.clock) })).row;
-      }
-      const changes: Partial<ImageRow> = {};
-      if (patch.name !== undefined) {
-        assertName(patch.name);
-        changes.name = patch.name;
-      }
-      if (patch.description !== undefined) {
-        assertDescription(patch.description);
-        changes.description = patch.description;
-      }
-      if (patch.visibility !== undefined) {
-        assertVisibility(patch.visibility);
-        if (patch.visibility === 'public' && !ctx.caller.isAdmin && row.visibility !== 'public') {
-          throw fail('Forbidden', 'Only administrators may make an image public.');
-        }
-        assertMayPublish(patch.visibility, row.visibility as Visibility, publicationPolicy(this.deps.config));
-        changes.visibility = patch.visibility;
-      }
-      if (patch.protected !== undefined) changes.protected = patch.protected ? 1 : 0;
-      if (patch.osHidden !== undefined) changes.os_hidden = patch.osHidden ? 1 : 0;
-      for (const [field, column, check] of [
-        ['diskFormat', 'disk_format', assertDiskFormat],
-        ['containerFormat', 'container_format', assertContainerFormat],
-      ] as const) {
-        const value = patch[field];
-        if (value === undefined || value === row[column]) continue;
-        check(value);
-        if (row.status !== 'queued') {
-          throw fail('Forbidden', `Attribute ${column} can be only replaced for a queued image.`);
-        }
-        changes[column] = value;
-      }
-      if (patch.minDisk !== undefined) {
-        assertNonNegativeInt(patch.minDisk, 'min_disk');
-        changes.min_disk = patch.minDisk;
-      }
-      if (patch.minRam !== undefined) {
-        assertNonNegativeInt(patch.minRam, 'min_ram');
-        changes.min_ram = patch.minRam;
-      }
-      if (patch.ownerId !== undefined && patch.ownerId !== row.owner_id) {
-        if (!ctx.caller.isAdmin) throw fail('Forbidden', "Owner can't be updated by non admin.");
-        assertOwnerId(patch.ownerId);
-        changes.owner_id = patch.ownerId;
-      }
-
-      const current = await hydrateOne(stores, row);
-      const tags = patch.tags === undefined ? current.tags : dedupe(patch.tags);
-      tags.forEach(assertTag);
-      const props = { ...current.properties };
-      for (const key of patch.removeProperties ?? []) delete props[key];
-      for (const [key, value] of Object.entries(patch.setProperties ?? {})) {
-        assertProperty(key, value);
-        props[key] = value;
-      }
-      assertPerImageLimits(this.deps.config.images, Object.keys(props).length, tags.length);
-
-      if (changes.owner_id !== undefined) {
-        // Rule 6: from now on the image counts against its new owner's quota in its region.
-        await reserveImageQuota(
-          stores.images,
-          changes.owner_id,
-          [row.region],
-          this.deps.config.images.quotaPerRegion,
-        );
-        // Rule 2: an image is never shared with its own owner; a share the new owner had goes.
-        await stores.members.delete(id, [changes.owner_id]);
-        // Shares with groups are the old owner's groups (an owner shares only its own): they go too.
-        if (changes.owner_id !== row.owner_id) await stores.groups.deleteAllSharesOfImage(id);
-      }
-      const now = isoNow(this.deps.clock);
-      changes.updated_at = now;
-      await stores.images.update(id, changes);
-      if (
-        (changes.name !== undefined && changes.name !== row.name) ||
-        (changes.description !== undefined && changes.description !== row.description)
-      ) {
-        const renamed = changes.name !== undefined && changes.name !== row.name;
-        await recordHistory(
-          stores,
-          ctx,
-          'rename',
-          { ...row, name: changes.name ?? row.name },
-          {
-            details: renamed ? { from: row.name ?? '' } : {},
-            at: now,
-          },
-        );
-      }
-      if (changes.protected !== undefined && changes.protected !== row.protected) {
-        await recordHistory(stores, ctx, changes.protected ? 'protect' : 'unprotect', row, { at: now });
-      }
-      if (patch.tags !== undefined) await stores.images.replaceTags(id, tags);
-      await stores.images.removeProperties(id, patch.removeProperties ?? []);
-      await stores.images.setProperties(id, patch.setProperties ?? {});
-    });
+    await this.deps.store.transaction((stores) => this.applyUpdate(stores, ctx, id, change));
     return readImage(this.deps.store.stores, ctx, id, isoNow(this.deps.clock));
+  }
+
+  /** The update's work inside the caller's transaction (also run with other changes in one: ImageService). */
+  async applyUpdate(
+    stores: ImageStores,
+    ctx: RequestContext,
+    id: string,
+    change: ImagePatch | ((current: Image) => ImagePatch),
+  ): Promise<void> {
+    let row: ImageRow;
+    let patch: ImagePatch;
+    if (typeof change === 'function') {
+      // Whatever the patch turns out to be, only an owner (or admin) may apply one.
+      row = (await loadImageFor(stores, ctx, id, 'update', { lock: true, now: isoNow(this.deps.clock) })).row;
+      patch = change(await hydrateOne(stores, row));
+    } else {
+      patch = change;
+      // A receiver renaming gets Tencent's own refusal code; any other change is "not your image".
+      const touchesOnlyNaming = Object.keys(patch).every((k) => k === 'name' || k === 'description');
+      const action = touchesOnlyNaming ? 'rename' : 'update';
+      row = (await loadImageFor(stores, ctx, id, action, { lock: true, now: isoNow(this.deps.clock) })).row;
+    }
+    const changes: Partial<ImageRow> = {};
+    if (patch.name !== undefined) {
+      assertName(patch.name);
+      changes.name = patch.name;
+    }
+    if (patch.description !== undefined) {
+      assertDescription(patch.description);
+      changes.description = patch.description;
+    }
+    if (patch.visibility !== undefined) {
+      assertVisibility(patch.visibility);
+      if (patch.visibility === 'public' && !ctx.caller.isAdmin && row.visibility !== 'public') {
+        throw fail('Forbidden', 'Only administrators may make an image public.');
+      }
+      assertMayPublish(patch.visibility, row.visibility as Visibility, publicationPolicy(this.deps.config));
+      changes.visibility = patch.visibility;
+    }
+    if (patch.protected !== undefined) changes.protected = patch.protected ? 1 : 0;
+    if (patch.osHidden !== undefined) changes.os_hidden = patch.osHidden ? 1 : 0;
+    for (const [field, column, check] of [
+      ['diskFormat', 'disk_format', assertDiskFormat],
+      ['containerFormat', 'container_format', assertContainerFormat],
+    ] as const) {
+      const value = patch[field];
+      if (value === undefined || value === row[column]) continue;
+      check(value);
+      if (row.status !== 'queued') {
+        throw fail('Forbidden', `Attribute ${column} can be only replaced for a queued image.`);
+      }
+      changes[column] = value;
+    }
+    if (patch.minDisk !== undefined) {
+      assertNonNegativeInt(patch.minDisk, 'min_disk');
+      changes.min_disk = patch.minDisk;
+    }
+    if (patch.minRam !== undefined) {
+      assertNonNegativeInt(patch.minRam, 'min_ram');
+      changes.min_ram = patch.minRam;
+    }
+    if (patch.ownerId !== undefined && patch.ownerId !== row.owner_id) {
+      if (!ctx.caller.isAdmin) throw fail('Forbidden', "Owner can't be updated by non admin.");
+      assertOwnerId(patch.ownerId);
+      changes.owner_id = patch.ownerId;
+    }
+
+    const current = await hydrateOne(stores, row);
+    const tags = patch.tags === undefined ? current.tags : dedupe(patch.tags);
+    tags.forEach(assertTag);
+    const props = { ...current.properties };
+    for (const key of patch.removeProperties ?? []) delete props[key];
+    for (const [key, value] of Object.entries(patch.setProperties ?? {})) {
+      assertProperty(key, value);
+      props[key] = value;
+    }
+    assertPerImageLimits(this.deps.config.images, Object.keys(props).length, tags.length);
+
+    if (changes.owner_id !== undefined) {
+      // Rule 6: from now on the image counts against its new owner's quota in its region.
+      await reserveImageQuota(
+        stores.images,
+        changes.owner_id,
+        [row.region],
+        this.deps.config.images.quotaPerRegion,
+      );
+      // Rule 2: an image is never shared with its own owner; a share the new owner had goes.
+      await stores.members.delete(id, [changes.owner_id]);
+      // Shares with groups are the old owner's groups (an owner shares only its own): they go too.
+      if (changes.owner_id !== row.owner_id) await stores.groups.deleteAllSharesOfImage(id);
+    }
+    const now = isoNow(this.deps.clock);
+    changes.updated_at = now;
+    await stores.images.update(id, changes);
+    if (
+      (changes.name !== undefined && changes.name !== row.name) ||
+      (changes.description !== undefined && changes.description !== row.description)
+    ) {
+      const renamed = changes.name !== undefined && changes.name !== row.name;
+      await recordHistory(
+        stores,
+        ctx,
+        'rename',
+        { ...row, name: changes.name ?? row.name },
+        {
+          details: renamed ? { from: row.name ?? '' } : {},
+          at: now,
+        },
+      );
+    }
+    if (changes.protected !== undefined && changes.protected !== row.protected) {
+      await recordHistory(stores, ctx, changes.protected ? 'protect' : 'unprotect', row, { at: now });
+    }
+    if (patch.tags !== undefined) await stores.images.replaceTags(id, tags);
+    await stores.images.removeProperties(id, patch.removeProperties ?? []);
+    await stores.images.setProperties(id, patch.setProperties ?? {});
   }
 
   async addTag(ctx: RequestContext, id: string, tag: string): Promise<void> {

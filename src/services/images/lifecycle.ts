@@ -220,61 +220,73 @@ export class ImageLifecycle {
    */
   async deprecate(ctx: RequestContext, id: string, input: DeprecationInput): Promise<Image> {
     const now = isoNow(this.deps.clock);
-    await this.deps.store.transaction(async (stores) => {
-      const { row } = await loadImageFor(stores, ctx, id, 'lifecycle', { lock: true, now });
-      // Undefined keeps what an earlier deprecation set; null clears it.
-      const obsoleteAt =
-        input.obsoleteAt === undefined ? row.obsolete_at : parseObsoleteAt(input.obsoleteAt, now);
-      const replacement =
-        input.replacementImageId === undefined ? row.replacement_image_id : input.replacementImageId;
-      if (replacement !== null && replacement !== row.replacement_image_id) {
-        const seen = await findVisibleImage(stores, ctx, replacement, now);
-        assertValidReplacement(id, replacement, seen !== undefined && seen.region === row.region);
-      }
-      await stores.images.update(id, {
-        deprecated_at: row.deprecated_at ?? now,
-        replacement_image_id: replacement,
-        obsolete_at: obsoleteAt,
-        updated_at: isoNow(this.deps.clock),
-      });
-      // The owner and every receiver hear of it (in their inbox and webhooks), with the replacement offered.
-      await recordEvent(stores, {
-        type: 'image.deprecated',
-        image: row,
-        actorId: ctx.caller.accountId,
-        receivers: await liveReceivers(stores, id, await stores.members.listForImage(id), now),
-        at: now,
-        details: {
-          ...(replacement ? { replacement } : {}),
-          ...(obsoleteAt ? { obsoleteAt } : {}),
-        },
-      });
-      await recordHistory(stores, ctx, 'deprecate', row, {
-        at: now,
-        details: {
-          ...(replacement ? { replacement } : {}),
-          ...(obsoleteAt ? { obsoleteAt } : {}),
-        },
-      });
-    });
+    await this.deps.store.transaction((stores) => this.applyDeprecation(stores, ctx, id, input, now));
     return readImage(this.deps.store.stores, ctx, id, now);
+  }
+
+  /** The deprecation's work inside the caller's transaction (also run with a rename: ImageService). */
+  async applyDeprecation(
+    stores: ImageStores,
+    ctx: RequestContext,
+    id: string,
+    input: DeprecationInput,
+    now: string,
+  ): Promise<void> {
+    const { row } = await loadImageFor(stores, ctx, id, 'lifecycle', { lock: true, now });
+    // Undefined keeps what an earlier deprecation set; null clears it.
+    const obsoleteAt =
+      input.obsoleteAt === undefined ? row.obsolete_at : parseObsoleteAt(input.obsoleteAt, now);
+    const replacement =
+      input.replacementImageId === undefined ? row.replacement_image_id : input.replacementImageId;
+    if (replacement !== null && replacement !== row.replacement_image_id) {
+      const seen = await findVisibleImage(stores, ctx, replacement, now);
+      assertValidReplacement(id, replacement, seen !== undefined && seen.region === row.region);
+    }
+    await stores.images.update(id, {
+      deprecated_at: row.deprecated_at ?? now,
+      replacement_image_id: replacement,
+      obsolete_at: obsoleteAt,
+      updated_at: isoNow(this.deps.clock),
+    });
+    // The owner and every receiver hear of it (in their inbox and webhooks), with the replacement offered.
+    await recordEvent(stores, {
+      type: 'image.deprecated',
+      image: row,
+      actorId: ctx.caller.accountId,
+      receivers: await liveReceivers(stores, id, await stores.members.listForImage(id), now),
+      at: now,
+      details: {
+        ...(replacement ? { replacement } : {}),
+        ...(obsoleteAt ? { obsoleteAt } : {}),
+      },
+    });
+    await recordHistory(stores, ctx, 'deprecate', row, {
+      at: now,
+      details: {
+        ...(replacement ? { replacement } : {}),
+        ...(obsoleteAt ? { obsoleteAt } : {}),
+      },
+    });
   }
 
   /** Ends the deprecation: no replacement, no obsolescence date. Repeating it is a no-op. */
   async undeprecate(ctx: RequestContext, id: string): Promise<Image> {
     const now = isoNow(this.deps.clock);
-    await this.deps.store.transaction(async (stores) => {
-      const { row } = await loadImageFor(stores, ctx, id, 'lifecycle', { lock: true, now });
-      if (row.deprecated_at === null) return;
-      await stores.images.update(id, {
-        deprecated_at: null,
-        replacement_image_id: null,
-        obsolete_at: null,
-        updated_at: isoNow(this.deps.clock),
-      });
-      await recordHistory(stores, ctx, 'undeprecate', row, { at: now });
-    });
+    await this.deps.store.transaction((stores) => this.applyUndeprecation(stores, ctx, id, now));
     return readImage(this.deps.store.stores, ctx, id, now);
+  }
+
+  /** Ending the deprecation inside the caller's transaction (also run with a rename: ImageService). */
+  async applyUndeprecation(stores: ImageStores, ctx: RequestContext, id: string, now: string): Promise<void> {
+    const { row } = await loadImageFor(stores, ctx, id, 'lifecycle', { lock: true, now });
+    if (row.deprecated_at === null) return;
+    await stores.images.update(id, {
+      deprecated_at: null,
+      replacement_image_id: null,
+      obsolete_at: null,
+      updated_at: isoNow(this.deps.clock),
+    });
+    await recordHistory(stores, ctx, 'undeprecate', row, { at: now });
   }
 
   /**

@@ -134,9 +134,7 @@ export const modifyImageAttribute = defineAction({
         'Give ImageName, ImageDescription or ImageDeprecated (or several).',
       );
     }
-    if (Object.keys(patch).length > 0) await services.images.update(ctx, params.ImageId, patch);
-    if (params.ImageDeprecated === true) await services.images.deprecate(ctx, params.ImageId, {});
-    if (params.ImageDeprecated === false) await services.images.undeprecate(ctx, params.ImageId);
+    await services.images.modifyAttributes(ctx, params.ImageId, patch, params.ImageDeprecated);
     return {};
   },
 });
