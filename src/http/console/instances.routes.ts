@@ -84,8 +84,9 @@ export function instanceRoutes(app: FastifyInstance, deps: ConsoleDeps): void {
         name: request.body.name,
       });
       if (!instance) throw new Error('launch returned no instance');
-      const image = await services.images.get(ctx, instance.imageId);
-      return reply.code(201).send(instanceView(instance, image.name));
+      // The launch has committed: an image deleted or unshared since then shows no name, never a 404.
+      const names = await imageNames(ctx, [instance.imageId]);
+      return reply.code(201).send(instanceView(instance, names.get(instance.imageId) ?? null));
     },
   );
 
