@@ -2,9 +2,11 @@
 // measured apart from the benchmark client. Memory comes from /proc/<pid>/status (VmRSS sampled, VmHWM as
 // the kernel's own peak), CPU from /proc/<pid>/stat.
 import { spawn, type ChildProcess } from 'node:child_process';
-import { readFileSync } from 'node:fs';
-import { resolve } from 'node:path';
+import { closeSync, mkdtempSync, openSync, readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 export const repoRoot = resolve(import.meta.dirname, '..', '..');
 
@@ -71,29 +73,40 @@ export async function startServerProcess(options: ServerOptions, timeoutMs = 60_
     IMAGESHARE_SERVER__WORKERS: String(options.workers ?? 1),
     ...(options.env ?? {}),
   });
-  const child = spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ['ignore', 'pipe', 'pipe'] });
+  // The request log (stdout) goes to a file, as a deployment sends it to a reader that keeps up. Through a
+  // pipe to this process it was read only between runs: the clients run synchronously (spawnSync: wrk,
+  // bench.py), so during a run the pipe filled and the server held every line in memory (pino buffers what
+  // it cannot write), which counted in its RSS, and slept on the full pipe (4% of an add-member profile).
+  const logDir = mkdtempSync(join(tmpdir(), 'imageshare-bench-log-'));
+  const logFile = join(logDir, 'stdout.log');
+  const out = openSync(logFile, 'a');
+  const child = spawn(process.execPath, args, { cwd: repoRoot, env, stdio: ['ignore', out, 'pipe'] });
+  closeSync(out);
   const stderr: string[] = [];
   const keep = (list: string[], line: string) => {
     list.push(line);
     if (list.length > 200) list.shift();
   };
-  createInterface({ input: child.stderr }).on('line', (line) => keep(stderr, line));
-  const exited = new Promise<number | null>((res) => child.once('exit', (code) => res(code)));
-  const url = await new Promise<string>((res, rej) => {
-    const timer = setTimeout(() => rej(new Error(`server did not start:\n${stderr.join('\n')}`)), timeoutMs);
-    // stdout carries the request log (pino JSON) under load: it is read and dropped, never buffered.
-    createInterface({ input: child.stdout }).on('line', (line) => {
-      const match = /^imageshare listening on (\S+)/.exec(line);
-      if (match) {
-        clearTimeout(timer);
-        res(match[1] as string);
+  createInterface({ input: child.stderr! }).on('line', (line) => keep(stderr, line));
+  let exitCode: number | null | undefined;
+  const exited = new Promise<number | null>((res) =>
+    child.once('exit', (code) => {
+      exitCode = code;
+      res(code);
+    }),
+  );
+  const url = await (async () => {
+    const deadline = Date.now() + timeoutMs;
+    for (;;) {
+      const match = /^imageshare listening on (\S+)/m.exec(readFileSync(logFile, 'utf8'));
+      if (match) return match[1] as string;
+      if (exitCode !== undefined) {
+        throw new Error(`server exited with ${exitCode} before listening:\n${stderr.join('\n')}`);
       }
-    });
-    void exited.then((code) => {
-      clearTimeout(timer);
-      rej(new Error(`server exited with ${code} before listening:\n${stderr.join('\n')}`));
-    });
-  });
+      if (Date.now() > deadline) throw new Error(`server did not start:\n${stderr.join('\n')}`);
+      await sleep(50);
+    }
+  })();
   return {
     url,
     pid: child.pid as number,
@@ -104,6 +117,7 @@ export async function startServerProcess(options: ServerOptions, timeoutMs = 60_
       const timer = setTimeout(() => child.kill('SIGKILL'), 10_000);
       const code = await exited;
       clearTimeout(timer);
+      rmSync(logDir, { recursive: true, force: true });
       return code;
     },
   };
