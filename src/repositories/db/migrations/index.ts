@@ -10,6 +10,7 @@ import { m0020ShareTerms } from './0020-share-terms.js';
 import { m0030ConsoleSessionIdle } from './0030-console-session-idle.js';
 import { m0080MemberImageCreated } from './0080-member-image-created.js';
 import { m0090MemberExpiryIndex } from './0090-member-expiry-index.js';
+import { m0100NotificationPurgeIndexes } from './0100-notification-purge-indexes.js';
 import { m0040AccountGroups } from './0040-account-groups.js';
 import { m0060ImageLifecycle } from './0060-image-lifecycle.js';
 import { m0070Guardrails } from './0070-guardrails.js';
@@ -25,6 +26,7 @@ export const migrations: Record<string, Migration> = {
   '0030-console-session-idle': m0030ConsoleSessionIdle,
   '0080-member-image-created': m0080MemberImageCreated,
   '0090-member-expiry-index': m0090MemberExpiryIndex,
+  '0100-notification-purge-indexes': m0100NotificationPurgeIndexes,
   '0040-account-groups': m0040AccountGroups,
   '0060-image-lifecycle': m0060ImageLifecycle,
   '0070-guardrails': m0070Guardrails,
