@@ -16,6 +16,7 @@ import { sql } from 'kysely';
 import { loadConfig } from '../src/config.js';
 import { migrateToLatest, openDatabase, type Db, type DialectName } from '../src/repositories/db/database.js';
 import { ImageRepository } from '../src/repositories/db/image.repository.js';
+import { NotificationRepository } from '../src/repositories/db/notification.repository.js';
 import { LocalBlobStore } from '../src/repositories/blob/local-blob-store.js';
 import { KyselyImageUnitOfWork } from '../src/repositories/db/transaction.js';
 import { systemClock } from '../src/services/clock.js';
@@ -63,6 +64,11 @@ export interface ScaleSizeResult {
   plans: Record<string, string[]>;
   /** SQLite: the page's statements run directly, median ms each, summed per case. */
   sqliteStatementsMs: Record<string, number>;
+  /**
+   * The expiring-soon scan's statement (NotificationService.scanExpiring: every node, each minute), in ms.
+   * Its cost must not grow with the shares (migration 0090); the generated shares have no end time.
+   */
+  expiringScanMs: ReturnType<typeof summarize>;
   load: LoadResult[];
 }
 
@@ -317,6 +323,7 @@ async function runOneSize(
     ab: [],
     plans: {},
     sqliteStatementsMs: {},
+    expiringScanMs: summarize([0]),
     load: [],
   };
 
@@ -363,6 +370,17 @@ async function runOneSize(
       `[${label}] in-process ${c.name}: ${rows} rows, p50 ${out.inProcess[c.name]?.p50} ms, p99 ${out.inProcess[c.name]?.p99} ms`,
     );
   }
+
+  const notifications = new NotificationRepository(db.kysely, db.dialect);
+  const scanTimes: number[] = [];
+  for (let i = 0; i < 10; i++) {
+    const from = new Date().toISOString();
+    const t0 = performance.now();
+    await notifications.sharesEndingBy(from, new Date(Date.now() + 86_400_000).toISOString(), 500);
+    scanTimes.push(performance.now() - t0);
+  }
+  out.expiringScanMs = summarize(scanTimes);
+  o.log(`[${label}] expiring-soon scan: p50 ${out.expiringScanMs.p50} ms, max ${out.expiringScanMs.max} ms`);
 
   // A/B in the same run, alternating calls.
   const ab = interleaved(o.iterations);
