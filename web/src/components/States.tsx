@@ -1,5 +1,6 @@
 // Loading, empty and error states, the same on every page.
 import type { ReactNode } from 'react';
+import type { UseQueryResult } from '@tanstack/react-query';
 import { Loading } from 'tdesign-react';
 import { Button } from './Button';
 import { ErrorCircleIcon } from 'tdesign-icons-react';
@@ -37,4 +38,20 @@ export function EmptyState({ title, children }: { title: string; children?: Reac
       {children}
     </div>
   );
+}
+
+/**
+ * What every list of the console shows for its query: the error with a retry, the loading state, or what
+ * `children` makes of the data once it is there.
+ */
+export function QueryState<T>({
+  query,
+  children,
+}: {
+  query: UseQueryResult<T>;
+  children: (data: T) => ReactNode;
+}) {
+  if (query.isError) return <ErrorState error={query.error} onRetry={() => void query.refetch()} />;
+  if (query.isPending) return <LoadingState />;
+  return <>{children(query.data)}</>;
 }

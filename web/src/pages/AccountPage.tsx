@@ -16,7 +16,7 @@ import { Field } from '../components/Field';
 import { formatTime } from '../components/format';
 import { TimeText } from '../components/TimeText';
 import { ActionDialog } from '../components/ActionDialog';
-import { EmptyState, ErrorState, LoadingState } from '../components/States';
+import { EmptyState, QueryState } from '../components/States';
 import { useI18n } from '../i18n';
 import { LaunchPolicySection } from './LaunchPolicySection';
 
@@ -153,19 +153,17 @@ function ApiKeysSection() {
         </Button>
       </div>
       <p className="muted">{t('keys.intro')}</p>
-      {apiKeys.isError ? (
-        <ErrorState error={apiKeys.error} onRetry={() => void apiKeys.refetch()} />
-      ) : apiKeys.isPending ? (
-        <LoadingState />
-      ) : (
-        <Table
-          rowKey="secretId"
-          data={apiKeys.data.apiKeys}
-          columns={columns}
-          tableLayout="auto"
-          empty={<EmptyState title={t('keys.empty')} />}
-        />
-      )}
+      <QueryState query={apiKeys}>
+        {(data) => (
+          <Table
+            rowKey="secretId"
+            data={data.apiKeys}
+            columns={columns}
+            tableLayout="auto"
+            empty={<EmptyState title={t('keys.empty')} />}
+          />
+        )}
+      </QueryState>
       {created ? (
         <ActionDialog
           title={t('keys.createdTitle')}

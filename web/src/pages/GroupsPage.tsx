@@ -11,7 +11,7 @@ import { useChange } from '../app/useChange';
 import { ActionDialog } from '../components/ActionDialog';
 import { Button } from '../components/Button';
 import { Field } from '../components/Field';
-import { EmptyState, ErrorState, LoadingState } from '../components/States';
+import { EmptyState, ErrorState, LoadingState, QueryState } from '../components/States';
 import { TimeText } from '../components/TimeText';
 import { errorMessage } from '../api/errors';
 import { useI18n } from '../i18n';
@@ -102,28 +102,26 @@ export default function GroupsPage() {
             {errorMessage(t, create.error)}
           </p>
         ) : null}
-        {groups.isError ? (
-          <ErrorState error={groups.error} onRetry={() => void groups.refetch()} />
-        ) : groups.isPending ? (
-          <LoadingState />
-        ) : (
-          <>
-            <Table
-              rowKey="id"
-              data={groups.data.groups}
-              columns={columns}
-              tableLayout="auto"
-              empty={<EmptyState title={t('groups.empty')} />}
-            />
-            <p className="places">
-              {t('groups.limits', {
-                used: groups.data.total,
-                max: groups.data.maxGroups,
-                size: groups.data.maxMembersPerGroup,
-              })}
-            </p>
-          </>
-        )}
+        <QueryState query={groups}>
+          {(data) => (
+            <>
+              <Table
+                rowKey="id"
+                data={data.groups}
+                columns={columns}
+                tableLayout="auto"
+                empty={<EmptyState title={t('groups.empty')} />}
+              />
+              <p className="places">
+                {t('groups.limits', {
+                  used: data.total,
+                  max: data.maxGroups,
+                  size: data.maxMembersPerGroup,
+                })}
+              </p>
+            </>
+          )}
+        </QueryState>
       </section>
       {openId ? <GroupDialog groupId={openId} onClose={() => setOpenId(null)} /> : null}
     </div>

@@ -9,7 +9,7 @@ import { useRouter } from '../app/router';
 import { useSession } from '../app/session';
 import { TimeText } from '../components/TimeText';
 import { Pager, PAGE_SIZES } from '../components/Pager';
-import { EmptyState, ErrorState, LoadingState } from '../components/States';
+import { EmptyState, QueryState } from '../components/States';
 import { useI18n, type MessageKey } from '../i18n';
 
 const ACTION_TEXT: Record<HistoryAction, MessageKey> = {
@@ -109,27 +109,25 @@ export default function HistoryPage() {
       </div>
       <section className="panel">
         <p className="muted panel-intro">{t('history.intro')}</p>
-        {history.isError ? (
-          <ErrorState error={history.error} onRetry={() => void history.refetch()} />
-        ) : history.isPending ? (
-          <LoadingState />
-        ) : (
-          <>
-            <Table
-              rowKey="id"
-              data={history.data.items}
-              columns={columns}
-              tableLayout="auto"
-              empty={<EmptyState title={t('history.empty')} />}
-            />
-            <Pager
-              page={history.data.page}
-              pageSize={history.data.pageSize}
-              total={history.data.total}
-              onChange={(p, size) => setParams({ page: String(p), pageSize: String(size) })}
-            />
-          </>
-        )}
+        <QueryState query={history}>
+          {(data) => (
+            <>
+              <Table
+                rowKey="id"
+                data={data.items}
+                columns={columns}
+                tableLayout="auto"
+                empty={<EmptyState title={t('history.empty')} />}
+              />
+              <Pager
+                page={data.page}
+                pageSize={data.pageSize}
+                total={data.total}
+                onChange={(p, size) => setParams({ page: String(p), pageSize: String(size) })}
+              />
+            </>
+          )}
+        </QueryState>
       </section>
     </div>
   );

@@ -23,7 +23,7 @@ import { Button } from '../components/Button';
 import { CopyableId } from '../components/CopyableId';
 import { Field } from '../components/Field';
 import { formatTime } from '../components/format';
-import { EmptyState, ErrorState, LoadingState } from '../components/States';
+import { EmptyState, QueryState } from '../components/States';
 import { TabBar } from '../components/TabBar';
 import { TimeText } from '../components/TimeText';
 import { useI18n, type Locale, type MessageKey, type Translate } from '../i18n';
@@ -200,37 +200,35 @@ function InboxSection() {
           }}
         />
         <div id="inbox-panel" role="tabpanel" aria-labelledby={`inbox-tab-${filter}`}>
-          {inbox.isError ? (
-            <ErrorState error={inbox.error} onRetry={() => void inbox.refetch()} />
-          ) : inbox.isPending ? (
-            <LoadingState />
-          ) : (
-            <>
-              <Table
-                rowKey="id"
-                data={inbox.data.items}
-                columns={columns}
-                tableLayout="auto"
-                empty={<EmptyState title={t(filter === 'unread' ? 'inbox.emptyUnread' : 'inbox.empty')} />}
-              />
-              <div className="pager-row">
-                <Button
-                  variant="outline"
-                  disabled={markers.length === 0}
-                  onClick={() => setMarkers(markers.slice(0, -1))}
-                >
-                  {t('inbox.previous')}
-                </Button>
-                <Button
-                  variant="outline"
-                  disabled={!inbox.data.next}
-                  onClick={() => inbox.data.next && setMarkers([...markers, inbox.data.next])}
-                >
-                  {t('inbox.next')}
-                </Button>
-              </div>
-            </>
-          )}
+          <QueryState query={inbox}>
+            {(data) => (
+              <>
+                <Table
+                  rowKey="id"
+                  data={data.items}
+                  columns={columns}
+                  tableLayout="auto"
+                  empty={<EmptyState title={t(filter === 'unread' ? 'inbox.emptyUnread' : 'inbox.empty')} />}
+                />
+                <div className="pager-row">
+                  <Button
+                    variant="outline"
+                    disabled={markers.length === 0}
+                    onClick={() => setMarkers(markers.slice(0, -1))}
+                  >
+                    {t('inbox.previous')}
+                  </Button>
+                  <Button
+                    variant="outline"
+                    disabled={!data.next}
+                    onClick={() => data.next && setMarkers([...markers, data.next])}
+                  >
+                    {t('inbox.next')}
+                  </Button>
+                </div>
+              </>
+            )}
+          </QueryState>
         </div>
       </section>
     </>
@@ -321,19 +319,17 @@ function WebhooksSection() {
         </Button>
       </div>
       <p className="muted">{t('webhooks.intro')}</p>
-      {webhooks.isError ? (
-        <ErrorState error={webhooks.error} onRetry={() => void webhooks.refetch()} />
-      ) : webhooks.isPending ? (
-        <LoadingState />
-      ) : (
-        <Table
-          rowKey="id"
-          data={webhooks.data.items}
-          columns={columns}
-          tableLayout="auto"
-          empty={<EmptyState title={t('webhooks.empty')} />}
-        />
-      )}
+      <QueryState query={webhooks}>
+        {(data) => (
+          <Table
+            rowKey="id"
+            data={data.items}
+            columns={columns}
+            tableLayout="auto"
+            empty={<EmptyState title={t('webhooks.empty')} />}
+          />
+        )}
+      </QueryState>
       {adding ? (
         <ActionDialog
           title={t('webhooks.addTitle')}

@@ -13,7 +13,7 @@ import { CopyableId } from '../components/CopyableId';
 import { formatTime } from '../components/format';
 import { TimeText } from '../components/TimeText';
 import { Pager, PAGE_SIZES } from '../components/Pager';
-import { EmptyState, ErrorState, LoadingState } from '../components/States';
+import { EmptyState, QueryState } from '../components/States';
 import { useI18n } from '../i18n';
 import { LaunchDialog } from './LaunchDialog';
 
@@ -121,33 +121,31 @@ export default function InstancesPage() {
         </div>
       </div>
       <section className="panel">
-        {instances.isError ? (
-          <ErrorState error={instances.error} onRetry={() => void instances.refetch()} />
-        ) : instances.isPending ? (
-          <LoadingState />
-        ) : (
-          <>
-            <Table
-              rowKey="id"
-              data={instances.data.items}
-              columns={columns}
-              tableLayout="auto"
-              empty={
-                <EmptyState title={t('instances.empty')}>
-                  <Button theme="primary" variant="outline" onClick={() => setLaunching(true)}>
-                    {t('instances.create')}
-                  </Button>
-                </EmptyState>
-              }
-            />
-            <Pager
-              page={instances.data.page}
-              pageSize={instances.data.pageSize}
-              total={instances.data.total}
-              onChange={(p, size) => setParams({ page: String(p), pageSize: String(size) })}
-            />
-          </>
-        )}
+        <QueryState query={instances}>
+          {(data) => (
+            <>
+              <Table
+                rowKey="id"
+                data={data.items}
+                columns={columns}
+                tableLayout="auto"
+                empty={
+                  <EmptyState title={t('instances.empty')}>
+                    <Button theme="primary" variant="outline" onClick={() => setLaunching(true)}>
+                      {t('instances.create')}
+                    </Button>
+                  </EmptyState>
+                }
+              />
+              <Pager
+                page={data.page}
+                pageSize={data.pageSize}
+                total={data.total}
+                onChange={(p, size) => setParams({ page: String(p), pageSize: String(size) })}
+              />
+            </>
+          )}
+        </QueryState>
       </section>
       {launching ? <LaunchDialog region={region} onClose={() => setLaunching(false)} /> : null}
       {terminating ? (

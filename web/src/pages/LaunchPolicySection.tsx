@@ -10,7 +10,7 @@ import { useChange } from '../app/useChange';
 import { Button } from '../components/Button';
 import { CopyableId } from '../components/CopyableId';
 import { Pager } from '../components/Pager';
-import { EmptyState, ErrorState, LoadingState } from '../components/States';
+import { EmptyState, QueryState } from '../components/States';
 import { TimeText } from '../components/TimeText';
 import { useI18n, type MessageKey } from '../i18n';
 
@@ -39,13 +39,7 @@ export function LaunchPolicySection() {
         {t('guard.title')}
       </h2>
       <p className="muted">{t('guard.intro')}</p>
-      {policy.isError ? (
-        <ErrorState error={policy.error} onRetry={() => void policy.refetch()} />
-      ) : policy.isPending ? (
-        <LoadingState />
-      ) : (
-        <PolicyForm policy={policy.data} />
-      )}
+      <QueryState query={policy}>{(data) => <PolicyForm policy={data} />}</QueryState>
       <AuditRecords />
     </section>
   );
@@ -163,33 +157,31 @@ function AuditRecords() {
         {t('guard.audit.title')}
       </h3>
       <p className="muted">{t('guard.audit.intro')}</p>
-      {audit.isError ? (
-        <ErrorState error={audit.error} onRetry={() => void audit.refetch()} />
-      ) : audit.isPending ? (
-        <LoadingState />
-      ) : (
-        <>
-          <Table
-            rowKey="id"
-            data={audit.data.items}
-            columns={columns}
-            tableLayout="auto"
-            aria-labelledby="launch-audit-title"
-            empty={<EmptyState title={t('guard.audit.empty')} />}
-          />
-          {audit.data.total > pageSize ? (
-            <Pager
-              page={page}
-              pageSize={pageSize}
-              total={audit.data.total}
-              onChange={(p, size) => {
-                setPage(p);
-                setPageSize(size);
-              }}
+      <QueryState query={audit}>
+        {(data) => (
+          <>
+            <Table
+              rowKey="id"
+              data={data.items}
+              columns={columns}
+              tableLayout="auto"
+              aria-labelledby="launch-audit-title"
+              empty={<EmptyState title={t('guard.audit.empty')} />}
             />
-          ) : null}
-        </>
-      )}
+            {data.total > pageSize ? (
+              <Pager
+                page={page}
+                pageSize={pageSize}
+                total={data.total}
+                onChange={(p, size) => {
+                  setPage(p);
+                  setPageSize(size);
+                }}
+              />
+            ) : null}
+          </>
+        )}
+      </QueryState>
     </div>
   );
 }

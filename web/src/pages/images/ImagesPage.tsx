@@ -11,7 +11,7 @@ import { formatBytes, formatTime } from '../../components/format';
 import { TimeText } from '../../components/TimeText';
 import { Pager, PAGE_SIZES } from '../../components/Pager';
 import { SortTitle } from '../../components/SortTitle';
-import { EmptyState, ErrorState, LoadingState } from '../../components/States';
+import { EmptyState, ErrorState, QueryState } from '../../components/States';
 import { TabBar } from '../../components/TabBar';
 import { ImageStatusTag, LifecycleTags, ShareStatusTag } from '../../components/Tags';
 import { useI18n } from '../../i18n';
@@ -241,42 +241,40 @@ export default function ImagesPage() {
                 loading={images.isFetching && !images.isPending}
               />
             </div>
-            {images.isError ? (
-              <ErrorState error={images.error} onRetry={() => void images.refetch()} />
-            ) : images.isPending ? (
-              <LoadingState />
-            ) : (
-              <>
-                <Table
-                  rowKey="id"
-                  data={images.data.items}
-                  columns={columns}
-                  tableLayout="auto"
-                  hover
-                  empty={
-                    <EmptyState title={t(p.search ? 'images.noMatch' : `images.empty.${p.kind}`)}>
-                      {p.kind === 'custom' && !p.search ? (
-                        <Button
-                          theme="primary"
-                          variant="outline"
-                          onClick={() => setDialog({ type: 'upload' })}
-                        >
-                          {t('images.upload')}
-                        </Button>
-                      ) : null}
-                    </EmptyState>
-                  }
-                />
-                <Pager
-                  page={images.data.page}
-                  pageSize={images.data.pageSize}
-                  total={images.data.total}
-                  onChange={(page, pageSize) =>
-                    p.setParams({ page: String(page), pageSize: String(pageSize) })
-                  }
-                />
-              </>
-            )}
+            <QueryState query={images}>
+              {(data) => (
+                <>
+                  <Table
+                    rowKey="id"
+                    data={data.items}
+                    columns={columns}
+                    tableLayout="auto"
+                    hover
+                    empty={
+                      <EmptyState title={t(p.search ? 'images.noMatch' : `images.empty.${p.kind}`)}>
+                        {p.kind === 'custom' && !p.search ? (
+                          <Button
+                            theme="primary"
+                            variant="outline"
+                            onClick={() => setDialog({ type: 'upload' })}
+                          >
+                            {t('images.upload')}
+                          </Button>
+                        ) : null}
+                      </EmptyState>
+                    }
+                  />
+                  <Pager
+                    page={data.page}
+                    pageSize={data.pageSize}
+                    total={data.total}
+                    onChange={(page, pageSize) =>
+                      p.setParams({ page: String(page), pageSize: String(pageSize) })
+                    }
+                  />
+                </>
+              )}
+            </QueryState>
           </>
         )}
       </section>
