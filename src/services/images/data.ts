@@ -1,11 +1,12 @@
 // Image data: the upload (a claim on the image kept alive by heartbeats while data streams to the blob
 // store) and the download, whole or one byte range.
 import { randomUUID } from 'node:crypto';
-import { Transform, type Readable } from 'node:stream';
+import type { Readable } from 'node:stream';
 import { fail } from '../../domain/errors.js';
 import { assertUploadable, transition } from '../../domain/image-status.js';
 import type { Image } from '../../domain/types.js';
 import type { BlobRange } from '../../repositories/blob/blob-store.js';
+import { ChunkPassThrough } from '../../repositories/blob/recycling-read-stream.js';
 import type { ImageRow } from '../../repositories/db/schema.js';
 import type { ImageStores } from '../../repositories/image-stores.js';
 import type { RequestContext } from '../context.js';
@@ -176,12 +177,8 @@ export class ImageDataTransfer {
 
 /** The stream, counting the bytes that actually leave (a client that stops early counts what it read). */
 function countedOut(stream: Readable): Readable {
-  const counter = new Transform({
-    transform(chunk: Buffer, _encoding, callback) {
-      metrics.imageData('out', chunk.length);
-      callback(null, chunk);
-    },
-  });
+  // A ChunkPassThrough, so that the local store can see when the socket is done with its buffers.
+  const counter = new ChunkPassThrough((chunk) => metrics.imageData('out', chunk.length));
   stream.on('error', (err) => counter.destroy(err));
   counter.on('close', () => stream.destroy());
   return stream.pipe(counter);
