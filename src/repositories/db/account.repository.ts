@@ -1,6 +1,7 @@
 // Accounts: one row per account (= Keystone user + project). The only place that reads or writes `accounts`.
 import type { Db } from './database.js';
 import type { AccountRow } from './schema.js';
+import { fixedStatement } from './statement-shapes.js';
 import type { Account } from '../../domain/types.js';
 
 export interface AccountRecord extends Account {
@@ -47,11 +48,11 @@ export class KyselyAccountRepository implements AccountRepository {
   constructor(private readonly db: Db) {}
 
   async findById(id: string): Promise<AccountRecord | null> {
-    const row = await this.db.kysely
-      .selectFrom('accounts')
-      .selectAll()
-      .where('id', '=', id)
-      .executeTakeFirst();
+    const kysely = this.db.kysely;
+    const statement = fixedStatement(`account by id ${this.db.dialect}`, { id }, (v) =>
+      kysely.selectFrom('accounts').selectAll().where('id', '=', v.id),
+    );
+    const row = (await kysely.executeQuery<AccountRow>(statement)).rows[0];
     return row ? toRecord(row) : null;
   }
 

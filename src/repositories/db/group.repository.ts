@@ -1,12 +1,13 @@
 // Account groups (0040): the groups, their members, the shares of images with groups, and each receiver's
 // answer to an image that reaches it through groups. Rules live in domain/groups.ts; the group and share
 // services call these under the locks they take (lockOwner, findForUpdate).
-import { sql, type Kysely } from 'kysely';
+import { sql, type InferResult, type Kysely } from 'kysely';
 import type { Group, GroupMember } from '../../domain/groups.js';
 import type { MemberStatus, ShareAccess } from '../../domain/types.js';
 import type { GroupShareTerms } from '../../domain/visibility.js';
 import type { DialectName } from './database.js';
 import type { Database } from './schema.js';
+import { fixedStatement } from './statement-shapes.js';
 import type { GroupShare, GroupStore } from '../image-stores.js';
 
 type GroupRow = {
@@ -165,22 +166,26 @@ export class GroupRepository implements GroupStore {
 
   /** An image's group shares, oldest first, with each group's name and size. */
   async sharesOfImage(imageId: string): Promise<GroupShare[]> {
-    const rows = await this.db
-      .selectFrom('image_group_shares')
-      .innerJoin('account_groups', 'account_groups.id', 'image_group_shares.group_id')
-      .select([
-        'image_group_shares.image_id',
-        'image_group_shares.group_id',
-        'image_group_shares.expires_at',
-        'image_group_shares.access',
-        'image_group_shares.created_at',
-        'image_group_shares.updated_at',
-        'account_groups.name',
-      ])
-      .where('image_group_shares.image_id', '=', imageId)
-      .orderBy('image_group_shares.created_at')
-      .orderBy('image_group_shares.group_id')
-      .execute();
+    // Read inside every share's transaction: compiled once (statement-shapes.ts fixedStatement).
+    const build = (v: { imageId: string }) =>
+      this.db
+        .selectFrom('image_group_shares')
+        .innerJoin('account_groups', 'account_groups.id', 'image_group_shares.group_id')
+        .select([
+          'image_group_shares.image_id',
+          'image_group_shares.group_id',
+          'image_group_shares.expires_at',
+          'image_group_shares.access',
+          'image_group_shares.created_at',
+          'image_group_shares.updated_at',
+          'account_groups.name',
+        ])
+        .where('image_group_shares.image_id', '=', v.imageId)
+        .orderBy('image_group_shares.created_at')
+        .orderBy('image_group_shares.group_id');
+    const { rows } = await this.db.executeQuery<InferResult<ReturnType<typeof build>>[number]>(
+      fixedStatement(`group shares of image ${this.dialect}`, { imageId }, build),
+    );
     const sizes = await this.sizes(rows.map((r) => r.group_id));
     return rows.map((r) => ({
       imageId: r.image_id,

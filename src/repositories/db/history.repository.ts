@@ -4,28 +4,35 @@ import type { Kysely } from 'kysely';
 import type { HistoryAction, HistoryEntry, Surface } from '../../domain/history.js';
 import type { HistoryStore } from '../image-stores.js';
 import type { Database, HistoryEventRow } from './schema.js';
+import type { DialectName } from './database.js';
+import { fixedStatement } from './statement-shapes.js';
 
 export class HistoryRepository implements HistoryStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: DialectName,
+  ) {}
 
   async insert(entry: HistoryEntry): Promise<void> {
-    await this.db
-      .insertInto('history_events')
-      .values({
-        id: entry.id,
-        at: entry.at,
-        action: entry.action,
-        image_id: entry.imageId,
-        image_name: entry.imageName,
-        owner_id: entry.ownerId,
-        region: entry.region,
-        actor_id: entry.actorId,
-        target_account_id: entry.targetAccountId,
-        surface: entry.surface,
-        client_address: entry.clientAddress,
-        details: JSON.stringify(entry.details),
-      })
-      .execute();
+    const row = {
+      id: entry.id,
+      at: entry.at,
+      action: entry.action,
+      image_id: entry.imageId,
+      image_name: entry.imageName,
+      owner_id: entry.ownerId,
+      region: entry.region,
+      actor_id: entry.actorId,
+      target_account_id: entry.targetAccountId,
+      surface: entry.surface,
+      client_address: entry.clientAddress,
+      details: JSON.stringify(entry.details),
+    };
+    await this.db.executeQuery(
+      fixedStatement(`history insert ${this.dialect}`, row, (r) =>
+        this.db.insertInto('history_events').values(r),
+      ),
+    );
   }
 
   /** The entries an account may see (domain/history.ts historyVisibleTo), newest first, with the total. */

@@ -293,9 +293,15 @@ export class ImageRepository implements ImageStore {
    * serialize. SQLite serializes whole transactions already (one writer), so a plain read suffices there.
    */
   async findForUpdate(id: string): Promise<ImageRow | undefined> {
-    let query = this.db.selectFrom('images').selectAll().where('id', '=', id).where('deleted_at', 'is', null);
-    if (this.dialect === 'postgres') query = query.forUpdate();
-    return query.executeTakeFirst();
+    const statement = this.byIds('find for update', [id], ([one]) => {
+      const query = this.db
+        .selectFrom('images')
+        .selectAll()
+        .where('id', '=', one as string)
+        .where('deleted_at', 'is', null);
+      return this.dialect === 'postgres' ? query.forUpdate() : query;
+    });
+    return (await this.db.executeQuery<ImageRow>(statement)).rows[0];
   }
 
   /** An image in the recycle bin (deleted, status pending_delete), locked until the transaction ends. */

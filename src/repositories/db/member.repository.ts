@@ -3,9 +3,14 @@ import type { Kysely } from 'kysely';
 import type { Member, MemberStatus, ShareAccess } from '../../domain/types.js';
 import type { Database, MemberRow } from './schema.js';
 import type { MemberStore } from '../image-stores.js';
+import type { DialectName } from './database.js';
+import { fixedStatement } from './statement-shapes.js';
 
 export class MemberRepository implements MemberStore {
-  constructor(private readonly db: Kysely<Database>) {}
+  constructor(
+    private readonly db: Kysely<Database>,
+    private readonly dialect: DialectName,
+  ) {}
 
   async find(imageId: string, memberId: string): Promise<Member | undefined> {
     const row = await this.db
@@ -34,11 +39,14 @@ export class MemberRepository implements MemberStore {
    * ordered member list cost 40 us of an add-member's ~460 us lock hold at 25 members (bench/RESULTS.md).
    */
   async endsForImage(imageId: string): Promise<Array<Pick<Member, 'memberId' | 'expiresAt'>>> {
-    const rows = await this.db
-      .selectFrom('image_members')
-      .select(['member_id', 'expires_at'])
-      .where('image_id', '=', imageId)
-      .execute();
+    const { rows } = await this.db.executeQuery<Pick<MemberRow, 'member_id' | 'expires_at'>>(
+      fixedStatement(`member ends ${this.dialect}`, { imageId }, (v) =>
+        this.db
+          .selectFrom('image_members')
+          .select(['member_id', 'expires_at'])
+          .where('image_id', '=', v.imageId),
+      ),
+    );
     return rows.map((r) => ({ memberId: r.member_id, expiresAt: r.expires_at }));
   }
 
@@ -52,21 +60,25 @@ export class MemberRepository implements MemberStore {
   }
 
   async insert(member: Member): Promise<void> {
-    await this.db
-      .insertInto('image_members')
-      .values({
-        image_id: member.imageId,
-        member_id: member.memberId,
-        status: member.status,
-        expires_at: member.expiresAt,
-        access: member.access,
-        created_at: member.createdAt,
-        updated_at: member.updatedAt,
-        // The image's own created_at (0080), read in the same statement: the receiver's list order.
-        image_created_at: (eb) =>
-          eb.selectFrom('images').select('images.created_at').where('images.id', '=', member.imageId),
-      })
-      .execute();
+    const row = {
+      image_id: member.imageId,
+      member_id: member.memberId,
+      status: member.status,
+      expires_at: member.expiresAt,
+      access: member.access,
+      created_at: member.createdAt,
+      updated_at: member.updatedAt,
+    };
+    await this.db.executeQuery(
+      fixedStatement(`member insert ${this.dialect}`, row, (r) =>
+        this.db.insertInto('image_members').values({
+          ...r,
+          // The image's own created_at (0080), read in the same statement: the receiver's list order.
+          image_created_at: (eb) =>
+            eb.selectFrom('images').select('images.created_at').where('images.id', '=', r.image_id),
+        }),
+      ),
+    );
   }
 
   async setStatus(imageId: string, memberId: string, status: MemberStatus, updatedAt: string): Promise<void> {

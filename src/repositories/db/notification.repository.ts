@@ -13,6 +13,7 @@ import type {
 } from '../image-stores.js';
 import type { DialectName } from './database.js';
 import type { Database } from './schema.js';
+import { fixedStatement } from './statement-shapes.js';
 
 type EventRow = Database['notification_events'];
 type WebhookRow = Database['webhooks'];
@@ -29,39 +30,52 @@ export class NotificationRepository implements NotificationStore {
     readBy: string | null,
     deliveryIds: () => string,
   ): Promise<void> {
-    await this.db
-      .insertInto('notification_events')
-      .values({
-        id: event.id,
-        type: event.type,
-        at: event.at,
-        image_id: event.imageId,
-        image_name: event.imageName,
-        region: event.region,
-        owner_id: event.ownerId,
-        actor_id: event.actorId,
-        target_account_id: event.targetAccountId,
-        details: JSON.stringify(event.details),
-      })
-      .execute();
-    if (audience.length === 0) return;
-    await this.db
-      .insertInto('notification_inbox')
-      .values(
-        audience.map((accountId) => ({
-          account_id: accountId,
-          event_id: event.id,
+    const d = this.dialect;
+    await this.db.executeQuery(
+      fixedStatement(
+        `event insert ${d}`,
+        {
+          id: event.id,
+          type: event.type,
           at: event.at,
-          read_at: accountId === readBy ? event.at : null,
-        })),
-      )
-      .execute();
-    const hooks = await this.db
-      .selectFrom('webhooks')
-      .select(['id', 'account_id'])
-      .where('account_id', 'in', audience)
-      .orderBy('id')
-      .execute();
+          image_id: event.imageId,
+          image_name: event.imageName,
+          region: event.region,
+          owner_id: event.ownerId,
+          actor_id: event.actorId,
+          target_account_id: event.targetAccountId,
+          details: JSON.stringify(event.details),
+        },
+        (row) => this.db.insertInto('notification_events').values(row),
+      ),
+    );
+    if (audience.length === 0) return;
+    // Which entries start read is part of the shape (a boolean per account), the accounts are its slots.
+    const read = audience.map((accountId) => accountId === readBy);
+    await this.db.executeQuery(
+      fixedStatement(
+        `inbox insert ${d}`,
+        { accounts: audience, read, eventId: event.id, at: event.at },
+        (v) =>
+          this.db.insertInto('notification_inbox').values(
+            v.accounts.map((accountId, i) => ({
+              account_id: accountId,
+              event_id: v.eventId,
+              at: v.at,
+              read_at: v.read[i] ? v.at : null,
+            })),
+          ),
+      ),
+    );
+    const { rows: hooks } = await this.db.executeQuery<Pick<WebhookRow, 'id' | 'account_id'>>(
+      fixedStatement(`webhooks of ${d}`, { accounts: audience }, (v) =>
+        this.db
+          .selectFrom('webhooks')
+          .select(['id', 'account_id'])
+          .where('account_id', 'in', v.accounts)
+          .orderBy('id'),
+      ),
+    );
     if (hooks.length === 0) return;
     await this.db
       .insertInto('webhook_deliveries')

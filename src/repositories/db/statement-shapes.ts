@@ -17,7 +17,7 @@
 // What the check cannot see is the builder deciding on a value in JavaScript (`if (a === b)`): the templaters
 // keep every input that the builders branch on out of the slots (see image.repository.ts), and the tests of
 // test/db/list-shapes.test.ts run alternating shapes against the same rows.
-import { CompiledQuery } from 'kysely';
+import { CompiledQuery, type Compilable } from 'kysely';
 
 /** Marks a sentinel: never part of a real value the service stores (IDs, names, times are validated text). */
 const MARK = '\u0001';
@@ -153,4 +153,42 @@ export function slotBinder(ns: string): {
       return sentinel(ns, slot) as unknown as T;
     },
   };
+}
+
+/**
+ * The compiled statements of fixed shape (a row's insert, a read by key) that every share, history entry
+ * and event makes: building them through Kysely was about a tenth of an add-member request's CPU
+ * (bench/RESULTS.md, "Issue 10, sixth pass"). One cache for the process: `kind` names the statement and
+ * its dialect, so no two builders share a key.
+ */
+export const fixedShapes = new StatementShapes(300);
+
+/**
+ * The statement `build` makes from `values`, compiled once per `kind` and shape of `values`: every string in
+ * `values` (alone, or in an array of strings) is a slot; anything else (null, a number, a boolean, how many
+ * strings an array holds) is part of the shape, so `build` may branch on it. `build` must not branch on a
+ * string's content: learning checks that two different strings give the same statement text, and a builder
+ * that transforms or inlines a string gives an uncacheable shape (built from the real values every time).
+ */
+export function fixedStatement<V extends Record<string, unknown>>(
+  kind: string,
+  values: V,
+  build: (values: V) => Compilable,
+): CompiledQuery {
+  const template: Templater<V> = (ns) => {
+    const { values: slots, bind } = slotBinder(ns);
+    const inputs: Record<string, unknown> = {};
+    for (const [key, value] of Object.entries(values)) {
+      if (typeof value === 'string') inputs[key] = bind(key, value);
+      else if (Array.isArray(value) && value.every((v) => typeof v === 'string')) {
+        inputs[key] = value.map((v: string, i) => bind(`${key}.${i}`, v));
+      } else inputs[key] = value;
+    }
+    return { inputs: inputs as V, values: slots };
+  };
+  const { statements } = fixedShapes.statements(kind, template, values, (inputs) => ({
+    statements: [build(inputs).compile()],
+    meta: null,
+  }));
+  return statements[0] as CompiledQuery;
 }

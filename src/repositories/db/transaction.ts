@@ -16,9 +16,9 @@ import { NotificationRepository } from './notification.repository.js';
 function kyselyImageStores(executor: Kysely<Database>, dialect: DialectName): ImageStores {
   return {
     images: new ImageRepository(executor, dialect),
-    members: new MemberRepository(executor),
+    members: new MemberRepository(executor, dialect),
     instances: new InstanceRepository(executor, dialect),
-    history: new HistoryRepository(executor),
+    history: new HistoryRepository(executor, dialect),
     shareStats: new ShareStatsRepository(executor),
     consent: new ConsentRepository(executor),
     groups: new GroupRepository(executor, dialect),
