@@ -3,8 +3,8 @@
 // consumer, and compares every byte: a reuse that came too early would change bytes still on their way.
 import { strict as assert } from 'node:assert';
 import { createHash, randomBytes } from 'node:crypto';
-import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
-import { get, type IncomingMessage } from 'node:http';
+import { mkdtempSync, readdirSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { get, OutgoingMessage, type IncomingMessage } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -46,6 +46,7 @@ describe('RecyclingReadStream', () => {
   let app: FastifyInstance;
   let base: string;
   const streams: Record<string, RecyclingReadStream> = {};
+  let firstChunk: Buffer | undefined;
 
   before(async () => {
     dir = mkdtempSync(join(tmpdir(), 'recycling-'));
@@ -60,7 +61,28 @@ describe('RecyclingReadStream', () => {
         return reply.type('application/octet-stream').send(wrap(stream));
       });
     route('direct', (s) => s);
-    route('counted', (s) => s.pipe(new ChunkPassThrough()));
+    // As the download sends it: a Content-Length, no chunked framing.
+    app.get('/sized', async (_request, reply) => {
+      const stream = new RecyclingReadStream(path, CHUNK);
+      streams.sized = stream;
+      return reply
+        .header('content-length', SIZE)
+        .type('application/octet-stream')
+        .send(stream.pipe(new ChunkPassThrough()));
+    });
+    // A listener that keeps the first chunk, then leaves, before the pipe: that chunk must stay as it was.
+    app.get('/sniffed', async (_request, reply) => {
+      const stream = new RecyclingReadStream(path, CHUNK);
+      streams.sniffed = stream;
+      stream.once('data', (chunk: Buffer) => (firstChunk = chunk));
+      return reply.type('application/octet-stream').send(stream.pipe(new ChunkPassThrough()));
+    });
+    // As services/images/data.ts countedOut does: the source goes when the counter goes.
+    route('counted', (s) => {
+      const counter = new ChunkPassThrough();
+      counter.on('close', () => s.destroy());
+      return s.pipe(counter);
+    });
     // A PassThrough queues chunks the stream cannot see: it must never reuse a buffer behind one.
     route('unknown', (s) => s.pipe(new PassThrough()));
     await app.listen({ host: '127.0.0.1', port: 0 });
@@ -72,8 +94,8 @@ describe('RecyclingReadStream', () => {
     rmSync(dir, { recursive: true, force: true });
   });
 
-  for (const name of ['direct', 'counted']) {
-    it(`reuses its buffers when piped ${name === 'direct' ? 'straight' : 'through a ChunkPassThrough'} to an HTTP response, every byte intact`, async () => {
+  for (const name of ['direct', 'counted', 'sized']) {
+    it(`reuses its buffers when piped to an HTTP response (${name}), every byte intact`, async () => {
       const body = await slowBody(`${base}/${name}`);
       assert.equal(body.status, 200);
       assert.equal(body.bytes, SIZE);
@@ -89,6 +111,55 @@ describe('RecyclingReadStream', () => {
     const body = await slowBody(`${base}/unknown`);
     assert.equal(body.sha, sha(data));
     assert.equal((streams.unknown as RecyclingReadStream).stats.reused, 0);
+  });
+
+  it('never reuses a buffer once a listener other than the pipe took data, even one that has left', async () => {
+    const body = await slowBody(`${base}/sniffed`);
+    assert.equal(body.sha, sha(data));
+    assert.deepEqual(firstChunk, data.subarray(0, CHUNK));
+    assert.equal((streams.sniffed as RecyclingReadStream).stats.reused, 0);
+  });
+
+  it('never reuses a buffer after an unpipe (Readable tells the destination, not the source)', async () => {
+    const stream = new RecyclingReadStream(path, CHUNK);
+    const response = new OutgoingMessage();
+    stream.pipe(response);
+    stream.unpipe(response);
+    const kept: Buffer[] = [];
+    stream.on('data', (chunk: Buffer) => kept.push(chunk));
+    stream.resume(); // unpipe paused it
+    await new Promise((resolve) => stream.on('end', resolve));
+    assert.equal(sha(Buffer.concat(kept)), sha(data));
+    assert.equal(stream.stats.reused, 0);
+  });
+
+  it('closes its file when the client goes away mid-download, after any read in flight', async () => {
+    // This process's descriptors open on the blob file (sockets come and go with keep-alive).
+    const openFiles = () =>
+      readdirSync('/proc/self/fd').filter((fd) => {
+        try {
+          return readlinkSync(`/proc/self/fd/${fd}`) === path;
+        } catch {
+          return false; // closed since the listing
+        }
+      }).length;
+    const before = openFiles();
+    await new Promise<void>((resolve, reject) => {
+      get(`${base}/counted`, (res) => {
+        let bytes = 0;
+        res.on('data', (chunk: Buffer) => {
+          bytes += chunk.length;
+          if (bytes > 1024 * 1024) res.destroy();
+        });
+        res.on('close', () => resolve());
+      }).on('error', reject);
+    });
+    const stream = streams.counted as RecyclingReadStream;
+    assert.ok(stream.stats.allocated > 0, 'the download had started reading');
+    if (!stream.closed) await new Promise((resolve) => stream.on('close', resolve));
+    for (let i = 0; i < 50 && openFiles() > before; i++) await new Promise((r) => setTimeout(r, 10));
+    assert.equal(before, 0);
+    assert.equal(openFiles(), 0);
   });
 
   it('never reuses a buffer for a reader that keeps its chunks (async iteration)', async () => {

@@ -10,7 +10,8 @@
 // Reusing a buffer is only safe when no one still holds the chunk that was in it: a reader that keeps chunks
 // (collects them, or a PassThrough that queues them) would see them change under it. So a buffer is reused
 // only when the whole way from this stream to the socket is known and empty of it:
-//   - this stream is piped to exactly one destination, and nothing else listens for its data;
+//   - this stream is piped to exactly one destination, and nothing else ever listened for its data (a
+//     listener that took one chunk and left would still hold it; see PipeRoute);
 //   - each destination is either an HTTP response (its `writableLength` counts every byte not yet handed to
 //     the kernel, the one in flight included) or a ChunkPassThrough (a Transform that passes chunks on
 //     unchanged, which counts what it holds on both sides), itself piped the same way;
@@ -24,36 +25,60 @@ import { Readable, Transform, type Writable } from 'node:stream';
 /** Buffers one stream keeps for reuse: one at the socket, one on its way there, one being read into. */
 const MAX_KEPT_BUFFERS = 3;
 
-/** A stream that knows where it is piped: the only kind whose chunks' whereabouts can be followed. */
-interface PipeTracked {
-  pipeDestinations(): readonly Writable[];
-}
+/**
+ * Where a stream's chunks go, decided for good: its one pipe destination, or nothing known. Anything that
+ * could let a chunk go elsewhere, at any time in the stream's life, rules the stream out permanently (a
+ * check at reuse time alone would miss a listener that took a chunk earlier and has gone since): a 'data'
+ * listener other than pipe's own, a 'readable' listener (async iteration), a second pipe, an unpipe.
+ */
+class PipeRoute {
+  private destination: Writable | undefined;
+  private ruledOut = false;
+  private piping = false;
 
-function trackPipes(stream: Readable, destinations: Writable[]): void {
-  stream.on('unpipe', (destination: Writable) => {
-    const at = destinations.indexOf(destination);
-    if (at >= 0) destinations.splice(at, 1);
-  });
-}
+  constructor(private readonly stream: Readable) {
+    stream.on('newListener', (event: string | symbol) => {
+      if (event === 'readable' || (event === 'data' && !this.piping)) this.ruleOut();
+    });
+  }
 
-function isPipeTracked(value: unknown): value is Transform & PipeTracked {
-  return value instanceof ChunkPassThrough;
+  /** Runs Readable's pipe, recording its destination. */
+  pipe<T extends NodeJS.WritableStream>(destination: T, pipe: () => T): T {
+    if (this.destination) this.ruleOut();
+    this.destination = destination as unknown as Writable;
+    // Readable.unpipe tells the destination, not the source.
+    this.destination.on('unpipe', (source: unknown) => {
+      if (source === this.stream) this.ruleOut();
+    });
+    this.piping = true;
+    try {
+      return pipe();
+    } finally {
+      this.piping = false;
+    }
+  }
+
+  /** The one destination every chunk has gone to, or undefined when that cannot be known. */
+  onlyDestination(): Writable | undefined {
+    return this.ruledOut ? undefined : this.destination;
+  }
+
+  private ruleOut(): void {
+    this.ruledOut = true;
+  }
 }
 
 /**
- * Bytes the streams from `source` on still hold of what `source` emitted, or Infinity when they cannot be
- * known. `source` must hand its chunks only to its pipe destination (checked here: one 'data' listener,
- * pipe's own, and no 'readable' listener).
+ * Bytes the streams after `route`'s stream still hold of what it emitted, or Infinity when they cannot be
+ * known.
  */
-function bytesHeldAfter(source: Readable & PipeTracked): number {
-  const destinations = source.pipeDestinations();
-  if (destinations.length !== 1) return Infinity;
-  if (source.listenerCount('data') !== 1 || source.listenerCount('readable') !== 0) return Infinity;
-  const destination = destinations[0] as Writable;
+function bytesHeldAfter(route: PipeRoute): number {
+  const destination = route.onlyDestination();
+  if (!destination) return Infinity;
   if (destination instanceof OutgoingMessage) return destination.writableLength;
-  if (isPipeTracked(destination)) {
+  if (destination instanceof ChunkPassThrough) {
     // A chunk being transformed is counted on both sides for a moment: that only overstates what is held.
-    return destination.writableLength + destination.readableLength + bytesHeldAfter(destination);
+    return destination.writableLength + destination.readableLength + bytesHeldAfter(destination.route);
   }
   return Infinity;
 }
@@ -62,12 +87,12 @@ function bytesHeldAfter(source: Readable & PipeTracked): number {
  * A Transform that passes every chunk on unchanged (after `observe`, e.g. a byte counter), and tells a
  * RecyclingReadStream upstream how much it still holds.
  */
-export class ChunkPassThrough extends Transform implements PipeTracked {
-  private readonly destinations: Writable[] = [];
+export class ChunkPassThrough extends Transform {
+  /** Where its chunks go (read by bytesHeldAfter). */
+  readonly route = new PipeRoute(this);
 
   constructor(private readonly observe: (chunk: Buffer) => void = () => undefined) {
     super();
-    trackPipes(this, this.destinations);
   }
 
   override _transform(
@@ -80,12 +105,7 @@ export class ChunkPassThrough extends Transform implements PipeTracked {
   }
 
   override pipe<T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T {
-    this.destinations.push(destination as unknown as Writable);
-    return super.pipe(destination, options);
-  }
-
-  pipeDestinations(): readonly Writable[] {
-    return this.destinations;
+    return this.route.pipe(destination, () => super.pipe(destination, options));
   }
 }
 
@@ -96,14 +116,17 @@ interface LentBuffer {
 }
 
 /** The bytes of `path` from `start` to `end` (inclusive; to the end of the file when omitted). */
-export class RecyclingReadStream extends Readable implements PipeTracked {
+export class RecyclingReadStream extends Readable {
   private fd: number | undefined;
   private position: number;
   private endBefore: number;
   private pushed = 0;
   private readonly free: Buffer[] = [];
   private readonly lent: LentBuffer[] = [];
-  private readonly destinations: Writable[] = [];
+  private readonly route = new PipeRoute(this);
+  /** Set while a read is in the thread pool: the file is closed only after it (the fd could be reused). */
+  private afterRead: (() => void) | undefined;
+  private reading = false;
   /** For tests and the benchmark: reads into a reused buffer, and into a new one. */
   readonly stats = { reused: 0, allocated: 0 };
 
@@ -116,16 +139,10 @@ export class RecyclingReadStream extends Readable implements PipeTracked {
     super({ highWaterMark: chunkBytes });
     this.position = range?.start ?? 0;
     this.endBefore = range ? range.end + 1 : Infinity;
-    trackPipes(this, this.destinations);
   }
 
   override pipe<T extends NodeJS.WritableStream>(destination: T, options?: { end?: boolean }): T {
-    this.destinations.push(destination as unknown as Writable);
-    return super.pipe(destination, options);
-  }
-
-  pipeDestinations(): readonly Writable[] {
-    return this.destinations;
+    return this.route.pipe(destination, () => super.pipe(destination, options));
   }
 
   override _construct(callback: (error?: Error | null) => void): void {
@@ -150,7 +167,13 @@ export class RecyclingReadStream extends Readable implements PipeTracked {
       return;
     }
     const buffer = this.bufferFor(wanted);
+    this.reading = true;
     read(this.fd as number, buffer, 0, wanted, this.position, (error, got) => {
+      this.reading = false;
+      if (this.afterRead) {
+        this.afterRead(); // destroyed meanwhile: close now, push nothing
+        return;
+      }
       if (error) {
         this.destroy(error);
         return;
@@ -169,11 +192,14 @@ export class RecyclingReadStream extends Readable implements PipeTracked {
   override _destroy(error: Error | null, callback: (error?: Error | null) => void): void {
     this.free.length = 0;
     this.lent.length = 0;
-    if (this.fd === undefined) {
+    const fd = this.fd;
+    if (fd === undefined) {
       callback(error);
       return;
     }
-    close(this.fd, () => callback(error));
+    const closeFile = () => close(fd, () => callback(error));
+    if (this.reading) this.afterRead = closeFile;
+    else closeFile();
   }
 
   /** A buffer proved free, else a new one (a short last read or range gets one of its own size). */
@@ -200,7 +226,7 @@ export class RecyclingReadStream extends Readable implements PipeTracked {
   private reclaim(): void {
     if (this.lent.length === 0) return;
     const emitted = this.pushed - this.readableLength;
-    const released = emitted - bytesHeldAfter(this);
+    const released = emitted - bytesHeldAfter(this.route);
     while (this.lent.length > 0 && (this.lent[0] as LentBuffer).endsAt <= released) {
       this.free.push((this.lent.shift() as LentBuffer).buffer);
     }
