@@ -3,7 +3,7 @@
 //
 // Why: fs.createReadStream allocates a new 4 MiB buffer for every read. Each one counts as V8 "external
 // memory", and in a worker whose heap had not grown (any worker but the one that took the upload) that
-// pressure set off a full mark-compact about every 64 MiB: a 1 GiB download cost 1.8-2.6 CPU-s instead of
+// pressure set off a full mark-compact about every 64 MiB: a 1 GiB download cost 1.8-2.2 CPU-s instead of
 // 0.45 and ran at 650-950 MB/s instead of 2-2.5 GB/s (bench/RESULTS.md, "Issue 10, sixth pass"). Reusing
 // three buffers allocates nothing per read.
 //
